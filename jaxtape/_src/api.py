@@ -1,0 +1,11 @@
+"""Public names that belong to jaxtape itself rather than to an op: caches, interop, function."""
+
+from __future__ import annotations
+
+from jaxtape._src import backward
+from jaxtape._src.registry import export_value
+from jaxtape._src.tensor import to_jax
+
+export_value("clear_caches", backward.clear_caches)
+export_value("cache_info", backward.cache_info)
+export_value("to_jax", to_jax)

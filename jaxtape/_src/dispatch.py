@@ -1,0 +1,100 @@
+"""Running a kernel eagerly and recording it on the tapes that watch its inputs.
+
+`bind` is the one place every op goes through: unwrap the input arrays, run the kernel's JAX
+implementation, wrap the outputs, and — only when a tape is recording — append one `Node` to each
+recording tape that tracks at least one input (TF's rule: an op is recorded iff one input is
+watched).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jaxtape._src import dtypes as _dt
+from jaxtape._src.context import STATE
+from jaxtape._src.tensor import make
+
+_NP2DT = {np.dtype(d.as_numpy_dtype): d for d in _dt.ALL if d is not _dt.string}
+DIFF_NP = frozenset(np.dtype(d.as_numpy_dtype) for d in _dt.ALL if d.is_differentiable)
+
+
+def dtype_of(arr) -> _dt.DType:
+    return _NP2DT[arr.dtype]
+
+
+class Node:
+    """One recorded op: plain data."""
+
+    __slots__ = ("kernel", "params", "in_ids", "in_vals", "out_ids", "out_vals", "site")
+
+    def __init__(self, kernel, params, in_ids, in_vals, out_ids, out_vals):
+        self.kernel = kernel
+        self.params = params
+        self.in_ids = in_ids
+        self.in_vals = in_vals
+        self.out_ids = out_ids
+        self.out_vals = out_vals
+        self.site = None
+
+
+def bind(kernel, inputs, params=None):
+    """Run `kernel` on Tensors `inputs` with static `params` (a dict of hashables)."""
+    vals = [t._value for t in inputs]
+    if params:
+        out = kernel.impl(*vals, **params)
+    else:
+        out = kernel.impl(*vals)
+    if kernel.multi:
+        res = tuple(make(o, _NP2DT[o.dtype]) for o in out)
+        if STATE.tapes:
+            record(kernel, params, inputs, res)
+        return res
+    res = make(out, _NP2DT[out.dtype])
+    if STATE.tapes:
+        record(kernel, params, inputs, (res,))
+    return res
+
+
+def record(kernel, params, inputs, outputs):
+    """Append a Node to every recording tape that tracks one of `inputs`."""
+    in_ids = None
+    for rec in STATE.tapes:
+        tracked = rec.tracked
+        if in_ids is None:
+            in_ids = tuple(t._id for t in inputs)
+        for i in in_ids:
+            if i in tracked:
+                break
+        else:
+            continue
+        pkey = tuple(sorted(params.items())) if params else ()
+        node = Node(kernel, pkey, in_ids, tuple(t._value for t in inputs),
+                    tuple(o._id for o in outputs), tuple(o._value for o in outputs))
+        if rec.debug:
+            node.site = _user_site()
+        if kernel.grad == "none":
+            rec.has_nograd = True
+        rec.nodes.append(node)
+        for o in node.out_ids:
+            tracked[o] = node
+
+
+def record_raw(kernel, in_ids, in_vals, outputs):
+    """Record a node whose inputs are given as ids and values (a gradient computation)."""
+    for rec in STATE.tapes:
+        tracked = rec.tracked
+        if not any(i in tracked for i in in_ids):
+            continue
+        node = Node(kernel, (), tuple(in_ids), tuple(in_vals),
+                    tuple(o._id for o in outputs), tuple(o._value for o in outputs))
+        rec.nodes.append(node)
+        for o in node.out_ids:
+            tracked[o] = node
+
+
+def _user_site():
+    import sys
+    f = sys._getframe(3)
+    while f is not None and "/jaxtape/" in f.f_code.co_filename.replace("\\", "/"):
+        f = f.f_back
+    return None if f is None else (f.f_code.co_filename, f.f_lineno)

@@ -1,0 +1,4 @@
+"""The op definitions.  Importing this package fills the op table (`registry.API`)."""
+
+from jaxtape._src.ops import (  # noqa: F401
+    array_ops, math_ops, nn_ops, linalg_ops, random_ops, control_flow_ops, misc_ops)

@@ -1,0 +1,162 @@
+"""Helpers shared by the op modules: argument conversion with TF's rules, dtype checks, errors."""
+
+from __future__ import annotations
+
+import math
+
+import jax.numpy as jnp
+
+from jaxtape._src import dtypes as _dt
+from jaxtape._src.convert import convert_to_tensor, is_tensor_like
+from jaxtape._src.errors import InvalidArgumentError
+from jaxtape._src.tensor import EagerTensor, make
+
+FLOAT = frozenset(("float16", "bfloat16", "float32", "float64"))
+COMPLEX = frozenset(("complex64", "complex128"))
+FLOATC = FLOAT | COMPLEX
+INT = frozenset(("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"))
+SIGNED = frozenset(("int8", "int16", "int32", "int64"))
+NUMERIC = FLOATC | INT
+REAL = FLOAT | INT
+
+_const_cache: dict = {}
+
+
+def tensor(x, dtype=None) -> EagerTensor:
+    """convert_to_tensor with a cache for Python scalars (`x * 2.0` should not upload 2.0 twice)."""
+    if type(x) is EagerTensor and dtype is None:
+        return x
+    tx = type(x)
+    if (tx is float or tx is int) and dtype is not None:
+        if tx is float and (x == 0.0 or not math.isfinite(x)):
+            return convert_to_tensor(x, dtype)
+        key = (tx, x, dtype)
+        arr = _const_cache.get(key)
+        if arr is None:
+            t = convert_to_tensor(x, dtype)
+            if len(_const_cache) < 4096:
+                _const_cache[key] = t._value
+            return t
+        return make(arr, dtype)
+    return convert_to_tensor(x, dtype)
+
+
+def binary_args(x, y, strict: bool = True):
+    """Convert the two operands of a binary op.
+
+    TF converts a non-tensor operand to the tensor operand's dtype: strictly for most ops
+    (`i32 * 2.5` -> TypeError), with a soft hint for `add`/`truediv` (`i32 + 1.5` converts 1.5 to
+    float32 and then fails in the kernel with InvalidArgumentError).
+    """
+    xt = type(x) is EagerTensor or is_tensor_like(x)
+    yt = type(y) is EagerTensor or is_tensor_like(y)
+    if xt:
+        x = tensor(x)
+        if not yt:
+            y = tensor(y, x._dtype) if strict else soft(y, x._dtype)
+        else:
+            y = tensor(y)
+    elif yt:
+        y = tensor(y)
+        x = tensor(x, y._dtype) if strict else soft(x, y._dtype)
+    else:
+        x = tensor(x)
+        y = tensor(y, x._dtype) if strict else soft(y, x._dtype)
+    return x, y
+
+
+def soft(v, dtype):
+    try:
+        return tensor(v, dtype)
+    except (TypeError, ValueError):
+        return tensor(v)
+
+
+def kernel_name(d: _dt.DType) -> str:
+    return d._tf_kernel_name
+
+
+def check_same_dtype(op: str, *ts):
+    d0 = ts[0]._dtype
+    for i, t in enumerate(ts[1:], 1):
+        if t._dtype is not d0:
+            raise InvalidArgumentError(
+                None, None,
+                "cannot compute %s as input #%d(zero-based) was expected to be a %s tensor but is "
+                "a %s tensor [Op:%s]" % (op, i, kernel_name(d0), kernel_name(t._dtype), op))
+
+
+def check_dtype(op: str, t, allowed, attr="T"):
+    if t._dtype._name not in allowed:
+        raise InvalidArgumentError(
+            None, None,
+            "Value for attr '%s' of %s is not in the list of allowed values: %s ; NodeDef: "
+            "{{node %s}}; Op<name=%s> [Op:%s]" % (
+                attr, t._dtype.name, ", ".join(sorted(kernel_name(_dt.as_dtype(a)) for a in allowed)),
+                op, op, op))
+
+
+def incompatible(op: str, a, b) -> InvalidArgumentError:
+    return InvalidArgumentError(None, None, "Incompatible shapes: [%s] vs. [%s] [Op:%s]" % (
+        ",".join(str(d) for d in a.shape), ",".join(str(d) for d in b.shape), op))
+
+
+def broadcastable(a, b) -> bool:
+    sa, sb = a.shape, b.shape
+    for x, y in zip(reversed(sa), reversed(sb)):
+        if x != y and x != 1 and y != 1:
+            return False
+    return True
+
+
+def axis_param(axis, ndim: int | None = None):
+    """A static axis argument: None, an int, or a tuple of ints (tensors are read)."""
+    if axis is None:
+        return None
+    if isinstance(axis, EagerTensor) or hasattr(axis, "_read_as_tensor"):
+        axis = convert_to_tensor(axis).numpy()
+        axis = axis.tolist()
+    if isinstance(axis, (list, tuple)):
+        out = tuple(int(a) for a in axis)
+    else:
+        out = int(axis)
+    if ndim is not None:
+        check = out if isinstance(out, tuple) else (out,)
+        for a in check:
+            if not -ndim <= a < max(ndim, 1):
+                raise InvalidArgumentError(
+                    None, None, "Invalid reduction dimension (%d for input with %d dimension(s)"
+                    % (a, ndim))
+    return out
+
+
+def shape_param(shape):
+    """A static shape argument: list/tuple/TensorShape/int/tensor -> tuple of ints."""
+    if isinstance(shape, EagerTensor) or hasattr(shape, "_read_as_tensor"):
+        shape = convert_to_tensor(shape).numpy().tolist()
+        if isinstance(shape, int):
+            shape = [shape]
+    if isinstance(shape, int):
+        return (shape,)
+    if hasattr(shape, "as_list"):
+        shape = shape.as_list()
+    out = []
+    for s in shape:
+        if isinstance(s, EagerTensor):
+            s = int(s)
+        out.append(int(s) if s is not None else -1)
+    return tuple(out)
+
+
+def dtype_param(dtype, default=None):
+    if dtype is None:
+        return default
+    return _dt.as_dtype(dtype)
+
+
+def np_dtype(d: _dt.DType):
+    return d.as_numpy_dtype
+
+
+def zeros(shape, d: _dt.DType):
+    return make(jnp.zeros(shape, d.as_numpy_dtype), d)

@@ -1,0 +1,869 @@
+"""Elementwise math, comparisons, reductions, matmul, cast: `tf.*`, `tf.math.*`.
+
+TF's derivative conventions where JAX's differ (SEMANTICS section 9) live here as `custom_jvp`
+or `custom_vjp` rules on the kernels: `maximum`/`minimum` ties go to the first argument, `abs`
+has gradient 0 at 0, `sqrt`'s gradient is 0 where the upstream is 0, `clip_by_value` passes the
+gradient at the bounds, and `pow`'s derivative keeps TF's formula (`y * x**(y-1)`, exponent
+gradient `z * log(x)` only where `x > 0`) so higher derivatives have TF's structure.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.special as jsp
+import numpy as np
+from jax import lax
+
+from jaxtape._src import dtypes as _dt
+from jaxtape._src.dispatch import bind
+from jaxtape._src.errors import InvalidArgumentError
+from jaxtape._src.ops._common import (
+    COMPLEX, FLOAT, FLOATC, INT, NUMERIC, REAL, SIGNED, axis_param, binary_args,
+    broadcastable, check_dtype, check_same_dtype, incompatible, tensor)
+from jaxtape._src.registry import Kernel, define_operator, export
+from jaxtape._src.tensor import EagerTensor, make
+
+# ------------------------------------------------------------------------------------------
+# TF-convention derivatives
+# ------------------------------------------------------------------------------------------
+
+
+@jax.custom_jvp
+def _maximum(x, y):
+    return jnp.maximum(x, y)
+
+
+@_maximum.defjvp
+def _maximum_jvp(primals, tangents):
+    x, y = primals
+    dx, dy = tangents
+    out = _maximum(x, y)
+    return out, jnp.where(x >= y, dx, dy) + jnp.zeros_like(out)
+
+
+@jax.custom_jvp
+def _minimum(x, y):
+    return jnp.minimum(x, y)
+
+
+@_minimum.defjvp
+def _minimum_jvp(primals, tangents):
+    x, y = primals
+    dx, dy = tangents
+    out = _minimum(x, y)
+    return out, jnp.where(x <= y, dx, dy) + jnp.zeros_like(out)
+
+
+@jax.custom_jvp
+def _abs_real(x):
+    return jnp.abs(x)
+
+
+@_abs_real.defjvp
+def _abs_real_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    return _abs_real(x), dx * jnp.sign(x)
+
+
+def _abs(x):
+    return jnp.abs(x) if jnp.iscomplexobj(x) else _abs_real(x)
+
+
+@jax.custom_vjp
+def _sqrt(x):
+    return jnp.sqrt(x)
+
+
+def _sqrt_fwd(x):
+    y = _sqrt(x)
+    return y, y
+
+
+def _sqrt_bwd(y, g):
+    # TF's SqrtGrad: 0.5 * g / y, but exactly 0 where the upstream is 0 (sqrt(0) * 0.0).
+    safe = jnp.where(g == 0, jnp.ones_like(y), y)
+    return (jnp.where(g == 0, jnp.zeros_like(g), 0.5 * g / jnp.conj(safe)),)
+
+
+_sqrt.defvjp(_sqrt_fwd, _sqrt_bwd)
+
+
+@jax.custom_jvp
+def _pow(x, y):
+    return jnp.power(x, y)
+
+
+@_pow.defjvp
+def _pow_jvp(primals, tangents):
+    x, y = primals
+    dx, dy = tangents
+    z = _pow(x, y)
+    one = jnp.ones((), x.dtype)
+    gx = dx * y * _pow(x, y - one)
+    if jnp.iscomplexobj(x):
+        mask = x != 0
+    else:
+        mask = x > 0
+    safe_x = jnp.where(mask, x, jnp.ones_like(x))
+    log_x = jnp.where(mask, jnp.log(safe_x), jnp.zeros_like(x))
+    gy = dy * z * log_x
+    return z, gx + gy
+
+
+def _clip(x, lo, hi):
+    # Gradient 1 for lo <= x <= hi (bounds included), as TF; lo/hi get it where they bind.
+    return jnp.where(x < lo, lo + jnp.zeros_like(x), jnp.where(x > hi, hi + jnp.zeros_like(x), x))
+
+
+# ------------------------------------------------------------------------------------------
+# unary ops
+# ------------------------------------------------------------------------------------------
+
+def _unary(paths, tf_name, fn, allowed=FLOATC, grad="diff", operator=None):
+    kern = Kernel(tf_name, fn, grad=grad)
+
+    def op(x, name=None):
+        x = tensor(x)
+        if allowed is not None and x._dtype._name not in allowed:
+            check_dtype(tf_name, x, allowed)
+        return bind(kern, (x,))
+
+    op.__name__ = paths[0].rpartition(".")[2]
+    op.__doc__ = "`tf.%s`: elementwise, computed with JAX." % paths[0]
+    g = {"diff": "yes", "nondiff": "none (not differentiable)",
+         "none": "no gradient (LookupError)"}[grad]
+    export(*paths, gradient=g, kernel=tf_name)(op)
+    if operator:
+        define_operator(operator)(op)
+    return op
+
+
+def _sigmoid(x):
+    return jax.nn.sigmoid(x)
+
+
+def _round_half_even(x):
+    return jnp.round(x)
+
+
+def _sign(x):
+    return jnp.sign(x)
+
+
+def _reciprocal(x):
+    return 1 / x
+
+
+def _rsqrt(x):
+    return lax.rsqrt(x)
+
+
+def _neg(x):
+    return -x
+
+
+def _is_finite(x):
+    return jnp.isfinite(x)
+
+
+def _softplus(x):
+    return jnp.logaddexp(x, jnp.zeros_like(x))
+
+
+def _softsign(x):
+    return x / (1 + jnp.abs(x))
+
+
+abs = _unary(("abs", "math.abs"), "Abs", _abs, NUMERIC, operator="abs")  # noqa: A001
+negative = _unary(("negative", "math.negative"), "Neg", _neg, NUMERIC, operator="neg")
+sign = _unary(("sign", "math.sign"), "Sign", _sign, NUMERIC)
+square = _unary(("square", "math.square"), "Square", jnp.square, NUMERIC)
+sqrt = _unary(("sqrt", "math.sqrt"), "Sqrt", _sqrt)
+rsqrt = _unary(("math.rsqrt",), "Rsqrt", _rsqrt)
+exp = _unary(("exp", "math.exp"), "Exp", jnp.exp)
+expm1 = _unary(("math.expm1",), "Expm1", jnp.expm1)
+log = _unary(("math.log",), "Log", jnp.log)
+log1p = _unary(("math.log1p",), "Log1p", jnp.log1p)
+sin = _unary(("sin", "math.sin"), "Sin", jnp.sin)
+cos = _unary(("cos", "math.cos"), "Cos", jnp.cos)
+tan = _unary(("tan", "math.tan"), "Tan", jnp.tan)
+asin = _unary(("asin", "math.asin"), "Asin", jnp.arcsin)
+acos = _unary(("acos", "math.acos"), "Acos", jnp.arccos)
+atan = _unary(("atan", "math.atan"), "Atan", jnp.arctan)
+sinh = _unary(("sinh", "math.sinh"), "Sinh", jnp.sinh)
+cosh = _unary(("cosh", "math.cosh"), "Cosh", jnp.cosh)
+tanh = _unary(("tanh", "math.tanh", "nn.tanh"), "Tanh", jnp.tanh)
+asinh = _unary(("asinh", "math.asinh"), "Asinh", jnp.arcsinh)
+acosh = _unary(("acosh", "math.acosh"), "Acosh", jnp.arccosh)
+atanh = _unary(("atanh", "math.atanh"), "Atanh", jnp.arctanh)
+sigmoid = _unary(("sigmoid", "math.sigmoid", "nn.sigmoid"), "Sigmoid", _sigmoid)
+log_sigmoid = _unary(("math.log_sigmoid",), "LogSigmoid", jax.nn.log_sigmoid, FLOAT)
+reciprocal = _unary(("math.reciprocal",), "Reciprocal", _reciprocal)
+erf = _unary(("math.erf",), "Erf", jsp.erf, FLOAT)
+erfc = _unary(("math.erfc",), "Erfc", jsp.erfc, FLOAT)
+erfinv = _unary(("math.erfinv",), "Erfinv", jsp.erfinv, FLOAT)
+ndtri = _unary(("math.ndtri",), "Ndtri", jsp.ndtri, FLOAT)
+lgamma = _unary(("math.lgamma",), "Lgamma", jsp.gammaln, FLOAT)
+digamma = _unary(("math.digamma",), "Digamma", jsp.digamma, FLOAT)
+bessel_i0e = _unary(("math.bessel_i0e",), "BesselI0e", jsp.i0e, FLOAT)
+bessel_i1e = _unary(("math.bessel_i1e",), "BesselI1e", jsp.i1e, FLOAT)
+softplus = _unary(("math.softplus", "nn.softplus"), "Softplus", _softplus, FLOAT)
+softsign = _unary(("math.softsign", "nn.softsign"), "Softsign", _softsign, FLOAT)
+floor = _unary(("floor", "math.floor"), "Floor", jnp.floor, FLOAT, grad="nondiff")
+ceil = _unary(("math.ceil",), "Ceil", jnp.ceil, FLOAT, grad="nondiff")
+round = _unary(("round", "math.round"), "Round", _round_half_even, NUMERIC,  # noqa: A001
+               grad="nondiff")
+rint = _unary(("math.rint",), "Rint", _round_half_even, FLOAT, grad="nondiff")
+is_finite = _unary(("math.is_finite", "debugging.is_finite"), "IsFinite", _is_finite, FLOAT,
+                   grad="none")
+is_nan = _unary(("math.is_nan", "debugging.is_nan"), "IsNan", jnp.isnan, FLOAT, grad="none")
+is_inf = _unary(("math.is_inf", "debugging.is_inf"), "IsInf", jnp.isinf, FLOAT, grad="none")
+logical_not = _unary(("logical_not", "math.logical_not"), "LogicalNot", jnp.logical_not,
+                     frozenset(("bool",)), grad="nondiff")
+invert = _unary(("bitwise.invert",), "Invert", jnp.invert, INT, grad="nondiff")
+real_k = Kernel("Real", jnp.real)
+imag_k = Kernel("Imag", jnp.imag)
+conj_k = Kernel("Conj", jnp.conj)
+angle_k = Kernel("Angle", jnp.angle)
+
+
+@define_operator("invert")
+def _invert_op(x):
+    x = tensor(x)
+    if x._dtype is _dt.bool_:
+        return logical_not(x)
+    return invert(x)
+
+
+@export("math.real", "real")
+def real(input, name=None):  # noqa: A002
+    """`tf.math.real`: the real part (identity for real tensors)."""
+    x = tensor(input)
+    if not x._dtype.is_complex:
+        return x
+    return bind(real_k, (x,))
+
+
+@export("math.imag", "imag")
+def imag(input, name=None):  # noqa: A002
+    x = tensor(input)
+    if not x._dtype.is_complex:
+        return make(jnp.zeros_like(x._value), x._dtype)
+    return bind(imag_k, (x,))
+
+
+@export("math.conj", "conj")
+def conj(x, name=None):
+    x = tensor(x)
+    if not x._dtype.is_complex:
+        return x
+    return bind(conj_k, (x,))
+
+
+@export("math.angle", "angle")
+def angle(input, name=None):  # noqa: A002
+    x = tensor(input)
+    return bind(angle_k, (x,))
+
+
+# ------------------------------------------------------------------------------------------
+# binary ops
+# ------------------------------------------------------------------------------------------
+
+def _binary(paths, tf_name, fn, allowed=NUMERIC, strict=True, grad="diff", out_check=None):
+    kern = Kernel(tf_name, fn, grad=grad)
+
+    def op(x, y, name=None):
+        x, y = binary_args(x, y, strict)
+        if x._dtype is not y._dtype:
+            check_same_dtype(tf_name, x, y)
+        if allowed is not None and x._dtype._name not in allowed:
+            check_dtype(tf_name, x, allowed)
+        if out_check is not None:
+            out_check(x, y)
+        try:
+            return bind(kern, (x, y))
+        except (TypeError, ValueError):
+            if not broadcastable(x._value, y._value):
+                raise incompatible(tf_name, x._value, y._value) from None
+            raise
+
+    op.__name__ = paths[0].rpartition(".")[2] if paths else tf_name
+    op.__doc__ = "`tf.%s`: elementwise with broadcasting; no dtype promotion." % (
+        paths[0] if paths else tf_name)
+    g = {"diff": "yes", "nondiff": "none (not differentiable)"}[grad]
+    if paths:
+        export(*paths, gradient=g, kernel=tf_name)(op)
+    return op
+
+
+def _int_div_check(x, y):
+    if x._dtype._name in INT and bool(jnp.any(y._value == 0)):
+        raise InvalidArgumentError(None, None, "Integer division by zero")
+
+
+def _floordiv(x, y):
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        return jnp.floor_divide(x, y)
+    return jnp.floor(x / y)
+
+
+def _floormod(x, y):
+    return jnp.mod(x, y)
+
+
+def _pow_check(x, y):
+    if x._dtype._name in INT and bool(jnp.any(y._value < 0)):
+        raise InvalidArgumentError(None, None,
+                                   "Integers to negative integer powers are not allowed")
+
+
+def _pow_impl(x, y):
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        return jnp.power(x, y)
+    return _pow(x, y)
+
+
+def _truncatediv(x, y):
+    return lax.div(x, y)
+
+
+def _truncatemod(x, y):
+    return lax.rem(x, y)
+
+
+def _xlogy(x, y):
+    return jnp.where(x == 0, jnp.zeros_like(x * y), x * jnp.log(y))
+
+
+def _xdivy(x, y):
+    return jnp.where(x == 0, jnp.zeros_like(x * y), x / y)
+
+
+def _xlog1py(x, y):
+    return jnp.where(x == 0, jnp.zeros_like(x * y), x * jnp.log1p(y))
+
+
+def _div_no_nan(x, y):
+    safe = jnp.where(y == 0, jnp.ones_like(y), y)
+    return jnp.where(y == 0, jnp.zeros_like(x * y), x / safe)
+
+
+def _mul_no_nan(x, y):
+    return jnp.where(y == 0, jnp.zeros_like(x * y), x * y)
+
+
+def _squared_difference(x, y):
+    d = x - y
+    return d * jnp.conj(d)
+
+
+add = _binary(("add", "math.add"), "AddV2", jnp.add, NUMERIC | {"string"}, strict=False)
+subtract = _binary(("subtract", "math.subtract"), "Sub", jnp.subtract)
+multiply = _binary(("multiply", "math.multiply"), "Mul", jnp.multiply)
+_realdiv = _binary((), "RealDiv", jnp.true_divide, FLOATC)
+floordiv = _binary(("math.floordiv",), "FloorDiv", _floordiv, REAL, grad="nondiff",
+                   out_check=_int_div_check)
+floormod = _binary(("math.floormod", "math.mod"), "FloorMod", _floormod, REAL,
+                   out_check=_int_div_check)
+pow = _binary(("pow", "math.pow"), "Pow", _pow_impl, NUMERIC, out_check=_pow_check)  # noqa: A001
+maximum = _binary(("maximum", "math.maximum"), "Maximum", _maximum, REAL)
+minimum = _binary(("minimum", "math.minimum"), "Minimum", _minimum, REAL)
+squared_difference = _binary(("math.squared_difference",), "SquaredDifference",
+                             _squared_difference, NUMERIC)
+atan2 = _binary(("math.atan2", "atan2"), "Atan2", jnp.arctan2, FLOAT)
+xlogy = _binary(("math.xlogy",), "Xlogy", _xlogy, FLOATC)
+xdivy = _binary(("math.xdivy",), "Xdivy", _xdivy, FLOATC)
+xlog1py = _binary(("math.xlog1py",), "Xlog1py", _xlog1py, FLOATC)
+divide_no_nan = _binary(("math.divide_no_nan", "div_no_nan"), "DivNoNan", _div_no_nan, FLOATC)
+multiply_no_nan = _binary(("math.multiply_no_nan",), "MulNoNan", _mul_no_nan, FLOATC)
+truncatediv = _binary(("truncatediv", "math.truncatediv"), "TruncateDiv", _truncatediv, REAL,
+                      grad="nondiff", out_check=_int_div_check)
+truncatemod = _binary(("truncatemod", "math.truncatemod"), "TruncateMod", _truncatemod, REAL,
+                      out_check=_int_div_check)
+igamma = _binary(("math.igamma",), "Igamma", jsp.gammainc, FLOAT)
+igammac = _binary(("math.igammac",), "Igammac", jsp.gammaincc, FLOAT)
+zeta = _binary(("math.zeta",), "Zeta", jsp.zeta, FLOAT)
+polygamma = _binary(("math.polygamma",), "Polygamma", lambda a, x: jsp.polygamma(a, x), FLOAT)
+_BOOL = frozenset(("bool",))
+logical_and = _binary(("logical_and", "math.logical_and"), "LogicalAnd", jnp.logical_and, _BOOL,
+                      grad="nondiff")
+logical_or = _binary(("logical_or", "math.logical_or"), "LogicalOr", jnp.logical_or, _BOOL,
+                     grad="nondiff")
+logical_xor = _binary(("math.logical_xor",), "LogicalXor", jnp.logical_xor, _BOOL,
+                      grad="nondiff")
+bitwise_and = _binary(("bitwise.bitwise_and",), "BitwiseAnd", jnp.bitwise_and, INT,
+                      grad="nondiff")
+bitwise_or = _binary(("bitwise.bitwise_or",), "BitwiseOr", jnp.bitwise_or, INT, grad="nondiff")
+bitwise_xor = _binary(("bitwise.bitwise_xor",), "BitwiseXor", jnp.bitwise_xor, INT,
+                      grad="nondiff")
+left_shift = _binary(("bitwise.left_shift",), "LeftShift", jnp.left_shift, INT, grad="nondiff")
+right_shift = _binary(("bitwise.right_shift",), "RightShift", jnp.right_shift, INT,
+                      grad="nondiff")
+
+_CMP = REAL
+equal_k = _binary(("math.equal", "equal"), "Equal", jnp.equal, NUMERIC | {"bool", "string"},
+                  grad="nondiff")
+not_equal = _binary(("math.not_equal", "not_equal"), "NotEqual", jnp.not_equal,
+                    NUMERIC | {"bool", "string"}, grad="nondiff")
+less = _binary(("math.less", "less"), "Less", jnp.less, _CMP, grad="nondiff")
+less_equal = _binary(("math.less_equal", "less_equal"), "LessEqual", jnp.less_equal, _CMP,
+                     grad="nondiff")
+greater = _binary(("math.greater", "greater"), "Greater", jnp.greater, _CMP, grad="nondiff")
+greater_equal = _binary(("math.greater_equal", "greater_equal"), "GreaterEqual",
+                        jnp.greater_equal, _CMP, grad="nondiff")
+
+
+def _string_compare(x, y, fn):
+    a = np.asarray(x._value, dtype=object)
+    b = np.asarray(y._value, dtype=object)
+    return make(jnp.asarray(np.vectorize(fn, otypes=[bool])(a, b)), _dt.bool_)
+
+
+_equal_plain = equal_k
+_not_equal_plain = not_equal
+
+
+@export("math.equal", "equal", gradient="none (not differentiable)", kernel="Equal")
+def equal(x, y, name=None):
+    """`tf.math.equal`: elementwise `==` (raises InvalidArgumentError on incompatible shapes)."""
+    x, y = binary_args(x, y)
+    if x._dtype is _dt.string and y._dtype is _dt.string:
+        return _string_compare(x, y, lambda a, b: a == b)
+    return _equal_plain(x, y)
+
+
+@export("math.not_equal", "not_equal", gradient="none (not differentiable)", kernel="NotEqual")
+def not_equal(x, y, name=None):  # noqa: F811
+    x, y = binary_args(x, y)
+    if x._dtype is _dt.string and y._dtype is _dt.string:
+        return _string_compare(x, y, lambda a, b: a != b)
+    return _not_equal_plain(x, y)
+
+
+@export("divide", "math.divide", "math.truediv", "truediv", kernel="RealDiv")
+def divide(x, y, name=None):
+    """`tf.math.truediv`: int32/int64 operands are cast to float64 (int8/16 to float32) first."""
+    x = tensor(x)
+    y = tensor(y, x._dtype) if not isinstance(y, EagerTensor) and not hasattr(
+        y, "_read_as_tensor") else tensor(y)
+    if x._dtype is not y._dtype:
+        raise TypeError("`x` and `y` must have the same dtype, got %r != %r." % (x._dtype, y._dtype))
+    if x._dtype._name in INT:
+        target = _dt.float64 if x._dtype.size >= 4 else _dt.float32
+        x, y = cast(x, target), cast(y, target)
+    return _realdiv(x, y)
+
+
+def _truediv_soft(x, y):
+    x, y = binary_args(x, y, strict=False)
+    return divide(x, y)
+
+
+@export("math.scalar_mul", "scalar_mul")
+def scalar_mul(scalar, x, name=None):
+    return multiply(scalar, x)
+
+
+# Python operators --------------------------------------------------------------------------
+
+def _op_pair(name, fwd, rev_strict=True):
+    define_operator(name)(lambda x, y: fwd(x, y))
+    define_operator("r" + name)(lambda x, y: fwd(tensor(y, tensor(x)._dtype), x))
+
+
+def _radd(x, y):  # y + x where x is the tensor
+    x = tensor(x)
+    return add(tensor(y, x._dtype), x)
+
+
+define_operator("add")(lambda x, y: add(x, y))
+define_operator("radd")(_radd)
+define_operator("raw_add")(jnp.add)
+define_operator("raw_sub")(jnp.subtract)
+_op_pair("sub", subtract)
+_op_pair("mul", multiply)
+_op_pair("floordiv", floordiv)
+_op_pair("mod", floormod)
+_op_pair("pow", pow)
+
+
+@define_operator("truediv")
+def _op_truediv(x, y):
+    return _truediv_soft(x, y)
+
+
+@define_operator("rtruediv")
+def _op_rtruediv(x, y):
+    x = tensor(x)
+    return divide(tensor(y, x._dtype), x)
+
+
+def _logical_or_bitwise(bool_op, int_op):
+    def fn(x, y):
+        x, y = binary_args(x, y)
+        return bool_op(x, y) if x._dtype is _dt.bool_ else int_op(x, y)
+    return fn
+
+
+define_operator("and")(_logical_or_bitwise(logical_and, bitwise_and))
+define_operator("rand")(lambda x, y: _logical_or_bitwise(logical_and, bitwise_and)(y, x))
+define_operator("or")(_logical_or_bitwise(logical_or, bitwise_or))
+define_operator("ror")(lambda x, y: _logical_or_bitwise(logical_or, bitwise_or)(y, x))
+define_operator("xor")(_logical_or_bitwise(logical_xor, bitwise_xor))
+define_operator("rxor")(lambda x, y: _logical_or_bitwise(logical_xor, bitwise_xor)(y, x))
+define_operator("lt")(lambda x, y: less(x, y))
+define_operator("le")(lambda x, y: less_equal(x, y))
+define_operator("gt")(lambda x, y: greater(x, y))
+define_operator("ge")(lambda x, y: greater_equal(x, y))
+
+
+@define_operator("eq")
+def _op_eq(x, y):
+    """`t == other`: None -> False; incompatible shapes -> scalar False (no error), as TF."""
+    if y is None:
+        return False
+    try:
+        x, y = binary_args(x, y)
+    except (TypeError, ValueError):
+        return False
+    if x._dtype is not y._dtype:
+        return False
+    if not broadcastable(x._value, y._value):
+        return make(jnp.asarray(False), _dt.bool_)
+    return equal(x, y)
+
+
+@define_operator("ne")
+def _op_ne(x, y):
+    if y is None:
+        return True
+    try:
+        x, y = binary_args(x, y)
+    except (TypeError, ValueError):
+        return True
+    if x._dtype is not y._dtype:
+        return True
+    if not broadcastable(x._value, y._value):
+        return make(jnp.asarray(True), _dt.bool_)
+    return not_equal(x, y)
+
+
+# ------------------------------------------------------------------------------------------
+# cast
+# ------------------------------------------------------------------------------------------
+
+def _cast_impl(x, dtype):
+    if jnp.iscomplexobj(x) and not jnp.issubdtype(dtype, jnp.complexfloating):
+        x = jnp.real(x)
+    return x.astype(dtype)
+
+
+cast_k = Kernel("Cast", _cast_impl)
+
+
+@export("cast", "dtypes.cast", kernel="Cast")
+def cast(x, dtype, name=None):
+    """`tf.cast`: float->int truncates toward 0, ints wrap, nonzero -> True; differentiable
+    between floating/complex dtypes only."""
+    dtype = _dt.as_dtype(dtype)
+    x = tensor(x)
+    if x._dtype is dtype:
+        return x
+    if dtype is _dt.string or x._dtype is _dt.string:
+        raise InvalidArgumentError(None, None, "Cast string to %s is not supported" % dtype.name
+                                   if x._dtype is _dt.string else
+                                   "Cast %s to string is not supported" % x._dtype.name)
+    if x._dtype.is_floating and dtype.is_integer:
+        # XLA saturates/wraps float->int like C; TF truncates toward zero first.
+        return bind(cast_k, (x,), {"dtype": np.dtype(dtype.as_numpy_dtype)})
+    return bind(cast_k, (x,), {"dtype": np.dtype(dtype.as_numpy_dtype)})
+
+
+@export("saturate_cast", "dtypes.saturate_cast", kernel="Cast")
+def saturate_cast(value, dtype, name=None):
+    dtype = _dt.as_dtype(dtype)
+    x = tensor(value)
+    if dtype.is_integer or dtype.is_floating:
+        lo, hi = dtype.min, dtype.max
+        if x._dtype.is_floating or x._dtype.is_integer:
+            xv = x._value
+            if x._dtype.is_integer and dtype.is_integer:
+                lo = max(int(lo), int(x._dtype.min))
+                hi = min(int(hi), int(x._dtype.max))
+            x = clip_by_value(x, tensor(lo, x._dtype), tensor(hi, x._dtype)) if not (
+                x._dtype.is_floating and dtype.is_floating and dtype.size >= x._dtype.size) else x
+            del xv
+    return cast(x, dtype)
+
+
+@export("bitcast", kernel="Bitcast", gradient="none (not differentiable)")
+def bitcast(input, type, name=None):  # noqa: A002
+    x = tensor(input)
+    t = _dt.as_dtype(type)
+    return make(lax.bitcast_convert_type(x._value, t.as_numpy_dtype), t)
+
+
+@export("clip_by_value", kernel="ClipByValue")
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """`tf.clip_by_value`: gradient 1 inside *including* the bounds, 0 outside (TF's rule)."""
+    x = tensor(t)
+    lo = tensor(clip_value_min, x._dtype)
+    hi = tensor(clip_value_max, x._dtype)
+    check_same_dtype("ClipByValue", x, lo, hi)
+    return bind(_clip_k, (x, lo, hi))
+
+
+_clip_k = Kernel("ClipByValue", _clip)
+
+# ------------------------------------------------------------------------------------------
+# reductions
+# ------------------------------------------------------------------------------------------
+
+
+def _reduction(paths, tf_name, fn, allowed=NUMERIC, grad="diff"):
+    kern = Kernel(tf_name, fn, grad=grad)
+
+    def op(input_tensor, axis=None, keepdims=False, name=None):
+        x = tensor(input_tensor)
+        if allowed is not None and x._dtype._name not in allowed:
+            check_dtype(tf_name, x, allowed)
+        ax = axis_param(axis, x.ndim)
+        return bind(kern, (x,), {"axis": ax, "keepdims": bool(keepdims)})
+
+    op.__name__ = paths[0].rpartition(".")[2]
+    op.__doc__ = "`tf.%s`." % paths[0]
+    export(*paths, gradient="yes" if grad == "diff" else "none (not differentiable)",
+           kernel=tf_name)(op)
+    return op
+
+
+def _mean(x, axis, keepdims):
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        s = jnp.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+        n = x.size // max(s.size, 1) if x.size else 0
+        return lax.div(s, jnp.asarray(max(n, 1), x.dtype))
+    return jnp.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _sum(x, axis, keepdims):
+    return jnp.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+
+def _prod(x, axis, keepdims):
+    return jnp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+
+def _variance(x, axis, keepdims):
+    m = jnp.mean(x, axis=axis, keepdims=True)
+    d = x - m
+    return jnp.mean(jnp.real(d * jnp.conj(d)), axis=axis, keepdims=keepdims)
+
+
+def _std(x, axis, keepdims):
+    return _sqrt(_variance(x, axis, keepdims))
+
+
+def _logsumexp(x, axis, keepdims):
+    return jax.nn.logsumexp(x, axis=axis, keepdims=keepdims)
+
+
+reduce_sum = _reduction(("reduce_sum", "math.reduce_sum"), "Sum", _sum)
+reduce_mean = _reduction(("reduce_mean", "math.reduce_mean"), "Mean", _mean)
+reduce_prod = _reduction(("reduce_prod", "math.reduce_prod"), "Prod", _prod)
+reduce_max = _reduction(("reduce_max", "math.reduce_max"), "Max", jnp.max, REAL)
+reduce_min = _reduction(("reduce_min", "math.reduce_min"), "Min", jnp.min, REAL)
+reduce_logsumexp = _reduction(("reduce_logsumexp", "math.reduce_logsumexp"), "LogSumExp",
+                              _logsumexp, FLOAT)
+reduce_variance = _reduction(("math.reduce_variance",), "Variance", _variance, FLOATC)
+reduce_std = _reduction(("math.reduce_std",), "Std", _std, FLOATC)
+reduce_all = _reduction(("reduce_all", "math.reduce_all"), "All", jnp.all,
+                        frozenset(("bool",)), grad="nondiff")
+reduce_any = _reduction(("reduce_any", "math.reduce_any"), "Any", jnp.any,
+                        frozenset(("bool",)), grad="nondiff")
+
+
+def _arg(paths, tf_name, fn):
+    kern = Kernel(tf_name, fn, grad="nondiff")
+
+    def op(input, axis=None, output_type=_dt.int64, name=None):  # noqa: A002
+        x = tensor(input)
+        ax = 0 if axis is None else int(axis_param(axis, x.ndim))
+        return bind(kern, (x,), {"axis": ax, "dtype": np.dtype(_dt.as_dtype(output_type).as_numpy_dtype)})
+
+    op.__name__ = paths[0].rpartition(".")[2]
+    export(*paths, gradient="none (not differentiable)", kernel=tf_name)(op)
+    return op
+
+
+argmax = _arg(("argmax", "math.argmax"), "ArgMax",
+              lambda x, axis, dtype: jnp.argmax(x, axis=axis).astype(dtype))
+argmin = _arg(("argmin", "math.argmin"), "ArgMin",
+              lambda x, axis, dtype: jnp.argmin(x, axis=axis).astype(dtype))
+
+
+def _cum(paths, tf_name, fn):
+    kern = Kernel(tf_name, fn)
+
+    def op(x, axis=0, exclusive=False, reverse=False, name=None):
+        x = tensor(x)
+        return bind(kern, (x,), {"axis": int(axis_param(axis)), "exclusive": bool(exclusive),
+                                 "reverse": bool(reverse)})
+
+    op.__name__ = paths[0].rpartition(".")[2]
+    export(*paths, kernel=tf_name)(op)
+    return op
+
+
+def _cumulative(combine, identity):
+    def impl(x, axis, exclusive, reverse):
+        if reverse:
+            x = jnp.flip(x, axis)
+        y = combine(x, axis=axis, dtype=x.dtype)
+        if exclusive:
+            pad = [(0, 0)] * x.ndim
+            pad[axis] = (1, 0)
+            y = jnp.pad(y, pad, constant_values=identity)
+            y = lax.slice_in_dim(y, 0, x.shape[axis], axis=axis)
+        if reverse:
+            y = jnp.flip(y, axis)
+        return y
+    return impl
+
+
+cumsum = _cum(("cumsum", "math.cumsum"), "Cumsum", _cumulative(jnp.cumsum, 0))
+cumprod = _cum(("cumprod", "math.cumprod"), "Cumprod", _cumulative(jnp.cumprod, 1))
+
+
+def _cumlse(x, axis, exclusive, reverse):
+    if reverse:
+        x = jnp.flip(x, axis)
+    y = lax.cumlogsumexp(x, axis=axis)
+    if exclusive:
+        pad = [(0, 0)] * x.ndim
+        pad[axis] = (1, 0)
+        y = jnp.pad(y, pad, constant_values=-jnp.inf)
+        y = lax.slice_in_dim(y, 0, x.shape[axis], axis=axis)
+    if reverse:
+        y = jnp.flip(y, axis)
+    return y
+
+
+cumulative_logsumexp = _cum(("math.cumulative_logsumexp",), "CumulativeLogsumexp", _cumlse)
+
+
+@export("math.count_nonzero", "count_nonzero", gradient="none (not differentiable)")
+def count_nonzero(input, axis=None, keepdims=None, dtype=_dt.int64, name=None):  # noqa: A002
+    x = tensor(input)
+    nz = not_equal(x, tensor(0 if x._dtype is not _dt.bool_ else False, x._dtype))
+    return cast(reduce_sum(cast(nz, _dt.int64), axis=axis, keepdims=bool(keepdims)), dtype)
+
+
+@export("math.reduce_euclidean_norm")
+def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    x = tensor(input_tensor)
+    return sqrt(reduce_sum(multiply(x, conj(x)), axis=axis, keepdims=keepdims))
+
+
+@export("math.add_n", "add_n")
+def add_n(inputs, name=None):
+    """`tf.math.add_n`: the sum of a list of same-shaped tensors."""
+    if not inputs:
+        raise ValueError("inputs must be a list of at least one Tensor with the same dtype and "
+                         "shape")
+    out = tensor(inputs[0])
+    for t in inputs[1:]:
+        out = add(out, t)
+    return out
+
+
+@export("math.accumulate_n")
+def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None):
+    return add_n(inputs)
+
+
+# ------------------------------------------------------------------------------------------
+# matmul
+# ------------------------------------------------------------------------------------------
+
+def _matmul_impl(a, b, ta, tb, aa, ab):
+    if ta:
+        a = jnp.swapaxes(a, -1, -2)
+    if aa:
+        a = jnp.conj(jnp.swapaxes(a, -1, -2))
+    if tb:
+        b = jnp.swapaxes(b, -1, -2)
+    if ab:
+        b = jnp.conj(jnp.swapaxes(b, -1, -2))
+    return jnp.matmul(a, b)
+
+
+matmul_k = Kernel("MatMul", _matmul_impl)
+
+
+@export("matmul", "linalg.matmul", kernel="MatMul")
+def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
+           a_is_sparse=False, b_is_sparse=False, output_type=None, grad_a=False, grad_b=False,
+           name=None):
+    """`tf.linalg.matmul`: rank >= 2 operands, batch dims broadcast, no dtype promotion."""
+    a, b = binary_args(a, b)
+    if a._dtype is not b._dtype:
+        check_same_dtype("MatMul", a, b)
+    for i, t in enumerate((a, b)):
+        if t.ndim < 2:
+            raise InvalidArgumentError(None, None, "In[%d] and In[%d] ndims must be >= 2: %d [Op:MatMul]"
+                                       % (i, i, t.ndim) if False else
+                                       "In[0] ndims must be >= 2 [Op:MatMul]" if i == 0 else
+                                       "In[1] ndims must be >= 2 [Op:MatMul]")
+    ka = a._value.shape[-2] if (transpose_a or adjoint_a) else a._value.shape[-1]
+    kb = b._value.shape[-1] if (transpose_b or adjoint_b) else b._value.shape[-2]
+    if ka != kb:
+        raise InvalidArgumentError(
+            None, None, "Matrix size-incompatible: In[0]: %s, In[1]: %s [Op:MatMul]" % (
+                list(a._value.shape), list(b._value.shape)))
+    return bind(matmul_k, (a, b), {"ta": bool(transpose_a), "tb": bool(transpose_b),
+                                   "aa": bool(adjoint_a), "ab": bool(adjoint_b)})
+
+
+define_operator("matmul")(lambda x, y: matmul(x, y))
+define_operator("rmatmul")(lambda x, y: matmul(tensor(y, tensor(x)._dtype), x))
+
+
+@export("linalg.matvec", kernel="MatMul")
+def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_sparse=False,
+           name=None):
+    from jaxtape._src.ops.array_ops import expand_dims, squeeze
+    return squeeze(matmul(a, expand_dims(b, -1), transpose_a=transpose_a, adjoint_a=adjoint_a),
+                   -1)
+
+
+@export("tensordot", "linalg.tensordot")
+def tensordot(a, b, axes, name=None):
+    a, b = binary_args(a, b)
+    check_same_dtype("MatMul", a, b)
+    if isinstance(axes, (list, tuple)):
+        axes = tuple(tuple(x) if isinstance(x, (list, tuple)) else int(x) for x in axes)
+    else:
+        axes = int(axes)
+    return bind(_tensordot_k, (a, b), {"axes": axes})
+
+
+_tensordot_k = Kernel("Tensordot", lambda a, b, axes: jnp.tensordot(a, b, axes))
+
+
+@export("einsum", "linalg.einsum", kernel="Einsum")
+def einsum(equation, *inputs, **kwargs):
+    """`tf.einsum`: same-dtype operands, computed with `jnp.einsum`."""
+    ts = [tensor(t) for t in inputs]
+    if ts:
+        check_same_dtype("Einsum", *ts)
+    return bind(_einsum_k, tuple(ts), {"equation": str(equation)})
+
+
+_einsum_k = Kernel("Einsum", lambda *xs, equation: jnp.einsum(equation, *xs))
+
+# silence unused-import linters for names kept for other modules
+_ = (COMPLEX, SIGNED, functools)

@@ -1,0 +1,94 @@
+"""The op table: every public TF name jaxtape answers to, declared once.
+
+Two kinds of entries:
+
+* `Kernel` — a pure JAX function with what the tape needs to know about it: TF's op name (for
+  error texts and `LookupError`s), whether its outputs are differentiable (`grad="diff"`), not
+  differentiable (`"nondiff"`: the tape gives `None`, like TF's `NotDifferentiable`), or have no
+  gradient at all (`"none"`: `gradient()` raises `LookupError`, like TF's unregistered ops), and
+  which of its inputs carry gradients.  A TF-matching derivative, where JAX's differs, is a
+  `jax.custom_jvp` on the kernel's implementation.
+* `export(...)` — a public function and the TF paths it answers to (`"reduce_sum"`,
+  `"math.reduce_sum"`).  The public namespaces (`jaxtape`, `jaxtape.math`, `jaxtape.nn`, ...), the
+  op list in the docs and the namespace tests are all built from `API`.
+
+Tensor operators reach the ops through `operator(name)`, so the low layers never import the ops.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+# path ("math.reduce_sum") -> ApiEntry
+API: dict[str, "ApiEntry"] = {}
+# operator name ("add", "radd", "getitem", "unstack", "constant", ...) -> function
+OPERATORS: dict[str, Callable] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiEntry:
+    path: str
+    fn: object
+    gradient: str  # "yes", "none (not differentiable)", "no gradient (LookupError)", "n/a"
+    kernel: str
+    module: str
+
+
+class Kernel:
+    """One op as the tape sees it: `impl(*arrays, **params) -> array | tuple of arrays`."""
+
+    __slots__ = ("name", "impl", "grad", "diff_args", "multi", "__weakref__")
+
+    def __init__(self, name: str, impl: Callable, *, grad: str = "diff", diff_args=None,
+                 multi: bool = False):
+        assert grad in ("diff", "nondiff", "none"), grad
+        self.name = name
+        self.impl = impl
+        self.grad = grad
+        self.diff_args = None if diff_args is None else frozenset(diff_args)
+        self.multi = multi
+
+    def connectivity(self, params, n_in, n_out):
+        """Which inputs each output depends on (None: every output on every input)."""
+        return None
+
+    def __repr__(self):
+        return "<Kernel %s>" % self.name
+
+
+def export(*paths: str, gradient: str = "yes", kernel: str = ""):
+    """Register the decorated function under TF paths (`"add"`, `"math.add"`, ...)."""
+
+    def deco(fn):
+        for p in paths:
+            API[p] = ApiEntry(p, fn, gradient, kernel, p.rpartition(".")[0])
+        return fn
+
+    return deco
+
+
+def export_value(path: str, value, gradient: str = "n/a") -> None:
+    """Register a non-function public name (a dtype, a class, a constant)."""
+    API[path] = ApiEntry(path, value, gradient, "", path.rpartition(".")[0])
+
+
+def define_operator(name: str):
+    def deco(fn):
+        OPERATORS[name] = fn
+        return fn
+
+    return deco
+
+
+def operator(name: str) -> Callable:
+    return OPERATORS[name]
+
+
+def namespace(module: str) -> dict:
+    """The names a public module (`""` for `jaxtape`, `"math"`, `"nn"`, ...) exports."""
+    out = {}
+    for path, entry in API.items():
+        if entry.module == module:
+            out[path.rpartition(".")[2]] = entry.fn
+    return out

@@ -1,0 +1,288 @@
+"""`Tensor`: an immutable value over a `jax.Array` (or a tracer inside `jaxtape.function`).
+
+A Tensor is a JAX array plus an identity (`_id`, what tapes track) and a TF dtype.  Its operators
+reach the ops through `registry.operator(name)`: this module imports no op module.
+
+Interop with JAX: `Tensor` is a pytree *node* whose one child is its array, so `jax.tree_util`,
+`jax.jit` arguments and chex assertions accept nests of tensors; `t.numpy()` or `np.asarray(t)`
+give numpy, and `jaxtape.to_jax(t)` (or `t.jax()`) gives the `jax.Array` to hand to `jnp` functions.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import jax
+import numpy as np
+
+from jaxtape._src import dtypes as _dt
+from jaxtape._src import registry
+from jaxtape._src.shape import TensorShape
+
+_next_id = itertools.count(1).__next__
+
+_DEVICE_NAMES: dict = {}
+
+
+def device_name(device) -> str:
+    """TF's device string for a JAX device: `/job:localhost/replica:0/task:0/device:CPU:0`."""
+    name = _DEVICE_NAMES.get(device)
+    if name is None:
+        kind = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU", "rocm": "GPU", "tpu": "TPU"}.get(
+            device.platform, device.platform.upper())
+        name = "/job:localhost/replica:0/task:0/device:%s:%d" % (kind, device.id)
+        _DEVICE_NAMES[device] = name
+    return name
+
+
+class Tensor:
+    """TF's `tf.Tensor`: the base class `isinstance(x, tf.Tensor)` checks.  Eager values are
+    `EagerTensor`s."""
+
+    __slots__ = ()
+    # numpy defers `ndarray + tensor` to the tensor's reflected operator, as with TF.
+    __array_priority__ = 100
+
+
+class EagerTensor(Tensor):
+    """An eager tensor: `type(t).__name__ == 'EagerTensor'` as in TF."""
+
+    __slots__ = ("_value", "_dtype", "_id", "__weakref__")
+
+    def __init__(self, value, dtype: _dt.DType):
+        self._value = value
+        self._dtype = dtype
+        self._id = _next_id()
+
+    # -- basic attributes -------------------------------------------------------------------
+    @property
+    def dtype(self) -> _dt.DType:
+        return self._dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return TensorShape(self._value.shape)
+
+    def get_shape(self) -> TensorShape:
+        return self.shape
+
+    def set_shape(self, shape) -> None:
+        if not self.shape.is_compatible_with(shape):
+            raise ValueError("Tensor's shape %s is not compatible with supplied shape %s"
+                             % (self.shape, TensorShape(shape)))
+
+    @property
+    def ndim(self) -> int:
+        return len(self._value.shape)
+
+    @property
+    def device(self) -> str:
+        v = self._value
+        if isinstance(v, np.ndarray):
+            return "/job:localhost/replica:0/task:0/device:CPU:0"
+        try:
+            return device_name(next(iter(v.devices())))
+        except Exception:  # a tracer inside jaxtape.function has no device
+            return ""
+
+    @property
+    def name(self):
+        raise AttributeError("Tensor.name is undefined when eager execution is enabled.")
+
+    def numpy(self):
+        """The value as numpy: an ndarray for rank >= 1, a numpy scalar (or `bytes`) for rank 0."""
+        a = np.asarray(self._value)
+        if a.ndim == 0:
+            return a[()]
+        return a if a is not self._value else a.copy()
+
+    def jax(self) -> jax.Array:
+        """The underlying `jax.Array`, to hand to `jnp` functions (`jaxtape.to_jax(t)`)."""
+        return self._value
+
+    def block_until_ready(self):
+        if hasattr(self._value, "block_until_ready"):
+            self._value.block_until_ready()
+        return self
+
+    def __array__(self, dtype=None, copy=None):
+        a = np.asarray(self._value)
+        if dtype is not None:
+            a = a.astype(dtype)
+        return a
+
+    def ref(self):
+        return Reference(self)
+
+    experimental_ref = ref
+
+    # -- Python protocol --------------------------------------------------------------------
+    def __hash__(self):
+        raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
+
+    def __bool__(self):
+        return bool(self.numpy())
+
+    def __float__(self):
+        return float(self.numpy())
+
+    def __int__(self):
+        return int(self.numpy())
+
+    def __complex__(self):
+        return complex(self.numpy())
+
+    def __index__(self):
+        if not self._dtype.is_integer:
+            raise TypeError(
+                "Only integer tensors can be used as indices; got a %s tensor. "
+                "Cast it with tf.cast(t, tf.int32) first." % self._dtype.name)
+        return int(self.numpy())
+
+    def __format__(self, spec):
+        return format(self.numpy(), spec)
+
+    def __len__(self):
+        if not self._value.shape:
+            raise TypeError("Scalar tensor has no `len()`")
+        return self._value.shape[0]
+
+    def __iter__(self):
+        if not self._value.shape:
+            raise TypeError("Cannot iterate over a scalar tensor.")
+        return iter(registry.operator("unstack")(self))
+
+    def __reduce__(self):
+        return _rebuild, (self.numpy(), self._dtype.name)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    # -- printing ---------------------------------------------------------------------------
+    def __str__(self):
+        return "tf.Tensor(%s, shape=%s, dtype=%s)" % (_numpy_text(self, False), self.shape,
+                                                      self._dtype.name)
+
+    def __repr__(self):
+        return "<tf.Tensor: shape=%s, dtype=%s, numpy=%s>" % (self.shape, self._dtype.name,
+                                                             _numpy_text(self, True))
+
+
+def _rebuild(value, dtype_name):
+    return registry.operator("constant")(value, dtype=dtype_name)
+
+
+def _numpy_text(t, is_repr: bool) -> str:
+    try:
+        a = t.numpy()
+    except Exception:  # a tracer inside jaxtape.function
+        return "<symbolic>"
+    if is_repr:
+        if isinstance(a, np.generic) and not isinstance(a, (bytes, np.bytes_)):
+            text = repr(a.item())
+        else:
+            text = repr(a)
+    else:
+        text = str(a)
+    if "\n" in text:
+        text = "\n" + text
+    return text
+
+
+class Reference:
+    """`tensor.ref()`: a hashable handle compared by identity; `deref()` gives the object back."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj):
+        self._obj = obj
+
+    def deref(self):
+        return self._obj
+
+    def __hash__(self):
+        return id(self._obj)
+
+    def __eq__(self, other):
+        return isinstance(other, Reference) and other._obj is self._obj
+
+    def __repr__(self):
+        return "<Reference wrapping %r>" % (self._obj,)
+
+
+def _binary(name):
+    def fwd(self, other):
+        return registry.operator(name)(self, other)
+
+    def rev(self, other):
+        return registry.operator("r" + name)(self, other)
+
+    return fwd, rev
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
+              "xor"):
+    _f, _r = _binary(_name)
+    _f.__name__, _r.__name__ = "__%s__" % _name, "__r%s__" % _name
+    setattr(EagerTensor, "__%s__" % _name, _f)
+    setattr(EagerTensor, "__r%s__" % _name, _r)
+del _name, _f, _r
+
+
+def _compare(name):
+    def fn(self, other):
+        return registry.operator(name)(self, other)
+
+    fn.__name__ = "__%s__" % name
+    return fn
+
+
+for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
+    setattr(EagerTensor, "__%s__" % _name, _compare(_name))
+del _name
+EagerTensor.__neg__ = lambda self: registry.operator("neg")(self)
+EagerTensor.__abs__ = lambda self: registry.operator("abs")(self)
+EagerTensor.__invert__ = lambda self: registry.operator("invert")(self)
+EagerTensor.__pos__ = lambda self: self
+EagerTensor.__getitem__ = lambda self, key: registry.operator("getitem")(self, key)
+EagerTensor.__hash__ = Tensor.__hash__ = EagerTensor.__dict__["__hash__"]
+
+
+def _flatten(t):
+    if t._dtype is _dt.string:
+        return (), (t._dtype, t._value)
+    return (t._value,), (t._dtype, None)
+
+
+def _unflatten(aux, children):
+    dtype, strings = aux
+    t = EagerTensor.__new__(EagerTensor)
+    t._value = strings if dtype is _dt.string else children[0]
+    t._dtype = dtype
+    t._id = _next_id()
+    return t
+
+
+jax.tree_util.register_pytree_node(EagerTensor, _flatten, _unflatten)
+
+
+def make(value, dtype: _dt.DType) -> EagerTensor:
+    """Wrap an array (already of the right dtype) as a new Tensor."""
+    t = EagerTensor.__new__(EagerTensor)
+    t._value = value
+    t._dtype = dtype
+    t._id = _next_id()
+    return t
+
+
+def to_jax(x):
+    """The `jax.Array` inside a Tensor or Variable (`jnp` functions take it directly)."""
+    if isinstance(x, EagerTensor):
+        return x._value
+    read = getattr(x, "_read_for_jax", None)
+    if read is not None:
+        return read()
+    return x

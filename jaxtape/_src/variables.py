@@ -1,0 +1,380 @@
+"""`tf.Variable`: the one mutable thing.
+
+A Variable holds a `jax.Array`.  Every read (`read_value()`, or any op that takes the Variable)
+makes a new Tensor; each recording tape that watches the Variable tracks that Tensor as a leaf and
+remembers it belongs to the Variable, so gradients of several reads add up and assignments between
+reads differentiate exactly as in TF.  Trainable Variables are watched automatically when read or
+assigned on a tape with `watch_accessed_variables=True`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+
+import jax.numpy as jnp
+import numpy as np
+
+from jaxtape._src import dtypes as _dt
+from jaxtape._src import registry
+from jaxtape._src.context import STATE
+from jaxtape._src.convert import convert_to_tensor
+from jaxtape._src.shape import TensorShape
+from jaxtape._src.tensor import EagerTensor, Reference, _next_id, _numpy_text, make
+
+_uids = itertools.count(1).__next__
+
+
+@contextlib.contextmanager
+def name_scope(name):
+    """`tf.name_scope`: prefixes the names of Variables created inside (`outer/inner/b:0`)."""
+    if name is None or name == "":
+        yield ""
+        return
+    stack = STATE.name_scope
+    name = str(name).rstrip("/")
+    stack.append(name)
+    try:
+        yield "/".join(stack) + "/"
+    finally:
+        stack.pop()
+
+
+class _NameScope:
+    """`tf.name_scope(name)` as a class, so `tf.name_scope('a').name` works."""
+
+    def __init__(self, name):
+        self._name = name
+        self._cm = None
+
+    @property
+    def name(self):
+        return self._name
+
+    def __enter__(self):
+        self._cm = name_scope(self._name)
+        return self._cm.__enter__()
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+def _in_place(op, method, var_word="variable"):
+    def fn(self, other):
+        raise RuntimeError(
+            "`%s %s value` with `tf.Variable`s is not supported. Use `%s` to modify the "
+            "variable, or `out = %s %s value` if you need to get a new output Tensor."
+            % (var_word, op, method, var_word, op[:-1]))
+    return fn
+
+
+class Variable:
+    """`tf.Variable`.  Instances are `ResourceVariable`s, as in TF."""
+
+    __slots__ = ("_value", "_dtype", "_shape", "_name", "_trainable", "_uid", "_handle_id",
+                 "__weakref__")
+    __array_priority__ = 100
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Variable:
+            cls = ResourceVariable
+        return object.__new__(cls)
+
+    def __init__(self, initial_value=None, trainable=None, validate_shape=True, caching_device=None,
+                 name=None, variable_def=None, dtype=None, import_scope=None, constraint=None,
+                 synchronization=None, aggregation=None, shape=None, experimental_enable_variable_lifting=True):
+        if initial_value is None:
+            raise ValueError("The `initial_value` arg (`None`) must be specified.")
+        if callable(initial_value):
+            initial_value = initial_value()
+        t = convert_to_tensor(initial_value, dtype=dtype)
+        if STATE.trace is not None:
+            STATE.trace.on_create(self)
+        self._value = t._value
+        self._dtype = t._dtype
+        self._shape = TensorShape(t._value.shape) if shape is None else TensorShape(shape)
+        prefix = "/".join(STATE.name_scope)
+        base = "Variable" if name is None else str(name)
+        self._name = (prefix + "/" + base if prefix else base) + ":0"
+        self._trainable = True if trainable is None else bool(trainable)
+        self._uid = _uids()
+        self._handle_id = _next_id()
+
+    # -- reads ------------------------------------------------------------------------------
+    @property
+    def _tape_variable(self):
+        return self
+
+    def _read_as_tensor(self) -> EagerTensor:
+        t = make(self._value, self._dtype)
+        tapes = STATE.tapes
+        if tapes:
+            uid = self._uid
+            for rec in tapes:
+                if uid not in rec.watched_vars:
+                    if rec.watch_accessed and self._trainable:
+                        rec.watch_variable(self)
+                    else:
+                        continue
+                rec.tracked[t._id] = None
+                reads = rec.reads.get(uid)
+                if reads is None:
+                    rec.reads[uid] = [t._id]
+                else:
+                    reads.append(t._id)
+        if STATE.trace is not None:
+            STATE.trace.on_read(self)
+        return t
+
+    def _read_for_jax(self):
+        return self._value
+
+    def read_value(self) -> EagerTensor:
+        return self._read_as_tensor()
+
+    def value(self) -> EagerTensor:
+        return self._read_as_tensor()
+
+    def numpy(self):
+        a = np.array(self._value)
+        return a[()] if a.ndim == 0 else a
+
+    def __array__(self, dtype=None, copy=None):
+        a = np.asarray(self._value)
+        return a.astype(dtype) if dtype is not None else a
+
+    # -- attributes -------------------------------------------------------------------------
+    @property
+    def dtype(self) -> _dt.DType:
+        return self._dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    def get_shape(self) -> TensorShape:
+        return self._shape
+
+    @property
+    def ndim(self):
+        return self._shape.rank
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def device(self) -> str:
+        return make(self._value, self._dtype).device
+
+    @property
+    def initial_value(self):
+        return make(self._value, self._dtype)
+
+    @property
+    def constraint(self):
+        return None
+
+    @property
+    def handle(self):
+        return self
+
+    def ref(self):
+        return Reference(self)
+
+    experimental_ref = ref
+
+    # -- assignment -------------------------------------------------------------------------
+    def _accessed(self):
+        if self._trainable:
+            for rec in STATE.tapes:
+                if rec.watch_accessed:
+                    rec.watch_variable(self)
+
+    def _coerce(self, value):
+        t = convert_to_tensor(value, dtype=self._dtype)
+        new = t._value
+        if not self._shape.is_compatible_with(new.shape):
+            raise ValueError(
+                "Cannot assign value to variable '%s': Shape mismatch. The variable shape %s, and "
+                "the assigned value shape %s are incompatible." % (
+                    self._name, self._shape, TensorShape(new.shape)))
+        return new
+
+    def _set(self, new):
+        if STATE.trace is not None:
+            STATE.trace.on_write(self)
+        self._value = new
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        """Set the value; returns an `UnreadVariable` (or None with `read_value=False`)."""
+        new = self._coerce(value)
+        self._accessed()
+        self._set(new)
+        return UnreadVariable(self) if read_value else None
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        new = self._coerce(delta)
+        self._accessed()
+        self._set(registry.operator("raw_add")(self._value, new))
+        return UnreadVariable(self) if read_value else None
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        new = self._coerce(delta)
+        self._accessed()
+        self._set(registry.operator("raw_sub")(self._value, new))
+        return UnreadVariable(self) if read_value else None
+
+    def _assign_slice(self, key, value):
+        v = convert_to_tensor(value, dtype=self._dtype)
+        self._accessed()
+        self._set(self._value.at[key].set(v._value))
+        return UnreadVariable(self)
+
+    def scatter_nd_update(self, indices, updates, name=None):
+        idx = np.asarray(convert_to_tensor(indices).numpy())
+        upd = convert_to_tensor(updates, dtype=self._dtype)._value
+        self._accessed()
+        self._set(self._value.at[tuple(np.moveaxis(idx, -1, 0))].set(upd))
+        return UnreadVariable(self)
+
+    # -- Python protocol --------------------------------------------------------------------
+    def __hash__(self):
+        raise TypeError("Variable is unhashable. Instead, use variable.ref() as the key. "
+                        "(Variable: %r)" % (self,))
+
+    def __len__(self):
+        raise TypeError("object of type '%s' has no len()" % type(self).__name__)
+
+    def __iter__(self):
+        return iter(self._read_as_tensor())
+
+    def __bool__(self):
+        return bool(self._read_as_tensor())
+
+    def __float__(self):
+        return float(self.numpy())
+
+    def __int__(self):
+        return int(self.numpy())
+
+    def __complex__(self):
+        return complex(self.numpy())
+
+    def __index__(self):
+        return self._read_as_tensor().__index__()
+
+    def __format__(self, spec):
+        return format(self.numpy(), spec)
+
+    def __getitem__(self, key):
+        t = registry.operator("getitem")(self, key)
+        return _SliceOfVariable(t, self, key)
+
+    def __repr__(self):
+        return "<tf.Variable '%s' shape=%s dtype=%s, numpy=%s>" % (
+            self.name, self.shape, self._dtype.name, _numpy_text(make(self._value, self._dtype), True))
+
+    __str__ = __repr__
+
+    def __deepcopy__(self, memo):
+        return Variable(jnp.array(self._value), trainable=self._trainable,
+                        name=self._name[:-2], dtype=self._dtype)
+
+    __iadd__ = _in_place("+=", "variable.assign_add(value)")
+    __isub__ = _in_place("-=", "variable.assign_sub(value)")
+    __imul__ = _in_place("*=", "var.assign(var * value)", "var")
+    __itruediv__ = _in_place("/=", "var.assign(var / value)", "var")
+    __ipow__ = _in_place("**=", "var.assign(var ** value)", "var")
+    __ifloordiv__ = _in_place("//=", "var.assign(var // value)", "var")
+    __imod__ = _in_place("%=", "var.assign(var % value)", "var")
+    __imatmul__ = _in_place("@=", "var.assign(var @ value)", "var")
+
+
+class ResourceVariable(Variable):
+    """The concrete class of eager Variables (`type(v).__name__ == 'ResourceVariable'`)."""
+
+    __slots__ = ()
+
+
+class UnreadVariable(ResourceVariable):
+    """What `assign*` return: a view of the Variable named `'UnreadVariable'`."""
+
+    __slots__ = ("_parent",)
+
+    def __init__(self, parent):  # noqa: D107 - a view, not a new Variable
+        self._parent = parent
+
+    _value = property(lambda self: self._parent._value,
+                      lambda self, v: setattr(self._parent, "_value", v))
+    _dtype = property(lambda self: self._parent._dtype)
+    _shape = property(lambda self: self._parent._shape)
+    _trainable = property(lambda self: self._parent._trainable)
+    _uid = property(lambda self: self._parent._uid)
+    _handle_id = property(lambda self: self._parent._handle_id)
+
+    @property
+    def _tape_variable(self):
+        return self._parent
+
+    def _read_as_tensor(self):
+        return self._parent._read_as_tensor()
+
+    def _set(self, new):
+        self._parent._set(new)
+
+    @property
+    def name(self):
+        return "UnreadVariable"
+
+    @property
+    def _name(self):
+        return "UnreadVariable"
+
+
+class _SliceOfVariable(EagerTensor):
+    """`v[1:3]`: a Tensor (recorded like any slice) that also supports `.assign(...)`."""
+
+    __slots__ = ("_var", "_key")
+
+    def __init__(self, t, var, key):  # noqa: D107 - shares the slice's identity
+        self._value = t._value
+        self._dtype = t._dtype
+        self._id = t._id
+        self._var = var
+        self._key = key
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        key = self._key
+        if isinstance(key, EagerTensor):
+            key = int(key)
+        return self._var._assign_slice(key, value)
+
+
+def _binary(name):
+    def fwd(self, other):
+        return registry.operator(name)(self, other)
+
+    def rev(self, other):
+        return registry.operator("r" + name)(self, other)
+
+    return fwd, rev
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
+              "xor"):
+    _f, _r = _binary(_name)
+    setattr(Variable, "__%s__" % _name, _f)
+    setattr(Variable, "__r%s__" % _name, _r)
+for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
+    setattr(Variable, "__%s__" % _name,
+            (lambda n: lambda self, other: registry.operator(n)(self, other))(_name))
+del _name, _f, _r
+Variable.__neg__ = lambda self: registry.operator("neg")(self)
+Variable.__abs__ = lambda self: registry.operator("abs")(self)
+Variable.__invert__ = lambda self: registry.operator("invert")(self)
+Variable.__hash__ = Variable.__dict__["__hash__"]

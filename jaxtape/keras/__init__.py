@@ -1,0 +1,1 @@
+"""`tf.keras`: the Keras 3 subset used by tape-based training loops."""
