@@ -9,3 +9,8 @@ from jaxtape._src.tensor import to_jax
 export_value("clear_caches", backward.clear_caches)
 export_value("cache_info", backward.cache_info)
 export_value("to_jax", to_jax)
+
+from jaxtape._src.custom_gradient import custom_gradient, recompute_grad  # noqa: E402
+
+export_value("custom_gradient", custom_gradient)
+export_value("recompute_grad", recompute_grad)

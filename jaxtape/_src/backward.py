@@ -34,7 +34,8 @@ from jax.extend.core import Literal
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
-from jaxtape._src.dispatch import DIFF_NP, record_raw
+from jaxtape._src.dispatch import DIFF_NP, dtype_of, record_raw
+from jaxtape._src.indexed_slices import IndexedSlices
 from jaxtape._src.registry import Kernel
 from jaxtape._src.tensor import make
 
@@ -100,7 +101,10 @@ def plan(recorder, targets, sources):
                 src_of.setdefault(i, []).append(si)
     if recorder is not None and recorder.has_nograd:
         _check_nograd(nodes, [t.id for t in targets])
-    reach = set(src_of)
+    tracked = recorder.tracked if recorder is not None else {}
+    # Only sources this tape watches (or produced) seed the walk; `gradient(x, x)` is the
+    # identity even for an unwatched x (handled with the targets below).
+    reach = {i for i in src_of if i in tracked}
     live = []
     if reach:
         for n in nodes:
@@ -117,11 +121,12 @@ def plan(recorder, targets, sources):
             if hit is None:
                 continue
             live.append(n)
-            conn = k.connectivity(n.params, len(n.in_ids), len(n.out_ids))
+            conn = k.connectivity(n)
             for kk, (o, v) in enumerate(zip(n.out_ids, n.out_vals)):
                 if v.dtype in DIFF_NP and (conn is None or not conn[kk].isdisjoint(hit)):
                     reach.add(o)
-    need = {t.id for t in targets if t.id in reach and t.dtype.is_differentiable}
+    need = {t.id for t in targets
+            if (t.id in reach or t.id in src_of) and t.dtype.is_differentiable}
     chosen = []
     for n in reversed(live):
         for o in n.out_ids:
@@ -131,8 +136,12 @@ def plan(recorder, targets, sources):
             continue
         chosen.append(n)
         da = n.kernel.diff_args
+        conn = n.kernel.connectivity(n)
+        used = None
+        if conn is not None:
+            used = frozenset().union(*(conn[k] for k, o in enumerate(n.out_ids) if o in need))
         for p, i in enumerate(n.in_ids):
-            if i in reach and (da is None or p in da):
+            if i in reach and (da is None or p in da) and (used is None or p in used):
                 need.add(i)
     chosen.reverse()
 
@@ -180,8 +189,42 @@ def plan(recorder, targets, sources):
                     p = pos.get(i)
                     refs.append(("p",) + p if p is not None else leaf_index[i])
         srefs.append(tuple(refs) if refs else None)
+    sparse = _sparse_sources(chosen, srefs, trefs, leaf_ids)
     avals = tuple((v.shape, v.dtype) for v in leaf_vals)
-    return (tuple(struct), avals, tuple(trefs), tuple(srefs)), leaf_vals, leaf_ids
+    return (tuple(struct), avals, tuple(trefs), tuple(srefs)), leaf_vals, leaf_ids, sparse
+
+
+def _sparse_sources(chosen, srefs, trefs, leaf_ids):
+    """Sources used only as the params of axis-0 gathers get IndexedSlices (TF's rule).
+
+    Rewrites their refs (in place) to probes on the gather outputs; returns
+    {source index: [indices arrays]}."""
+    out = {}
+    if not any(n.kernel.sparse_arg0 for n in chosen):
+        return out
+    tleaves = {r for r in trefs if type(r) is int}
+    for si, refs in enumerate(srefs):
+        if refs is None or any(type(r) is not int for r in refs) or tleaves.intersection(refs):
+            continue
+        ids = {leaf_ids[r] for r in refs}
+        uses, idx = [], []
+        for j, n in enumerate(chosen):
+            for p, i in enumerate(n.in_ids):
+                if i in ids:
+                    params = dict(n.params)
+                    if (n.kernel.sparse_arg0 and p == 0 and params.get("axis") == 0
+                            and params.get("batch_dims") == 0 and i not in n.in_ids[1:]):
+                        uses.append(("p", j, 0))
+                        idx.append(n.in_vals[1])
+                    else:
+                        uses = None
+                        break
+            if uses is None:
+                break
+        if uses:
+            srefs[si] = ("sparse",) + tuple(uses)
+            out[si] = idx
+    return out
 
 
 def _replay(struct, leaves, probes):
@@ -208,8 +251,9 @@ def build(key, mode):
     """
     struct, avals, trefs, srefs = key
     t_avals = mode[-1]
-    diff_leaves = sorted({r for refs in srefs if refs for r in refs if type(r) is int})
-    probe_refs = sorted({r[1:] for refs in srefs if refs for r in refs if type(r) is not int})
+    flat = [r for refs in srefs if refs for r in refs if r != "sparse"]
+    diff_leaves = sorted({r for r in flat if type(r) is int})
+    probe_refs = sorted({r[1:] for r in flat if type(r) is not int})
     live_t = [i for i, r in enumerate(trefs) if r is not None]
 
     def forward(leaf_vals, dl, pv):
@@ -232,6 +276,11 @@ def build(key, mode):
         res = []
         for refs in srefs:
             if refs is None:
+                continue
+            if refs[0] == "sparse":
+                for r in refs[1:]:
+                    x = pmap[r[1:]]
+                    res.append(jnp.conj(x) if jnp.iscomplexobj(x) else x)
                 continue
             g = None
             for r in refs:
@@ -305,7 +354,7 @@ class GradKernel(Kernel):
         n = self.n_leaves
         return self.fn(list(vals[:n]), list(vals[n:]))
 
-    def connectivity(self, params, n_in, n_out):
+    def connectivity(self, node):
         if self._conn is None:
             self._conn = _jaxpr_deps(self._call_raw, self._in_avals)
         return self._conn
@@ -368,7 +417,7 @@ def compiled(key, mode, leaf_vals):
 
 def run(recorder, targets, sources, cts, ct_ids, mode):
     """Gradients for `sources` (a list, None where unconnected)."""
-    key, leaf_vals, leaf_ids = plan(recorder, targets, sources)
+    key, leaf_vals, leaf_ids, sparse = plan(recorder, targets, sources)
     srefs = key[3]
     if all(r is None for r in srefs):
         return [None] * len(sources)
@@ -383,9 +432,21 @@ def run(recorder, targets, sources, cts, ct_ids, mode):
     res_t = []
     it = iter(outs)
     out = []
-    for r, s in zip(srefs, sources):
+    for si, (r, s) in enumerate(zip(srefs, sources)):
         if r is None:
             out.append(None)
+        elif r[0] == "sparse":
+            vals, idx = [], []
+            for iv in sparse[si]:
+                v = next(it)
+                vals.append(v.reshape((-1,) + tuple(s.shape[1:])))
+                idx.append(iv.reshape(-1))
+            v = vals[0] if len(vals) == 1 else jnp.concatenate(vals)
+            i = idx[0] if len(idx) == 1 else jnp.concatenate(idx)
+            t = make(v, s.dtype)
+            res_t.append(t)
+            out.append(IndexedSlices(t, make(i, dtype_of(i)),
+                                     make(jnp.asarray(s.shape, jnp.int32), _dt.int32)))
         else:
             v = next(it)
             t = make(v, s.dtype)

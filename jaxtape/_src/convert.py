@@ -170,7 +170,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, preferred_d
         return value
     if dtype is not None:
         dtype = _dt.as_dtype(dtype)
-    read = getattr(value, "_read_as_tensor", None)
+    read = getattr(value, "_read_as_tensor", None) or getattr(value, "_as_dense", None)
     if read is not None:
         t = read()
         if dtype is not None and dtype is not t._dtype:

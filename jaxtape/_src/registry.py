@@ -38,19 +38,22 @@ class ApiEntry:
 class Kernel:
     """One op as the tape sees it: `impl(*arrays, **params) -> array | tuple of arrays`."""
 
-    __slots__ = ("name", "impl", "grad", "diff_args", "multi", "__weakref__")
+    __slots__ = ("name", "impl", "grad", "diff_args", "multi", "sparse_arg0", "__weakref__")
 
     def __init__(self, name: str, impl: Callable, *, grad: str = "diff", diff_args=None,
-                 multi: bool = False):
+                 multi: bool = False, sparse_arg0: bool = False):
         assert grad in ("diff", "nondiff", "none"), grad
         self.name = name
         self.impl = impl
         self.grad = grad
         self.diff_args = None if diff_args is None else frozenset(diff_args)
         self.multi = multi
+        # gather-like: the gradient w.r.t. input 0 (axis 0, no batch dims) is IndexedSlices
+        self.sparse_arg0 = sparse_arg0
 
-    def connectivity(self, params, n_in, n_out):
-        """Which inputs each output depends on (None: every output on every input)."""
+    def connectivity(self, node):
+        """For each output of a recorded `node`, the set of input positions it depends on
+        (None: every output on every input)."""
         return None
 
     def __repr__(self):

@@ -121,7 +121,10 @@ class EagerTensor(Tensor):
         raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
 
     def __bool__(self):
-        return bool(self.numpy())
+        a = self.numpy()
+        if getattr(a, "size", 1) == 0:
+            return False
+        return bool(a)
 
     def __float__(self):
         return float(self.numpy())

@@ -558,7 +558,7 @@ def _gather_impl(params, indices, axis, batch_dims):
     return jax.vmap(fn)(params, indices)
 
 
-gather_k = Kernel("GatherV2", _gather_impl, diff_args=(0,))
+gather_k = Kernel("GatherV2", _gather_impl, diff_args=(0,), sparse_arg0=True)
 
 
 @export("gather", kernel="GatherV2")

@@ -153,7 +153,7 @@ def _norm_impl(x, ord, axis, keepdims):
         sq = jnp.real(x * jnp.conj(x))
         return jnp.sqrt(jnp.sum(sq, axis=axis, keepdims=keepdims))
     if ord == 1 and (axis is None or isinstance(axis, int)):
-        return jnp.sum(jnp.abs(x), axis=axis, keepdims=keepdims)
+        return jnp.sum(M._abs(x), axis=axis, keepdims=keepdims)
     if ord == np.inf and (axis is None or isinstance(axis, int)):
         return jnp.max(jnp.abs(x), axis=axis, keepdims=keepdims)
     if isinstance(ord, (int, float)) and (axis is None or isinstance(axis, int)):

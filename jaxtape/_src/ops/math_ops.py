@@ -335,16 +335,29 @@ def _truncatemod(x, y):
     return lax.rem(x, y)
 
 
-def _xlogy(x, y):
-    return jnp.where(x == 0, jnp.zeros_like(x * y), x * jnp.log(y))
+def _x_op(f):
+    """x * f(y) with 0 where x == 0 — value and both partial derivatives (TF's XlogyGrad)."""
+
+    @jax.custom_jvp
+    def op(x, y):
+        return jnp.where(x == 0, jnp.zeros_like(x * y), x * f(y))
+
+    @op.defjvp
+    def op_jvp(p, t):
+        x, y = p
+        dx, dy = t
+        nz = x != 0
+        fy = jnp.where(nz, f(y), jnp.zeros_like(y))
+        _, dfy = jax.jvp(f, (y,), (jnp.ones_like(y),))
+        gy = jnp.where(nz, x * dfy, jnp.zeros_like(x * y))
+        return op(x, y), dx * fy + dy * gy
+
+    return op
 
 
-def _xdivy(x, y):
-    return jnp.where(x == 0, jnp.zeros_like(x * y), x / y)
-
-
-def _xlog1py(x, y):
-    return jnp.where(x == 0, jnp.zeros_like(x * y), x * jnp.log1p(y))
+_xlogy = _x_op(jnp.log)
+_xdivy = _x_op(lambda y: 1 / y)
+_xlog1py = _x_op(jnp.log1p)
 
 
 def _div_no_nan(x, y):

@@ -73,10 +73,21 @@ _SELU_SCALE = 1.0507009873554805
 _SELU_ALPHA = 1.6732632423543772
 
 
+@jax.custom_jvp
 def _selu(x):
     s = jnp.asarray(_SELU_SCALE, x.dtype)
     a = jnp.asarray(_SELU_ALPHA, x.dtype)
     return s * jnp.where(x > 0, x, a * jnp.expm1(jnp.minimum(x, jnp.zeros_like(x))))
+
+
+@_selu.defjvp
+def _selu_jvp(p, t):
+    # TF's SeluGrad: scale * alpha * exp(x) for x < 0, scale otherwise (so `scale` at 0).
+    (x,), (dx,) = p, t
+    y = _selu(x)
+    s = jnp.asarray(_SELU_SCALE, x.dtype)
+    sa = jnp.asarray(_SELU_SCALE * _SELU_ALPHA, x.dtype)
+    return y, jnp.where(x < 0, dx * (y + sa), dx * s)
 
 
 def _gelu(x, approximate):
