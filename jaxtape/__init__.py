@@ -18,6 +18,7 @@ _jax.config.update("jax_enable_x64", True)
 
 from jaxtape._src import ops as _ops  # noqa: E402,F401  (fills the op table)
 from jaxtape._src import api as _api  # noqa: E402,F401  (non-op public names)
+from jaxtape._src import module as _module  # noqa: E402,F401  (tf.Module)
 from jaxtape._src.registry import namespace as _namespace  # noqa: E402
 
 globals().update(_namespace(""))
@@ -27,4 +28,4 @@ from jaxtape import (  # noqa: E402,F401
 from jaxtape import autodiff, keras, train  # noqa: E402,F401
 
 __version__ = "0.1.0"
-del _namespace, _jax, _ops, _api
+del _namespace, _jax, _ops, _api, _module

@@ -365,16 +365,23 @@ def _binary(name):
     return fwd, rev
 
 
-for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
-              "xor"):
-    _f, _r = _binary(_name)
-    setattr(Variable, "__%s__" % _name, _f)
-    setattr(Variable, "__r%s__" % _name, _r)
-for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
-    setattr(Variable, "__%s__" % _name,
-            (lambda n: lambda self, other: registry.operator(n)(self, other))(_name))
-del _name, _f, _r
-Variable.__neg__ = lambda self: registry.operator("neg")(self)
-Variable.__abs__ = lambda self: registry.operator("abs")(self)
-Variable.__invert__ = lambda self: registry.operator("invert")(self)
+def install_operators(cls):
+    """Give a variable-like class (one with `_read_as_tensor`) the Tensor operators."""
+    for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
+                 "xor"):
+        f, r = _binary(name)
+        setattr(cls, "__%s__" % name, f)
+        setattr(cls, "__r%s__" % name, r)
+    for name in ("lt", "le", "gt", "ge", "eq", "ne"):
+        setattr(cls, "__%s__" % name,
+                (lambda n: lambda self, other: registry.operator(n)(self, other))(name))
+    cls.__neg__ = lambda self: registry.operator("neg")(self)
+    cls.__abs__ = lambda self: registry.operator("abs")(self)
+    cls.__invert__ = lambda self: registry.operator("invert")(self)
+    if "__getitem__" not in cls.__dict__:
+        cls.__getitem__ = lambda self, key: registry.operator("getitem")(self, key)
+    return cls
+
+
+install_operators(Variable)
 Variable.__hash__ = Variable.__dict__["__hash__"]

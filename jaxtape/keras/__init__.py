@@ -1,1 +1,10 @@
-"""`tf.keras`: the Keras 3 subset used by tape-based training loops."""
+"""`tf.keras`: the Keras 3 subset used by tape-based training loops (re-exports)."""
+
+from jaxtape._src.keras import api as _api  # noqa: F401
+from jaxtape._src.registry import namespace as _namespace
+
+globals().update(_namespace("keras"))
+from jaxtape.keras import (  # noqa: E402,F401
+    activations, initializers, layers, losses, metrics, models, optimizers)
+
+del _namespace, _api

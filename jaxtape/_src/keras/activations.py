@@ -1,0 +1,92 @@
+"""`tf.keras.activations`."""
+
+from __future__ import annotations
+
+from jaxtape._src.registry import export_value
+
+
+def _ops():
+    from jaxtape._src.ops import math_ops as M
+    from jaxtape._src.ops import nn_ops as N
+    return M, N
+
+
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    M, N = _ops()
+    return N.relu(x)
+
+
+def tanh(x):
+    return _ops()[0].tanh(x)
+
+
+def sigmoid(x):
+    return _ops()[0].sigmoid(x)
+
+
+def softmax(x, axis=-1):
+    return _ops()[1].softmax(x, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    return _ops()[1].log_softmax(x, axis=axis)
+
+
+def linear(x):
+    return x
+
+
+def gelu(x, approximate=False):
+    return _ops()[1].gelu(x, approximate=approximate)
+
+
+def elu(x, alpha=1.0):
+    return _ops()[1].elu(x)
+
+
+def selu(x):
+    return _ops()[1].selu(x)
+
+
+def softplus(x):
+    return _ops()[0].softplus(x)
+
+
+def softsign(x):
+    return _ops()[0].softsign(x)
+
+
+def silu(x):
+    return _ops()[1].silu(x)
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return _ops()[1].leaky_relu(x, negative_slope)
+
+
+def relu6(x):
+    return _ops()[1].relu6(x)
+
+
+swish = silu
+_ALL = {f.__name__: f for f in (relu, tanh, sigmoid, softmax, log_softmax, linear, gelu, elu, selu,
+                                softplus, softsign, silu, leaky_relu, relu6)}
+_ALL["swish"] = silu
+
+
+def get(identifier):
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        fn = _ALL.get(identifier)
+        if fn is None:
+            raise ValueError("Could not interpret activation function identifier: %r" % identifier)
+        return fn
+    if callable(identifier):
+        return identifier
+    raise ValueError("Could not interpret activation function identifier: %r" % (identifier,))
+
+
+for _n, _f in _ALL.items():
+    export_value("keras.activations." + _n, _f)
+export_value("keras.activations.get", get)

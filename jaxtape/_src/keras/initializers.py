@@ -1,0 +1,155 @@
+"""`tf.keras.initializers`: callables `(shape, dtype) -> Tensor`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from jaxtape._src import dtypes as _dt
+from jaxtape._src.registry import export_value
+
+
+class Initializer:
+    def __call__(self, shape, dtype=None):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {}
+
+
+class Zeros(Initializer):
+    def __call__(self, shape, dtype=None):
+        from jaxtape._src.ops.array_ops import zeros
+        return zeros(shape, dtype or _dt.float32)
+
+
+class Ones(Initializer):
+    def __call__(self, shape, dtype=None):
+        from jaxtape._src.ops.array_ops import ones
+        return ones(shape, dtype or _dt.float32)
+
+
+class Constant(Initializer):
+    """Fills with `value` (a scalar broadcast, or a nested list of exactly `shape`)."""
+
+    def __init__(self, value=0.0):
+        self.value = value
+
+    def __call__(self, shape, dtype=None):
+        from jaxtape._src.ops.array_ops import constant
+        d = _dt.as_dtype(dtype or _dt.float32)
+        arr = np.asarray(self.value.numpy() if hasattr(self.value, "numpy") else self.value)
+        arr = np.broadcast_to(arr.astype(d.as_numpy_dtype), tuple(shape))
+        return constant(np.array(arr), dtype=d)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class RandomUniform(Initializer):
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        self.minval, self.maxval, self.seed = minval, maxval, seed
+
+    def __call__(self, shape, dtype=None):
+        from jaxtape._src.ops.random_ops import uniform
+        return uniform(shape, self.minval, self.maxval, dtype=dtype or _dt.float32, seed=self.seed)
+
+
+class RandomNormal(Initializer):
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def __call__(self, shape, dtype=None):
+        from jaxtape._src.ops.random_ops import normal
+        return normal(shape, self.mean, self.stddev, dtype=dtype or _dt.float32, seed=self.seed)
+
+
+class TruncatedNormal(RandomNormal):
+    def __call__(self, shape, dtype=None):
+        from jaxtape._src.ops.random_ops import truncated_normal
+        return truncated_normal(shape, self.mean, self.stddev, dtype=dtype or _dt.float32,
+                                seed=self.seed)
+
+
+def _fans(shape):
+    shape = tuple(shape)
+    if len(shape) < 1:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = math.prod(shape[:-2])
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+class VarianceScaling(Initializer):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+
+    def __call__(self, shape, dtype=None):
+        from jaxtape._src.ops import random_ops as R
+        fan_in, fan_out = _fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        scale = self.scale / max(1.0, n)
+        d = dtype or _dt.float32
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * scale)
+            return R.uniform(shape, -limit, limit, dtype=d, seed=self.seed)
+        if self.distribution == "untruncated_normal":
+            return R.normal(shape, 0.0, math.sqrt(scale), dtype=d, seed=self.seed)
+        return R.truncated_normal(shape, 0.0, math.sqrt(scale) / 0.87962566103423978, dtype=d,
+                                  seed=self.seed)
+
+
+class GlorotUniform(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_avg", "uniform", seed)
+
+
+class GlorotNormal(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
+
+
+class HeNormal(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(2.0, "fan_in", "truncated_normal", seed)
+
+
+class HeUniform(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(2.0, "fan_in", "uniform", seed)
+
+
+class LecunNormal(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "truncated_normal", seed)
+
+
+_BY_NAME = {"zeros": Zeros, "ones": Ones, "glorot_uniform": GlorotUniform,
+            "glorot_normal": GlorotNormal, "he_normal": HeNormal, "he_uniform": HeUniform,
+            "lecun_normal": LecunNormal, "random_normal": RandomNormal,
+            "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
+            "constant": Constant}
+
+
+def get(identifier):
+    """`keras.initializers.get`: an initializer from a name, an instance, or a callable."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier.lower())
+        if cls is None:
+            raise ValueError("Could not interpret initializer identifier: %r" % identifier)
+        return cls()
+    if callable(identifier):
+        return identifier
+    raise ValueError("Could not interpret initializer identifier: %r" % (identifier,))
+
+
+for _c in (Initializer, Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal,
+           VarianceScaling, GlorotUniform, GlorotNormal, HeNormal, HeUniform, LecunNormal):
+    export_value("keras.initializers." + _c.__name__, _c)
+export_value("keras.initializers.get", get)

@@ -1,0 +1,480 @@
+"""`tf.keras.layers` and `tf.keras.Model`/`Sequential` (Keras 3 behaviour)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import warnings
+
+import numpy as np
+
+from jaxtape._src import dtypes as _dt
+from jaxtape._src.context import STATE
+from jaxtape._src.convert import convert_to_tensor
+from jaxtape._src.keras import activations, initializers
+from jaxtape._src.keras.variables import _PATH_STACK, KerasVariable
+from jaxtape._src.registry import export_value
+
+_NAME_COUNTS: dict = {}
+
+
+def _snake(name: str) -> str:
+    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+
+
+def auto_name(base: str) -> str:
+    """Keras's per-process unique names: `dense`, `dense_1`, `dense_2`, ..."""
+    n = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = n + 1
+    return base if n == 0 else "%s_%d" % (base, n)
+
+
+@contextlib.contextmanager
+def _path_scope(name):
+    _PATH_STACK.append(name)
+    try:
+        yield
+    finally:
+        _PATH_STACK.pop()
+
+
+_INPUT_SHAPE_WARNING = (
+    "Do not pass an `input_shape`/`input_dim` argument to a layer. When using Sequential models, "
+    "prefer using an `Input(shape)` object as the first layer in the model instead.")
+
+
+class Layer:
+    """`keras.layers.Layer`: builds its weights on the first call."""
+
+    def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+        input_shape = kwargs.pop("input_shape", None)
+        input_dim = kwargs.pop("input_dim", None)
+        if input_shape is not None or input_dim is not None:
+            warnings.warn(_INPUT_SHAPE_WARNING, UserWarning, stacklevel=3)
+            self._build_shape = (None,) + (tuple(input_shape) if input_shape is not None
+                                           else (input_dim,))
+        else:
+            self._build_shape = None
+        kwargs.pop("autocast", None)
+        if kwargs:
+            raise TypeError("Unrecognized keyword arguments passed to %s: %s"
+                            % (type(self).__name__, kwargs))
+        object.__setattr__(self, "_layers", [])
+        object.__setattr__(self, "_own_weights", [])
+        self.name = name if name is not None else auto_name(_snake(type(self).__name__))
+        self.trainable = trainable
+        self.built = False
+        self._dtype = _dt.as_dtype(dtype or "float32")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_sets_built", False):
+            def wrapped(self, *args, _build=build, **kw):
+                if _PATH_STACK and _PATH_STACK[-1] == self.name:
+                    out = _build(self, *args, **kw)
+                else:
+                    with _path_scope(self.name):
+                        out = _build(self, *args, **kw)
+                self.built = True
+                return out
+            wrapped._sets_built = True
+            wrapped.__doc__ = build.__doc__
+            cls.build = wrapped
+
+    def __setattr__(self, key, value):
+        if isinstance(value, Layer) and key != "_outer":
+            if all(value is not x for x in self._layers):
+                self._layers.append(value)
+        elif isinstance(value, (list, tuple)) and not key.startswith("_"):
+            for v in value:
+                if isinstance(v, Layer) and all(v is not x for x in self._layers):
+                    self._layers.append(v)
+        object.__setattr__(self, key, value)
+
+    # -- weights ----------------------------------------------------------------------------
+    @property
+    def dtype(self):
+        return self._dtype.name
+
+    @property
+    def compute_dtype(self):
+        return self._dtype.name
+
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   autocast=True, regularizer=None, constraint=None, aggregation="none",
+                   name=None):
+        d = _dt.as_dtype(dtype or self._dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if d.is_floating else "zeros"
+        init = initializers.get(initializer)
+        scoped = not _PATH_STACK or _PATH_STACK[-1] != self.name
+        with _path_scope(self.name) if scoped else contextlib.nullcontext():
+            v = KerasVariable(init, shape or (), d, trainable, name or "variable")
+        self._own_weights.append(v)
+        return v
+
+    def _collect(self, trainable):
+        out = []
+        for w in self._own_weights:
+            if trainable is None or (w.trainable and self.trainable) == trainable:
+                out.append(w)
+        for layer in self._layers:
+            for w in layer._collect(None):
+                t = w.trainable and self.trainable and layer.trainable
+                if trainable is None or t == trainable:
+                    if all(w is not o for o in out):
+                        out.append(w)
+        return out
+
+    @property
+    def trainable_weights(self):
+        return self._collect(True)
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        return self._collect(False)
+
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def weights(self):
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def variables(self):
+        return self.weights
+
+    def get_weights(self):
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        for w, v in zip(self.weights, weights):
+            w.assign(np.asarray(v))
+
+    def count_params(self):
+        return int(sum(np.prod(w.shape) for w in self.weights))
+
+    # -- calling ----------------------------------------------------------------------------
+    def build(self, input_shape):
+        pass
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            saved = STATE.tapes
+            with _path_scope(self.name):
+                STATE.tapes = []
+                try:
+                    self.build(input_shape)
+                finally:
+                    STATE.tapes = saved
+            self.built = True
+
+    def _cast_input(self, x):
+        if isinstance(x, (list, tuple, dict)) or x is None:
+            return x
+        t = convert_to_tensor(x)
+        if t.dtype is not self._dtype and (t.dtype.is_floating or t.dtype.is_integer) and \
+                self._dtype.is_floating:
+            from jaxtape._src.ops.math_ops import cast
+            t = cast(t, self._dtype)
+        return t
+
+    def __call__(self, inputs, *args, **kwargs):
+        x = self._cast_input(inputs)
+        shape = tuple(x.shape) if hasattr(x, "shape") else None
+        self._maybe_build(shape)
+        return self.call(x, *args, **kwargs)
+
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+
+    def __repr__(self):
+        return "<%s name=%s, built=%s>" % (type(self).__name__, self.name, self.built)
+
+
+class InputSpec:
+    def __init__(self, shape, dtype="float32", name=None):
+        self.shape = (None,) + tuple(shape)
+        self.dtype = dtype
+        self.name = name
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, **kwargs):  # noqa: N802
+    """`keras.Input`: a shape placeholder for `Sequential` (no batch dimension)."""
+    return InputSpec(shape, dtype or "float32", name)
+
+
+class Dense(Layer):
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 lora_rank=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+
+    def build(self, input_shape):
+        in_dim = input_shape[-1]
+        self.kernel = self.add_weight((in_dim, self.units), self.kernel_initializer, name="kernel")
+        self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias") \
+            if self.use_bias else None
+
+    def call(self, inputs):
+        from jaxtape._src.ops.math_ops import add, matmul
+        if inputs.ndim < 2:
+            from jaxtape._src.ops.array_ops import expand_dims, squeeze
+            y = squeeze(matmul(expand_dims(inputs, 0), self.kernel), 0)
+        else:
+            y = matmul(inputs, self.kernel)
+        if self.bias is not None:
+            y = add(y, self.bias)
+        return self.activation(y)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+
+class Flatten(Layer):
+    def call(self, inputs):
+        from jaxtape._src.ops.array_ops import reshape
+        return reshape(inputs, (inputs.shape[0], -1))
+
+
+class Activation(Layer):
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+
+class Dropout(Layer):
+    """Drops units with probability `rate` when called with `training=True`."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = float(rate)
+        self.seed = seed
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        from jaxtape._src.ops.nn_ops import dropout
+        return dropout(inputs, self.rate, seed=self.seed)
+
+
+class Embedding(Layer):
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings_initializer = ("random_uniform" if embeddings_initializer == "uniform"
+                                       else embeddings_initializer)
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight((self.input_dim, self.output_dim),
+                                          self.embeddings_initializer, name="embeddings")
+
+    def _cast_input(self, x):
+        return convert_to_tensor(x)
+
+    def call(self, inputs):
+        from jaxtape._src.ops.array_ops import gather
+        return gather(self.embeddings, inputs)
+
+
+class Conv2D(Layer):
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size = (kernel_size,) * 2 if isinstance(kernel_size, int) else tuple(kernel_size)
+        self.strides = (strides,) * 2 if isinstance(strides, int) else tuple(strides)
+        self.padding = padding.upper()
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(self.kernel_size + (input_shape[-1], self.filters),
+                                      self.kernel_initializer, name="kernel")
+        self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias") \
+            if self.use_bias else None
+
+    def call(self, inputs):
+        from jaxtape._src.ops.math_ops import add
+        from jaxtape._src.ops.nn_ops import conv2d
+        y = conv2d(inputs, self.kernel, self.strides, self.padding)
+        if self.bias is not None:
+            y = add(y, self.bias)
+        return self.activation(y)
+
+
+class MaxPooling2D(Layer):
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = (pool_size,) * 2 if isinstance(pool_size, int) else tuple(pool_size)
+        self.strides = self.pool_size if strides is None else (
+            (strides,) * 2 if isinstance(strides, int) else tuple(strides))
+        self.padding = padding.upper()
+
+    def call(self, inputs):
+        from jaxtape._src.ops.nn_ops import _pool
+        return _pool("max", 2)(inputs, self.pool_size, self.strides, self.padding)
+
+
+class LayerNormalization(Layer):
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.epsilon, self.center, self.scale = axis, epsilon, center, scale
+
+    def build(self, input_shape):
+        dim = (input_shape[self.axis],)
+        self.gamma = self.add_weight(dim, "ones", name="gamma") if self.scale else None
+        self.beta = self.add_weight(dim, "zeros", name="beta") if self.center else None
+
+    def call(self, inputs):
+        from jaxtape._src.ops import math_ops as M
+        from jaxtape._src.ops.nn_ops import moments
+        mean, var = moments(inputs, [self.axis], keepdims=True)
+        y = M.multiply(M.subtract(inputs, mean),
+                       M.rsqrt(M.add(var, convert_to_tensor(self.epsilon, inputs.dtype))))
+        if self.gamma is not None:
+            y = M.multiply(y, self.gamma)
+        if self.beta is not None:
+            y = M.add(y, self.beta)
+        return y
+
+
+class BatchNormalization(Layer):
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
+        self.center, self.scale = center, scale
+
+    def build(self, input_shape):
+        dim = (input_shape[self.axis],)
+        self.gamma = self.add_weight(dim, "ones", name="gamma") if self.scale else None
+        self.beta = self.add_weight(dim, "zeros", name="beta") if self.center else None
+        self.moving_mean = self.add_weight(dim, "zeros", name="moving_mean", trainable=False)
+        self.moving_variance = self.add_weight(dim, "ones", name="moving_variance",
+                                               trainable=False)
+
+    def call(self, inputs, training=None):
+        from jaxtape._src.ops import math_ops as M
+        from jaxtape._src.ops.nn_ops import moments
+        axes = [i for i in range(inputs.ndim) if i != self.axis % inputs.ndim]
+        if training:
+            mean, var = moments(inputs, axes)
+            m = self.momentum
+            self.moving_mean.assign(self.moving_mean.numpy() * m + mean.numpy() * (1 - m)
+                                    if STATE.trace is None else
+                                    M.add(M.multiply(self.moving_mean, m), M.multiply(mean, 1 - m)))
+            self.moving_variance.assign(
+                self.moving_variance.numpy() * m + var.numpy() * (1 - m) if STATE.trace is None
+                else M.add(M.multiply(self.moving_variance, m), M.multiply(var, 1 - m)))
+        else:
+            mean, var = self.moving_mean, self.moving_variance
+        inv = M.rsqrt(M.add(var, convert_to_tensor(self.epsilon, inputs.dtype)))
+        if self.gamma is not None:
+            inv = M.multiply(inv, self.gamma)
+        y = M.subtract(M.multiply(inputs, inv), M.multiply(mean, inv))
+        if self.beta is not None:
+            y = M.add(y, self.beta)
+        return y
+
+
+class Model(Layer):
+    """`keras.Model` for subclassing: override `call`; layers assigned as attributes are tracked."""
+
+    def __call__(self, inputs, *args, **kwargs):
+        with _path_scope(self.name):
+            x = self._cast_input(inputs) if not isinstance(inputs, (list, tuple, dict)) else inputs
+            if not self.built:
+                self._maybe_build(tuple(x.shape) if hasattr(x, "shape") else None)
+            return self.call(x, *args, **kwargs)
+
+    def _maybe_build(self, input_shape):
+        self.built = True
+        self.build(input_shape)
+
+    def summary(self, print_fn=print):
+        print_fn('Model: "%s"' % self.name)
+        for layer in self._layers:
+            print_fn("  %-20s %s" % (layer.name, type(layer).__name__))
+        print_fn("Total params: %d" % self.count_params())
+
+
+class Sequential(Model):
+    def __init__(self, layers=None, trainable=True, name=None):
+        super().__init__(trainable=trainable, name=name)
+        self._input = None
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer):
+        if isinstance(layer, InputSpec):
+            self._input = layer
+            self._try_build()
+            return
+        self._layers.append(layer)
+        if layer._build_shape is not None and self._input is None:
+            self._input = InputSpec(layer._build_shape[1:])
+        self._try_build()
+
+    def _try_build(self):
+        if self._input is None or not self._layers:
+            return
+        self.built = False
+        shape = self._input.shape
+        with _path_scope(self.name):
+            for layer in self._layers:
+                if not layer.built:
+                    layer._maybe_build(shape)
+                shape = layer.compute_output_shape(shape)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        x = inputs
+        for layer in self._layers:
+            if isinstance(layer, (Dropout, BatchNormalization)):
+                x = layer(x, training=training)
+            else:
+                x = layer(x)
+        return x
+
+    def build(self, input_shape=None):
+        if input_shape is not None and self._input is None:
+            self._input = InputSpec(tuple(input_shape)[1:])
+            self._try_build()
+
+
+for _c in (Layer, Dense, Flatten, Activation, Dropout, Embedding, Conv2D, MaxPooling2D,
+           LayerNormalization, BatchNormalization):
+    export_value("keras.layers." + _c.__name__, _c)
+export_value("keras.layers.InputSpec", InputSpec)
+export_value("keras.layers.Input", Input)
+export_value("keras.Input", Input)
+export_value("keras.Model", Model)
+export_value("keras.Sequential", Sequential)
+export_value("keras.Variable", KerasVariable)
+export_value("keras.models.Model", Model)
+export_value("keras.models.Sequential", Sequential)

@@ -1,0 +1,123 @@
+"""`tf.keras.losses` (Keras 3 formulas; reduction "sum_over_batch_size")."""
+
+from __future__ import annotations
+
+from jaxtape._src.convert import convert_to_tensor
+from jaxtape._src.registry import export_value
+
+_EPS = 1e-7
+
+
+def _M():
+    from jaxtape._src.ops import math_ops as M
+    return M
+
+
+def _prep(y_true, y_pred):
+    p = convert_to_tensor(y_pred)
+    t = convert_to_tensor(y_true)
+    if t.dtype is not p.dtype:
+        t = _M().cast(t, p.dtype)
+    return t, p
+
+
+def mean_squared_error(y_true, y_pred):
+    M = _M()
+    t, p = _prep(y_true, y_pred)
+    return M.reduce_mean(M.square(M.subtract(t, p)), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    M = _M()
+    t, p = _prep(y_true, y_pred)
+    return M.reduce_mean(M.abs(M.subtract(t, p)), axis=-1)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    M = _M()
+    t, p = _prep(y_true, y_pred)
+    if from_logits:
+        from jaxtape._src.ops.nn_ops import sigmoid_cross_entropy_with_logits
+        return M.reduce_mean(sigmoid_cross_entropy_with_logits(labels=t, logits=p), axis=axis)
+    eps = convert_to_tensor(_EPS, p.dtype)
+    one = convert_to_tensor(1.0, p.dtype)
+    p = M.clip_by_value(p, eps, M.subtract(one, eps))
+    bce = M.add(M.multiply(t, M.log(M.add(p, eps))),
+                M.multiply(M.subtract(one, t), M.log(M.add(M.subtract(one, p), eps))))
+    return M.negative(M.reduce_mean(bce, axis=axis))
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    M = _M()
+    t, p = _prep(y_true, y_pred)
+    if from_logits:
+        from jaxtape._src.ops.nn_ops import log_softmax
+        return M.negative(M.reduce_sum(M.multiply(t, log_softmax(p, axis=axis)), axis=axis))
+    p = M.divide(p, M.reduce_sum(p, axis=axis, keepdims=True))
+    eps = convert_to_tensor(_EPS, p.dtype)
+    p = M.clip_by_value(p, eps, M.subtract(convert_to_tensor(1.0, p.dtype), eps))
+    return M.negative(M.reduce_sum(M.multiply(t, M.log(p)), axis=axis))
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    M = _M()
+    from jaxtape._src.ops.array_ops import one_hot, reshape
+    p = convert_to_tensor(y_pred)
+    t = convert_to_tensor(y_true)
+    if t.ndim == p.ndim and t.shape[-1] == 1:
+        t = reshape(t, tuple(t.shape)[:-1])
+    t = M.cast(t, "int32")
+    oh = one_hot(t, p.shape[-1], dtype=p.dtype)
+    return categorical_crossentropy(oh, p, from_logits=from_logits, axis=axis)
+
+
+class Loss:
+    """`keras.losses.Loss`: `loss(y_true, y_pred, sample_weight=None)` -> mean over the batch."""
+
+    fn = None
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, **kwargs):
+        self.reduction = reduction
+        self.name = name
+        self._kwargs = kwargs
+
+    def call(self, y_true, y_pred):
+        return type(self).fn(y_true, y_pred, **self._kwargs)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        M = _M()
+        losses = self.call(y_true, y_pred)
+        if sample_weight is not None:
+            sw = convert_to_tensor(sample_weight, losses.dtype) if not hasattr(
+                sample_weight, "dtype") else M.cast(sample_weight, losses.dtype)
+            losses = M.multiply(losses, sw)
+        if self.reduction in (None, "none"):
+            return losses
+        if self.reduction == "sum":
+            return M.reduce_sum(losses)
+        return M.reduce_mean(losses)
+
+
+def _loss_class(name, fn, **defaults):
+    def __init__(self, reduction="sum_over_batch_size", name=None, **kwargs):
+        kw = dict(defaults)
+        kw.update(kwargs)
+        Loss.__init__(self, reduction=reduction, name=name, **kw)
+    return type(name, (Loss,), {"fn": staticmethod(fn), "__init__": __init__})
+
+
+MeanSquaredError = _loss_class("MeanSquaredError", mean_squared_error)
+MeanAbsoluteError = _loss_class("MeanAbsoluteError", mean_absolute_error)
+BinaryCrossentropy = _loss_class("BinaryCrossentropy", binary_crossentropy)
+CategoricalCrossentropy = _loss_class("CategoricalCrossentropy", categorical_crossentropy)
+SparseCategoricalCrossentropy = _loss_class("SparseCategoricalCrossentropy",
+                                            sparse_categorical_crossentropy)
+
+for _c in (Loss, MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
+           SparseCategoricalCrossentropy):
+    export_value("keras.losses." + _c.__name__, _c)
+for _f in (mean_squared_error, mean_absolute_error, binary_crossentropy, categorical_crossentropy,
+           sparse_categorical_crossentropy):
+    export_value("keras.losses." + _f.__name__, _f)
+export_value("keras.losses.mse", mean_squared_error)
+export_value("keras.losses.mae", mean_absolute_error)
