@@ -7,6 +7,7 @@ import math
 import jax.numpy as jnp
 
 from jaxtape._src import dtypes as _dt
+from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor, is_tensor_like
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.tensor import EagerTensor, make
@@ -27,7 +28,10 @@ def tensor(x, dtype=None) -> EagerTensor:
     if type(x) is EagerTensor and dtype is None:
         return x
     tx = type(x)
-    if (tx is float or tx is int) and dtype is not None:
+    # No caching while jaxtape.function traces: an array created during a trace and reused by a
+    # later trace makes JAX 0.10 hoist it as an extra executable argument that its fast call
+    # path then fails to supply ("Execution supplied 1 arguments but ... expected 2").
+    if (tx is float or tx is int) and dtype is not None and STATE.trace is None:
         if tx is float and (x == 0.0 or not math.isfinite(x)):
             return convert_to_tensor(x, dtype)
         key = (tx, x, dtype)
