@@ -239,10 +239,11 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, 
     skip = _state.kernel_counters.get(ck, 0)
     _state.kernel_counters[ck] = skip + n * 256
     # TF's CPU kernel: each group of 4 outputs draws from its own generator skipped to
-    # (group index * kReservedSamplesPerOutput=100); within a group, pairs are drawn until 4 accepted.
+    # (group index * kGroupSize * kReservedSamplesPerOutput / 4 = 256 g); within a group, uint32
+    # lanes are consumed in order, two per Box-Muller pair, until 4 values are accepted.
     groups = -(-n // 4)
     for g in range(groups):
-        ctr_base = skip + g * 100
+        ctr_base = skip + g * 256
         got = []
         k = 0
         while len(got) < 4:
