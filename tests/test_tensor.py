@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+
+import jaxtape as tf
+
+
+def test_str_and_repr():
+    assert str(tf.constant(3.0)) == "tf.Tensor(3.0, shape=(), dtype=float32)"
+    assert repr(tf.constant(0.1)) == "<tf.Tensor: shape=(), dtype=float32, numpy=0.10000000149011612>"
+    assert str(tf.cast(tf.constant(3), tf.bfloat16)) == "tf.Tensor(3, shape=(), dtype=bfloat16)"
+    assert str(tf.constant("hello")) == "tf.Tensor(b'hello', shape=(), dtype=string)"
+    assert repr(tf.constant([[1., 2.], [3., 4.]])) == (
+        "<tf.Tensor: shape=(2, 2), dtype=float32, numpy=\narray([[1., 2.],\n       [3., 4.]], "
+        "dtype=float32)>")
+    assert str(tf.range(1001)).startswith("tf.Tensor([   0    1    2 ...  998  999 1000]")
+    assert repr(tf.zeros((0, 3))) == ("<tf.Tensor: shape=(0, 3), dtype=float32, "
+                                      "numpy=array([], shape=(0, 3), dtype=float32)>")
+
+
+def test_numpy_and_protocols():
+    t = tf.constant([[1.0, 2.0]])
+    assert type(t).__name__ == "EagerTensor" and isinstance(t, tf.Tensor)
+    assert isinstance(t.numpy(), np.ndarray) and type(tf.constant(2.5).numpy()) is np.float32
+    assert np.asarray(t).dtype == np.float32 and tf.constant("abc").numpy() == b"abc"
+    assert bool(tf.constant([1.0])) and not bool(tf.constant([], tf.float32))
+    with pytest.raises(ValueError, match="truth value of an array with more than one element"):
+        bool(tf.constant([1.0, 2.0]))
+    assert int(tf.constant(-2.9)) == -2 and float(tf.constant(3)) == 3.0
+    with pytest.raises(TypeError):
+        float(tf.constant([1.0, 2.0]))
+    with pytest.raises(TypeError, match="Scalar tensor has no `len"):
+        len(tf.constant(1.0))
+    with pytest.raises(TypeError, match="Cannot iterate over a scalar tensor"):
+        list(tf.constant(1.0))
+    assert f"{tf.constant(1.23456):.2f}" == "1.23" and [10, 20, 30][tf.constant(1)] == 20
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(t)
+    assert t.ref().deref() is t and (t == None) is False  # noqa: E711
+
+
+def test_shapes():
+    s = tf.zeros((2, 3)).shape
+    assert repr(s) == "TensorShape([2, 3])" and str(s) == "(2, 3)" and s == (2, 3)
+    assert s == [2, 3] and isinstance(s[0], int) and s.rank == 2 and s.as_list() == [2, 3]
+    assert str(tf.zeros(4).shape) == "(4,)" and repr(tf.constant(1.0).shape) == "TensorShape([])"
+
+
+def test_equality_semantics():
+    b = tf.constant([1.0, 2.0])
+    r = b == tf.constant([1.0, 2.0, 3.0])   # incompatible shapes: a scalar False, no error
+    assert r.shape == () and not bool(r)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.math.equal(b, tf.constant([1.0, 2.0, 3.0]))
+    assert bool(tf.constant("a") == "a")
+
+
+def test_indexing():
+    t = tf.reshape(tf.range(24), (2, 3, 4))
+    np_t = np.arange(24).reshape(2, 3, 4)
+    np.testing.assert_array_equal(t[:, 1:, ::2], np_t[:, 1:, ::2])
+    np.testing.assert_array_equal(t[..., 1], np_t[..., 1])
+    np.testing.assert_array_equal(t[0, 0, ::-1], np_t[0, 0, ::-1])
+    assert t[None, 1, 2].shape.as_list() == [1, 4]
+    np.testing.assert_array_equal(t[[0, 1]], np_t[0, 1])  # a list index is a tuple, as TF
+    np.testing.assert_array_equal(t[t > 20], np_t[np_t > 20])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="out of bounds"):
+        t[5]
+    with pytest.raises(TypeError, match="Only integers, slices"):
+        t[1.0]
+
+
+def test_pytree_and_chex_interop():
+    import chex
+    import jax
+
+    nest = {"a": tf.constant([1.0, 2.0]), "b": [tf.constant(3)]}
+    leaves = jax.tree_util.tree_leaves(nest)
+    assert all(isinstance(x, jax.Array) for x in leaves)
+    doubled = jax.tree_util.tree_map(lambda a: a * 2, nest)
+    assert isinstance(doubled["a"], tf.Tensor) and float(doubled["a"][1]) == 4.0
+    chex.assert_trees_all_close(nest, {"a": tf.constant([1.0, 2.0]), "b": [tf.constant(3)]})
+    assert jax.numpy.sum(tf.to_jax(nest["a"])) == 3.0
+
+
+def test_device_is_tf_style():
+    assert tf.constant(1.0).device.startswith("/job:localhost/replica:0/task:0/device:")
