@@ -92,42 +92,43 @@ def _check_nograd(nodes, target_ids):
 
 
 def plan(recorder, targets, sources):
-    """The slice of the record between targets and sources, as (key, leaf_vals, connected)."""
+    """The slice of the record between targets and sources.
+
+    Returns (key, leaf_vals, leaf_ids, sparse): the structure key, the captured leaf values in
+    key order, their tensor ids, and the sources whose gradient is IndexedSlices."""
     nodes = recorder.nodes if recorder is not None else ()
-    src_of: dict = {}
-    for si, s in enumerate(sources):
-        if s.dtype.is_differentiable:
-            for i in s.ids:
-                src_of.setdefault(i, []).append(si)
+    src_ids = set()
+    for s in sources:
+        if s.dtype._diff:
+            src_ids.update(s.ids)
     if recorder is not None and recorder.has_nograd:
         _check_nograd(nodes, [t.id for t in targets])
     tracked = recorder.tracked if recorder is not None else {}
     # Only sources this tape watches (or produced) seed the walk; `gradient(x, x)` is the
     # identity even for an unwatched x (handled with the targets below).
-    reach = {i for i in src_of if i in tracked}
+    reach = {i for i in src_ids if i in tracked}
     live = []
     if reach:
         for n in nodes:
-            k = n.kernel
-            if k.grad == "nondiff":
+            dp = n.diffpos
+            if dp is None:
                 continue
-            da = k.diff_args
-            hit = None
-            for p, i in enumerate(n.in_ids):
-                if i in reach and (da is None or p in da):
-                    if hit is None:
-                        hit = []
-                    hit.append(p)
-            if hit is None:
+            hit = [p for p in dp if n.in_ids[p] in reach]
+            if not hit:
                 continue
             live.append(n)
-            conn = k.connectivity(n)
-            for kk, (o, v) in enumerate(zip(n.out_ids, n.out_vals)):
-                if v.dtype in DIFF_NP and (conn is None or not conn[kk].isdisjoint(hit)):
-                    reach.add(o)
-    need = {t.id for t in targets
-            if (t.id in reach or t.id in src_of) and t.dtype.is_differentiable}
+            if n.kernel.has_conn:
+                conn = n.kernel.connectivity(n)
+                for kk, o in enumerate(n.out_ids):
+                    if n.out_diff[kk] and not conn[kk].isdisjoint(hit):
+                        reach.add(o)
+            else:
+                for kk, o in enumerate(n.out_ids):
+                    if n.out_diff[kk]:
+                        reach.add(o)
+    need = {t.id for t in targets if t.dtype._diff and (t.id in reach or t.id in src_ids)}
     chosen = []
+    any_sparse = False
     for n in reversed(live):
         for o in n.out_ids:
             if o in need:
@@ -135,14 +136,19 @@ def plan(recorder, targets, sources):
         else:
             continue
         chosen.append(n)
-        da = n.kernel.diff_args
-        conn = n.kernel.connectivity(n)
-        used = None
-        if conn is not None:
+        in_ids = n.in_ids
+        if n.kernel.has_conn:
+            conn = n.kernel.connectivity(n)
             used = frozenset().union(*(conn[k] for k, o in enumerate(n.out_ids) if o in need))
-        for p, i in enumerate(n.in_ids):
-            if i in reach and (da is None or p in da) and (used is None or p in used):
-                need.add(i)
+            for p in n.diffpos:
+                if p in used and in_ids[p] in reach:
+                    need.add(in_ids[p])
+        else:
+            for p in n.diffpos:
+                if in_ids[p] in reach:
+                    need.add(in_ids[p])
+        if n.kernel.sparse_arg0:
+            any_sparse = True
     chosen.reverse()
 
     pos: dict = {}
@@ -150,7 +156,8 @@ def plan(recorder, targets, sources):
     leaf_vals: list = []
     leaf_ids: list = []
     struct = []
-    for j, n in enumerate(chosen):
+    j = 0
+    for n in chosen:
         wires = []
         for i, v in zip(n.in_ids, n.in_vals):
             p = pos.get(i)
@@ -163,8 +170,11 @@ def plan(recorder, targets, sources):
                     leaf_ids.append(i)
             wires.append(p)
         struct.append((n.kernel, n.params, tuple(wires)))
-        for k, o in enumerate(n.out_ids):
+        k = 0
+        for o in n.out_ids:
             pos[o] = (j, k)
+            k += 1
+        j += 1
 
     trefs = []
     for t in targets:
@@ -182,15 +192,19 @@ def plan(recorder, targets, sources):
         trefs.append(p)
     srefs = []
     for s in sources:
-        refs = []
-        if s.dtype.is_differentiable:
+        refs = None
+        if s.dtype._diff:
             for i in s.ids:
                 if i in need:
                     p = pos.get(i)
-                    refs.append(("p",) + p if p is not None else leaf_index[i])
+                    r = ("p",) + p if p is not None else leaf_index[i]
+                    if refs is None:
+                        refs = [r]
+                    else:
+                        refs.append(r)
         srefs.append(tuple(refs) if refs else None)
-    sparse = _sparse_sources(chosen, srefs, trefs, leaf_ids)
-    avals = tuple((v.shape, v.dtype) for v in leaf_vals)
+    sparse = _sparse_sources(chosen, srefs, trefs, leaf_ids) if any_sparse else {}
+    avals = tuple([(v.shape, v.dtype) for v in leaf_vals])
     return (tuple(struct), avals, tuple(trefs), tuple(srefs)), leaf_vals, leaf_ids, sparse
 
 
@@ -200,8 +214,6 @@ def _sparse_sources(chosen, srefs, trefs, leaf_ids):
     Rewrites their refs (in place) to probes on the gather outputs; returns
     {source index: [indices arrays]}."""
     out = {}
-    if not any(n.kernel.sparse_arg0 for n in chosen):
-        return out
     tleaves = {r for r in trefs if type(r) is int}
     for si, refs in enumerate(srefs):
         if refs is None or any(type(r) is not int for r in refs) or tleaves.intersection(refs):
@@ -354,6 +366,8 @@ class GradKernel(Kernel):
         n = self.n_leaves
         return self.fn(list(vals[:n]), list(vals[n:]))
 
+    has_conn = True
+
     def connectivity(self, node):
         if self._conn is None:
             self._conn = _jaxpr_deps(self._call_raw, self._in_avals)
@@ -427,7 +441,13 @@ def run(recorder, targets, sources, cts, ct_ids, mode):
     full_mode = mode + (t_avals,)
     if cts is not None:
         cts = [cts[i] for i in live_t]
-    jitted, raw = compiled(key, full_mode, leaf_vals)
+    ck = (key, full_mode)
+    entry = _cache.get(ck)
+    if entry is None:
+        entry = compiled(key, full_mode, leaf_vals)
+    else:
+        _stats["hits"] += 1
+    jitted, raw = entry
     outs = jitted(list(leaf_vals), list(cts) if cts else [])
     res_t = []
     it = iter(outs)

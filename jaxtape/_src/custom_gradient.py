@@ -109,6 +109,8 @@ class _CustomKernel(Kernel):
         f.defvjp(fwd, bwd)
         return f(*arrays)
 
+    has_conn = True
+
     def connectivity(self, node):
         params = dict(node.params)
         key = (node.params, tuple((v.shape, v.dtype) for v in node.in_vals))

@@ -23,11 +23,16 @@ def dtype_of(arr) -> _dt.DType:
 
 
 class Node:
-    """One recorded op: plain data."""
+    """One recorded op: plain data.
 
-    __slots__ = ("kernel", "params", "in_ids", "in_vals", "out_ids", "out_vals", "site")
+    `diffpos`: the input positions a gradient can flow through (None for a non-differentiable
+    kernel); `out_diff`: which outputs have a differentiable dtype.  Both are computed once here
+    so the backward walk reads attributes only."""
 
-    def __init__(self, kernel, params, in_ids, in_vals, out_ids, out_vals):
+    __slots__ = ("kernel", "params", "in_ids", "in_vals", "out_ids", "out_vals", "site",
+                 "diffpos", "out_diff")
+
+    def __init__(self, kernel, params, in_ids, in_vals, out_ids, out_vals, diffpos, out_diff):
         self.kernel = kernel
         self.params = params
         self.in_ids = in_ids
@@ -35,15 +40,28 @@ class Node:
         self.out_ids = out_ids
         self.out_vals = out_vals
         self.site = None
+        self.diffpos = diffpos
+        self.out_diff = out_diff
+
+
+def _diffpos(kernel, inputs):
+    if kernel.grad == "nondiff":
+        return None
+    da = kernel.diff_args
+    if da is None:
+        if len(inputs) == 1:
+            return (0,) if inputs[0]._dtype._diff else ()
+        return tuple([p for p, t in enumerate(inputs) if t._dtype._diff])
+    return tuple([p for p, t in enumerate(inputs) if p in da and t._dtype._diff])
 
 
 def bind(kernel, inputs, params=None):
     """Run `kernel` on Tensors `inputs` with static `params` (a dict of hashables)."""
     vals = [t._value for t in inputs]
     if params:
-        out = kernel.impl(*vals, **params)
+        out = kernel.eager(*vals, **params)
     else:
-        out = kernel.impl(*vals)
+        out = kernel.eager(*vals)
     if kernel.multi:
         res = tuple(make(o, _NP2DT[o.dtype]) for o in out)
         if STATE.tapes:
@@ -57,22 +75,24 @@ def bind(kernel, inputs, params=None):
 
 def record(kernel, params, inputs, outputs):
     """Append a Node to every recording tape that tracks one of `inputs`."""
-    in_ids = None
+    node = None
     for rec in STATE.tapes:
         tracked = rec.tracked
-        if in_ids is None:
-            in_ids = tuple(t._id for t in inputs)
-        for i in in_ids:
-            if i in tracked:
+        for t in inputs:
+            if t._id in tracked:
                 break
         else:
             continue
-        pkey = tuple(sorted(params.items())) if params else ()
-        node = Node(kernel, pkey, in_ids, tuple(t._value for t in inputs),
-                    tuple(o._id for o in outputs), tuple(o._value for o in outputs))
-        if rec.debug:
-            node.site = _user_site()
-        if kernel.grad == "none":
+        if node is None:
+            node = Node(kernel, tuple(sorted(params.items())) if params else (),
+                        tuple([t._id for t in inputs]), tuple([t._value for t in inputs]),
+                        tuple([o._id for o in outputs]), tuple([o._value for o in outputs]),
+                        _diffpos(kernel, inputs), tuple([o._dtype._diff for o in outputs]))
+            if kernel.grad == "none":
+                rec.has_nograd = True
+            if rec.debug:
+                node.site = _user_site()
+        elif kernel.grad == "none":
             rec.has_nograd = True
         rec.nodes.append(node)
         for o in node.out_ids:
@@ -81,12 +101,16 @@ def record(kernel, params, inputs, outputs):
 
 def record_raw(kernel, in_ids, in_vals, outputs):
     """Record a node whose inputs are given as ids and values (a gradient computation)."""
+    node = None
     for rec in STATE.tapes:
         tracked = rec.tracked
         if not any(i in tracked for i in in_ids):
             continue
-        node = Node(kernel, (), tuple(in_ids), tuple(in_vals),
-                    tuple(o._id for o in outputs), tuple(o._value for o in outputs))
+        if node is None:
+            diffpos = tuple(p for p, v in enumerate(in_vals) if v.dtype in DIFF_NP)
+            node = Node(kernel, (), tuple(in_ids), tuple(in_vals),
+                        tuple(o._id for o in outputs), tuple(o._value for o in outputs),
+                        diffpos, tuple(o._dtype._diff for o in outputs))
         rec.nodes.append(node)
         for o in node.out_ids:
             tracked[o] = node

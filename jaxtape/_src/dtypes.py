@@ -19,10 +19,13 @@ __all__ = ["DType", "as_dtype"]
 class DType:
     """TF's `tf.dtypes.DType`: `repr` is `tf.float32`, `str` is `<dtype: 'float32'>`."""
 
-    __slots__ = ("_name", "_np", "_tf_kernel_name", "__weakref__")
+    __slots__ = ("_name", "_np", "_tf_kernel_name", "_diff", "__weakref__")
 
     def __init__(self, name: str, np_dtype, kernel_name: str):
         self._name = name
+        # differentiable (floating or complex): read on the hot path, so a plain attribute
+        self._diff = name in ("float16", "bfloat16", "float32", "float64", "complex64",
+                              "complex128")
         self._np = np.dtype(np_dtype) if np_dtype is not object else np.dtype(object)
         self._tf_kernel_name = kernel_name
 

@@ -320,6 +320,7 @@ class _FunctionKernel:
     """A compiled function called under an eager tape is recorded as one differentiable node."""
 
     __slots__ = ("conc", "pure", "grad", "diff_args", "multi", "name", "sparse_arg0")
+    has_conn = False
 
     def __init__(self, conc, pure):
         self.conc, self.pure = conc, pure

@@ -42,6 +42,8 @@ class UnconnectedGradients(enum.Enum):
 
 
 def _unconnected(value) -> UnconnectedGradients:
+    if value is UnconnectedGradients.NONE or value is UnconnectedGradients.ZERO:
+        return value
     try:
         return UnconnectedGradients(value)
     except ValueError:
@@ -105,7 +107,7 @@ class GradientTape:
         self._recorder = None
         self._recording = False
         self._used = False
-        self._watched_snapshot = ()
+        self._watched_snapshot = {}
 
     # -- context ----------------------------------------------------------------------------
     def __enter__(self):
@@ -128,10 +130,13 @@ class GradientTape:
 
     def _pop(self):
         tapes = STATE.tapes
-        for i in range(len(tapes) - 1, -1, -1):
-            if tapes[i] is self._recorder:
-                del tapes[i]
-                break
+        if tapes and tapes[-1] is self._recorder:
+            tapes.pop()
+        else:
+            for i in range(len(tapes) - 1, -1, -1):
+                if tapes[i] is self._recorder:
+                    del tapes[i]
+                    break
         self._recording = False
 
     @contextlib.contextmanager
@@ -178,9 +183,8 @@ class GradientTape:
     def watched_variables(self) -> tuple:
         """The Variables this tape watched, in creation order, each once."""
         rec = self._recorder
-        if rec is None:
-            return self._watched_snapshot
-        return tuple(sorted(rec.watched_vars.values(), key=lambda v: v._uid))
+        watched = rec.watched_vars if rec is not None else self._watched_snapshot
+        return tuple(sorted(watched.values(), key=lambda v: v._uid))
 
     # -- gradients --------------------------------------------------------------------------
     def _begin_use(self, kind: str):
@@ -195,7 +199,7 @@ class GradientTape:
 
     def _end_use(self):
         if not self._persistent:
-            self._watched_snapshot = self.watched_variables()
+            self._watched_snapshot = self._recorder.watched_vars
             self._recorder = None
 
     def gradient(self, target, sources, output_gradients=None,
@@ -207,10 +211,11 @@ class GradientTape:
             raise TypeError("Argument `target` should be a list or nested structure of Tensors, "
                             "Variables or CompositeTensors to be differentiated, but received "
                             "None.")
-        flat_t = nest.flatten(target)
-        targets = [_target(t) for t in flat_t]
-        flat_s = nest.flatten(sources)
-        srcs = [_source(s, rec) for s in flat_s]
+        single_t = not isinstance(target, (list, tuple, dict))
+        targets = [_target(target)] if single_t else [_target(t) for t in nest.flatten(target)]
+        single_s = not isinstance(sources, (list, tuple, dict))
+        srcs = [_source(sources, rec)] if single_s else [_source(s, rec)
+                                                          for s in nest.flatten(sources)]
         cts = ct_ids = None
         if output_gradients is not None:
             cts, ct_ids = _output_gradients(output_gradients, targets)
@@ -220,7 +225,7 @@ class GradientTape:
             self._end_use()
         if mode is UnconnectedGradients.ZERO:
             grads = [_zeros_for(s) if g is None else g for g, s in zip(grads, srcs)]
-        return nest.pack_sequence_as(sources, grads)
+        return grads[0] if single_s else nest.pack_sequence_as(sources, grads)
 
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):

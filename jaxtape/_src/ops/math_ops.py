@@ -122,8 +122,8 @@ def _clip(x, lo, hi):
 # unary ops
 # ------------------------------------------------------------------------------------------
 
-def _unary(paths, tf_name, fn, allowed=FLOATC, grad="diff", operator=None):
-    kern = Kernel(tf_name, fn, grad=grad)
+def _unary(paths, tf_name, fn, allowed=FLOATC, grad="diff", operator=None, jit=False):
+    kern = Kernel(tf_name, fn, grad=grad, jit=jit)
 
     def op(x, name=None):
         x = tensor(x)
@@ -177,11 +177,11 @@ def _softsign(x):
     return x / (1 + jnp.abs(x))
 
 
-abs = _unary(("abs", "math.abs"), "Abs", _abs, NUMERIC, operator="abs")  # noqa: A001
+abs = _unary(("abs", "math.abs"), "Abs", _abs, NUMERIC, operator="abs", jit=True)  # noqa: A001
 negative = _unary(("negative", "math.negative"), "Neg", _neg, NUMERIC, operator="neg")
 sign = _unary(("sign", "math.sign"), "Sign", _sign, NUMERIC)
 square = _unary(("square", "math.square"), "Square", jnp.square, NUMERIC)
-sqrt = _unary(("sqrt", "math.sqrt"), "Sqrt", _sqrt)
+sqrt = _unary(("sqrt", "math.sqrt"), "Sqrt", _sqrt, jit=True)
 rsqrt = _unary(("math.rsqrt",), "Rsqrt", _rsqrt)
 exp = _unary(("exp", "math.exp"), "Exp", jnp.exp)
 expm1 = _unary(("math.expm1",), "Expm1", jnp.expm1)
@@ -273,8 +273,9 @@ def angle(input, name=None):  # noqa: A002
 # binary ops
 # ------------------------------------------------------------------------------------------
 
-def _binary(paths, tf_name, fn, allowed=NUMERIC, strict=True, grad="diff", out_check=None):
-    kern = Kernel(tf_name, fn, grad=grad)
+def _binary(paths, tf_name, fn, allowed=NUMERIC, strict=True, grad="diff", out_check=None,
+            jit=False):
+    kern = Kernel(tf_name, fn, grad=grad, jit=jit)
 
     def op(x, y, name=None):
         x, y = binary_args(x, y, strict)
@@ -382,15 +383,15 @@ floordiv = _binary(("math.floordiv",), "FloorDiv", _floordiv, REAL, grad="nondif
                    out_check=_int_div_check)
 floormod = _binary(("math.floormod", "math.mod"), "FloorMod", _floormod, REAL,
                    out_check=_int_div_check)
-pow = _binary(("pow", "math.pow"), "Pow", _pow_impl, NUMERIC, out_check=_pow_check)  # noqa: A001
-maximum = _binary(("maximum", "math.maximum"), "Maximum", _maximum, REAL)
-minimum = _binary(("minimum", "math.minimum"), "Minimum", _minimum, REAL)
+pow = _binary(("pow", "math.pow"), "Pow", _pow_impl, NUMERIC, out_check=_pow_check, jit=True)  # noqa: A001
+maximum = _binary(("maximum", "math.maximum"), "Maximum", _maximum, REAL, jit=True)
+minimum = _binary(("minimum", "math.minimum"), "Minimum", _minimum, REAL, jit=True)
 squared_difference = _binary(("math.squared_difference",), "SquaredDifference",
                              _squared_difference, NUMERIC)
 atan2 = _binary(("math.atan2", "atan2"), "Atan2", jnp.arctan2, FLOAT)
-xlogy = _binary(("math.xlogy",), "Xlogy", _xlogy, FLOATC)
-xdivy = _binary(("math.xdivy",), "Xdivy", _xdivy, FLOATC)
-xlog1py = _binary(("math.xlog1py",), "Xlog1py", _xlog1py, FLOATC)
+xlogy = _binary(("math.xlogy",), "Xlogy", _xlogy, FLOATC, jit=True)
+xdivy = _binary(("math.xdivy",), "Xdivy", _xdivy, FLOATC, jit=True)
+xlog1py = _binary(("math.xlog1py",), "Xlog1py", _xlog1py, FLOATC, jit=True)
 divide_no_nan = _binary(("math.divide_no_nan", "div_no_nan"), "DivNoNan", _div_no_nan, FLOATC)
 multiply_no_nan = _binary(("math.multiply_no_nan",), "MulNoNan", _mul_no_nan, FLOATC)
 truncatediv = _binary(("truncatediv", "math.truncatediv"), "TruncateDiv", _truncatediv, REAL,
@@ -630,15 +631,15 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     return bind(_clip_k, (x, lo, hi))
 
 
-_clip_k = Kernel("ClipByValue", _clip)
+_clip_k = Kernel("ClipByValue", _clip, jit=True)
 
 # ------------------------------------------------------------------------------------------
 # reductions
 # ------------------------------------------------------------------------------------------
 
 
-def _reduction(paths, tf_name, fn, allowed=NUMERIC, grad="diff"):
-    kern = Kernel(tf_name, fn, grad=grad)
+def _reduction(paths, tf_name, fn, allowed=NUMERIC, grad="diff", jit=False):
+    kern = Kernel(tf_name, fn, grad=grad, jit=jit)
 
     def op(input_tensor, axis=None, keepdims=False, name=None):
         x = tensor(input_tensor)
@@ -692,7 +693,7 @@ reduce_min = _reduction(("reduce_min", "math.reduce_min"), "Min", jnp.min, REAL)
 reduce_logsumexp = _reduction(("reduce_logsumexp", "math.reduce_logsumexp"), "LogSumExp",
                               _logsumexp, FLOAT)
 reduce_variance = _reduction(("math.reduce_variance",), "Variance", _variance, FLOATC)
-reduce_std = _reduction(("math.reduce_std",), "Std", _std, FLOATC)
+reduce_std = _reduction(("math.reduce_std",), "Std", _std, FLOATC, jit=True)
 reduce_all = _reduction(("reduce_all", "math.reduce_all"), "All", jnp.all,
                         frozenset(("bool",)), grad="nondiff")
 reduce_any = _reduction(("reduce_any", "math.reduce_any"), "Any", jnp.any,

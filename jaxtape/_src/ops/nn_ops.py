@@ -16,7 +16,7 @@ from jaxtape._src.registry import Kernel, export
 
 
 def _act(paths, tf_name, fn, **params):
-    kern = Kernel(tf_name, fn)
+    kern = Kernel(tf_name, fn, jit=True)
 
     def op(features, name=None, **kw):
         x = tensor(features)

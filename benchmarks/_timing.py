@@ -1,0 +1,59 @@
+"""Shared timing helpers: one CPU thread, interleaved repeats, medians and paired ratios."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+
+def single_thread():
+    """Limit XLA to one thread and pin the process to one CPU (call before importing jax)."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "intra_op_parallelism_threads" not in flags:
+        os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1").strip()
+    try:
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[-1]})
+    except (AttributeError, OSError):
+        pass
+
+
+def batch_time(fn, min_s=0.02):
+    """Seconds per call of fn, measured over a batch lasting ~min_s."""
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        dt = time.perf_counter() - t0
+        if dt >= min_s:
+            return dt / n
+        n *= 2 if dt < min_s / 4 else 1
+        n = max(n, int(n * min_s / max(dt, 1e-9)))
+
+
+def compare(cases: dict, rounds: int = 9, min_s: float = 0.02):
+    """Time each case in rounds (order rotated each round) -> {name: [seconds per call]}."""
+    for fn in cases.values():
+        for _ in range(3):
+            fn()
+    names = list(cases)
+    samples = {n: [] for n in names}
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for n in order:
+            samples[n].append(batch_time(cases[n], min_s))
+    return samples
+
+
+def report(title, samples, baseline):
+    """Markdown rows: median us per call, and the median of paired per-round ratios."""
+    rows = ["### " + title, "", "| case | median | ratio to %s (median, min-max) |" % baseline,
+            "|---|---|---|"]
+    base = samples[baseline]
+    for n, s in samples.items():
+        ratios = [a / b for a, b in zip(s, base)]
+        rows.append("| %s | %.1f us | %.2fx (%.2f-%.2f) |" % (
+            n, statistics.median(s) * 1e6, statistics.median(ratios), min(ratios), max(ratios)))
+    return "\n".join(rows) + "\n"
