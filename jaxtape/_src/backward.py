@@ -152,22 +152,26 @@ def plan(recorder, targets, sources):
     chosen.reverse()
 
     pos: dict = {}
-    leaf_index: dict = {}
+    leaf_index: dict = {}   # tensor id -> leaf position
+    recipe: list = []       # where each leaf's value lives: (chosen node, input position)
     leaf_vals: list = []
     leaf_ids: list = []
     struct = []
     j = 0
     for n in chosen:
         wires = []
+        k_in = 0
         for i, v in zip(n.in_ids, n.in_vals):
+            k_in += 1
             p = pos.get(i)
             if p is None:
                 p = leaf_index.get(i)
                 if p is None:
                     p = len(leaf_vals)
-                    leaf_index[i] = p
                     leaf_vals.append(v)
                     leaf_ids.append(i)
+                    leaf_index[i] = p
+                    recipe.append((j, k_in - 1))
             wires.append(p)
         struct.append((n.kernel, n.params, tuple(wires)))
         k = 0
@@ -189,6 +193,7 @@ def plan(recorder, targets, sources):
                 leaf_index[t.id] = p
                 leaf_vals.append(t.value)
                 leaf_ids.append(t.id)
+                recipe.append(("t", len(trefs)))
         trefs.append(p)
     srefs = []
     for s in sources:
@@ -205,7 +210,73 @@ def plan(recorder, targets, sources):
         srefs.append(tuple(refs) if refs else None)
     sparse = _sparse_sources(chosen, srefs, trefs, leaf_ids) if any_sparse else {}
     avals = tuple([(v.shape, v.dtype) for v in leaf_vals])
-    return (tuple(struct), avals, tuple(trefs), tuple(srefs)), leaf_vals, leaf_ids, sparse
+    key = (tuple(struct), avals, tuple(trefs), tuple(srefs))
+    return key, leaf_vals, leaf_ids, sparse, chosen, recipe
+
+
+def _describe(recorder, targets, sources):
+    """What the memo needs besides the recorded structure: where targets and sources sit."""
+    pos, leaf_pos, tracked = recorder.pos, recorder.leaf_pos, recorder.tracked
+    src_index = {}
+    sdesc = []
+    for si, s in enumerate(sources):
+        refs = []
+        for i in s.ids:
+            src_index.setdefault(i, si)
+            refs.append((pos.get(i), leaf_pos.get(i), i in tracked))
+        sdesc.append((s.dtype._diff, tuple(refs)))
+    tdesc = []
+    for t in targets:
+        tdesc.append((t.dtype._diff, pos.get(t.id), leaf_pos.get(t.id), src_index.get(t.id),
+                      tuple(t.value.shape) if t.id not in pos else None))
+    return tuple(tdesc), tuple(sdesc)
+
+
+_plans: "collections.OrderedDict" = collections.OrderedDict()
+
+
+def plan_memo(recorder, targets, sources):
+    """`plan`, memoized on the recorded structure: a loop that records the same ops each step
+    skips the walks over the record and only gathers this step's leaf values."""
+    if recorder is None or not recorder.memo_ok or recorder.has_nograd:
+        k, lv, li, sp, _, _ = plan(recorder, targets, sources)
+        return k, lv, li, sp
+    mk = (tuple(recorder.sigs),) + _describe(recorder, targets, sources)
+    hit = _plans.get(mk)
+    if hit is None:
+        key, leaf_vals, leaf_ids, sparse, chosen, recipe = plan(recorder, targets, sources)
+        index = {id(n): j for j, n in enumerate(recorder.nodes)}
+        rec_recipe = tuple(r if r[0] == "t" else (index[id(chosen[r[0]])], r[1]) for r in recipe)
+        sp_recipe = None
+        if sparse:
+            sp_recipe = {}
+            for si, arrays in sparse.items():
+                locs = []
+                for n in chosen:
+                    if n.kernel.sparse_arg0 and any(a is n.in_vals[1] for a in arrays):
+                        locs.append(index[id(n)])
+                sp_recipe[si] = tuple(locs)
+        if len(_plans) >= CACHE_SIZE:
+            _plans.popitem(last=False)
+        _plans[mk] = (key, rec_recipe, sp_recipe)
+        return key, leaf_vals, leaf_ids, sparse
+    key, rec_recipe, sp_recipe = hit
+    nodes = recorder.nodes
+    leaf_vals, leaf_ids = [], []
+    for r in rec_recipe:
+        if r[0] == "t":
+            t = targets[r[1]]
+            leaf_vals.append(t.value)
+            leaf_ids.append(t.id)
+        else:
+            n = nodes[r[0]]
+            leaf_vals.append(n.in_vals[r[1]])
+            leaf_ids.append(n.in_ids[r[1]])
+    sparse = {}
+    if sp_recipe:
+        for si, locs in sp_recipe.items():
+            sparse[si] = [nodes[j].in_vals[1] for j in locs]
+    return key, leaf_vals, leaf_ids, sparse
 
 
 def _sparse_sources(chosen, srefs, trefs, leaf_ids):
@@ -431,7 +502,7 @@ def compiled(key, mode, leaf_vals):
 
 def run(recorder, targets, sources, cts, ct_ids, mode):
     """Gradients for `sources` (a list, None where unconnected)."""
-    key, leaf_vals, leaf_ids, sparse = plan(recorder, targets, sources)
+    key, leaf_vals, leaf_ids, sparse = plan_memo(recorder, targets, sources)
     srefs = key[3]
     if all(r is None for r in srefs):
         return [None] * len(sources)

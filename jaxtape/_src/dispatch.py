@@ -94,9 +94,32 @@ def record(kernel, params, inputs, outputs):
                 node.site = _user_site()
         elif kernel.grad == "none":
             rec.has_nograd = True
-        rec.nodes.append(node)
+        _append(rec, node, inputs)
         for o in node.out_ids:
             tracked[o] = node
+
+
+def _append(rec, node, inputs):
+    """Add node to rec, with its recorded-structure signature (see backward.plan's memo)."""
+    pos, leaf_pos = rec.pos, rec.leaf_pos
+    wires = []
+    for i, v in zip(node.in_ids, node.in_vals):
+        p = pos.get(i)
+        if p is None:
+            n = leaf_pos.get(i)
+            if n is None:
+                n = leaf_pos[i] = len(leaf_pos)
+            p = (n, v.shape, v.dtype)
+        wires.append(p)
+    j = len(rec.nodes)
+    rec.nodes.append(node)
+    rec.sigs.append((node.kernel, node.params, tuple(wires)))
+    k = 0
+    for o in node.out_ids:
+        pos[o] = (j, k)
+        k += 1
+    if node.kernel.has_conn:
+        rec.memo_ok = False
 
 
 def record_raw(kernel, in_ids, in_vals, outputs):
@@ -111,7 +134,7 @@ def record_raw(kernel, in_ids, in_vals, outputs):
             node = Node(kernel, (), tuple(in_ids), tuple(in_vals),
                         tuple(o._id for o in outputs), tuple(o._value for o in outputs),
                         diffpos, tuple(o._dtype._diff for o in outputs))
-        rec.nodes.append(node)
+        _append(rec, node, None)
         for o in node.out_ids:
             tracked[o] = node
 

@@ -79,7 +79,8 @@ def _jitted_by_params(impl):
     def call(*arrays, **params):
         if not params:
             if not plain:
-                plain.append(jax.jit(impl))
+                # a plain function: jit caches on it (a jnp ufunc object would retrace each call)
+                plain.append(jax.jit(lambda *a: impl(*a)))
             return plain[0](*arrays)
         key = tuple(sorted(params.items()))
         fn = cache.get(key)

@@ -54,11 +54,17 @@ class _Recorder:
     """What one tape has recorded: plain data."""
 
     __slots__ = ("tracked", "nodes", "reads", "watched_vars", "watch_accessed", "has_nograd",
-                 "debug", "owner")
+                 "debug", "owner", "sigs", "pos", "leaf_pos", "memo_ok")
 
     def __init__(self, watch_accessed: bool, owner):
         self.tracked: dict = {}      # tensor id -> producing Node, or None for a watched leaf
         self.nodes: list = []
+        # The structure as it is recorded, for backward.plan's memo: per node
+        # (kernel, params, wires) with wires = (node, output) or (leaf number, shape, dtype).
+        self.sigs: list = []
+        self.pos: dict = {}          # tensor id -> (node index, output index)
+        self.leaf_pos: dict = {}     # tensor id -> leaf number
+        self.memo_ok = True          # False once a node with data-dependent connectivity lands
         self.reads: dict = {}        # variable uid -> [read tensor ids]
         self.watched_vars: dict = {}  # variable uid -> Variable
         self.watch_accessed = watch_accessed

@@ -122,7 +122,7 @@ def _clip(x, lo, hi):
 # unary ops
 # ------------------------------------------------------------------------------------------
 
-def _unary(paths, tf_name, fn, allowed=FLOATC, grad="diff", operator=None, jit=False):
+def _unary(paths, tf_name, fn, allowed=FLOATC, grad="diff", operator=None, jit=True):
     kern = Kernel(tf_name, fn, grad=grad, jit=jit)
 
     def op(x, name=None):
@@ -274,7 +274,7 @@ def angle(input, name=None):  # noqa: A002
 # ------------------------------------------------------------------------------------------
 
 def _binary(paths, tf_name, fn, allowed=NUMERIC, strict=True, grad="diff", out_check=None,
-            jit=False):
+            jit=True):
     kern = Kernel(tf_name, fn, grad=grad, jit=jit)
 
     def op(x, y, name=None):
@@ -638,7 +638,7 @@ _clip_k = Kernel("ClipByValue", _clip, jit=True)
 # ------------------------------------------------------------------------------------------
 
 
-def _reduction(paths, tf_name, fn, allowed=NUMERIC, grad="diff", jit=False):
+def _reduction(paths, tf_name, fn, allowed=NUMERIC, grad="diff", jit=True):
     kern = Kernel(tf_name, fn, grad=grad, jit=jit)
 
     def op(input_tensor, axis=None, keepdims=False, name=None):
