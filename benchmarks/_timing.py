@@ -6,6 +6,8 @@ import os
 import statistics
 import time
 
+CLOCK = time.perf_counter
+
 
 def single_thread():
     """Limit XLA to one thread and pin the process to one CPU (call before importing jax)."""
@@ -23,10 +25,10 @@ def batch_time(fn, min_s=0.02):
     """Seconds per call of fn, measured over a batch lasting ~min_s."""
     n = 1
     while True:
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(n):
             fn()
-        dt = time.perf_counter() - t0
+        dt = CLOCK() - t0
         if dt >= min_s:
             return dt / n
         n *= 2 if dt < min_s / 4 else 1

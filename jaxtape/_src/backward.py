@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -43,12 +44,15 @@ CACHE_SIZE = 1024
 _cache: "collections.OrderedDict" = collections.OrderedDict()
 _lock = threading.Lock()
 _stats = {"compiles": 0, "hits": 0, "misses": 0}
+_kernels: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
 
 
 def clear_caches() -> None:
     """Drop every compiled backward pass (`jaxtape.clear_caches()`)."""
     with _lock:
         _cache.clear()
+        _plans.clear()
+        _kernels.clear()
 
 
 def cache_info() -> dict:
@@ -113,25 +117,26 @@ def plan(recorder, targets, sources):
             dp = n.diffpos
             if dp is None:
                 continue
-            hit = [p for p in dp if n.in_ids[p] in reach]
+            ins = n.inputs
+            hit = [p for p in dp if ins[p]._id in reach]
             if not hit:
                 continue
             live.append(n)
             if n.kernel.has_conn:
                 conn = n.kernel.connectivity(n)
-                for kk, o in enumerate(n.out_ids):
-                    if n.out_diff[kk] and not conn[kk].isdisjoint(hit):
-                        reach.add(o)
+                for kk, o in enumerate(n.outputs):
+                    if o._dtype._diff and not conn[kk].isdisjoint(hit):
+                        reach.add(o._id)
             else:
-                for kk, o in enumerate(n.out_ids):
-                    if n.out_diff[kk]:
-                        reach.add(o)
+                for o in n.outputs:
+                    if o._dtype._diff:
+                        reach.add(o._id)
     need = {t.id for t in targets if t.dtype._diff and (t.id in reach or t.id in src_ids)}
     chosen = []
     any_sparse = False
     for n in reversed(live):
-        for o in n.out_ids:
-            if o in need:
+        for o in n.outputs:
+            if o._id in need:
                 break
         else:
             continue
@@ -253,7 +258,7 @@ def plan_memo(recorder, targets, sources):
             for si, arrays in sparse.items():
                 locs = []
                 for n in chosen:
-                    if n.kernel.sparse_arg0 and any(a is n.in_vals[1] for a in arrays):
+                    if n.kernel.sparse_arg0 and any(a is n.inputs[1]._value for a in arrays):
                         locs.append(index[id(n)])
                 sp_recipe[si] = tuple(locs)
         if len(_plans) >= CACHE_SIZE:
@@ -270,12 +275,13 @@ def plan_memo(recorder, targets, sources):
             leaf_ids.append(t.id)
         else:
             n = nodes[r[0]]
-            leaf_vals.append(n.in_vals[r[1]])
-            leaf_ids.append(n.in_ids[r[1]])
+            t = n.inputs[r[1]]
+            leaf_vals.append(t._value)
+            leaf_ids.append(t._id)
     sparse = {}
     if sp_recipe:
         for si, locs in sp_recipe.items():
-            sparse[si] = [nodes[j].in_vals[1] for j in locs]
+            sparse[si] = [nodes[j].inputs[1]._value for j in locs]
     return key, leaf_vals, leaf_ids, sparse
 
 
@@ -544,9 +550,14 @@ def run(recorder, targets, sources, cts, ct_ids, mode):
             res_t.append(t)
             out.append(t)
     if STATE.tapes and res_t:
-        kern = GradKernel(key, jitted, raw, len(leaf_vals))
+        # One kernel object per compiled entry, so an outer tape recording this gradient every
+        # step sees the same structure and reuses its own compiled pass.
+        kern = _kernels.get(ck)
         ct_vals = list(cts) if cts else []
-        kern._in_avals = [(tuple(v.shape), v.dtype) for v in list(leaf_vals) + ct_vals]
+        if kern is None:
+            kern = GradKernel(key, jitted, raw, len(leaf_vals))
+            kern._in_avals = [(tuple(v.shape), v.dtype) for v in list(leaf_vals) + ct_vals]
+            _kernels[ck] = kern
         ids = list(leaf_ids) + [ct_ids[i] for i in live_t] if cts else list(leaf_ids)
         record_raw(kern, ids, list(leaf_vals) + ct_vals, res_t)
     return out

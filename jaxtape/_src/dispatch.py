@@ -23,36 +23,54 @@ def dtype_of(arr) -> _dt.DType:
 
 
 class Node:
-    """One recorded op: plain data.
+    """One recorded op: plain data — the kernel, its static params, and the input and output
+    Tensors (so the record holds the values the backward pass may need as leaves)."""
 
-    `diffpos`: the input positions a gradient can flow through (None for a non-differentiable
-    kernel); `out_diff`: which outputs have a differentiable dtype.  Both are computed once here
-    so the backward walk reads attributes only."""
+    __slots__ = ("kernel", "params", "inputs", "outputs", "site", "_dp")
 
-    __slots__ = ("kernel", "params", "in_ids", "in_vals", "out_ids", "out_vals", "site",
-                 "diffpos", "out_diff")
-
-    def __init__(self, kernel, params, in_ids, in_vals, out_ids, out_vals, diffpos, out_diff):
+    def __init__(self, kernel, params, inputs, outputs):
         self.kernel = kernel
         self.params = params
-        self.in_ids = in_ids
-        self.in_vals = in_vals
-        self.out_ids = out_ids
-        self.out_vals = out_vals
+        self.inputs = inputs
+        self.outputs = outputs
         self.site = None
-        self.diffpos = diffpos
-        self.out_diff = out_diff
+        self._dp = False
 
+    # Views used by the (memo-missing) slice walk; the hot path never computes them.
+    @property
+    def in_ids(self):
+        return tuple([t._id for t in self.inputs])
 
-def _diffpos(kernel, inputs):
-    if kernel.grad == "nondiff":
-        return None
-    da = kernel.diff_args
-    if da is None:
-        if len(inputs) == 1:
-            return (0,) if inputs[0]._dtype._diff else ()
-        return tuple([p for p, t in enumerate(inputs) if t._dtype._diff])
-    return tuple([p for p, t in enumerate(inputs) if p in da and t._dtype._diff])
+    @property
+    def in_vals(self):
+        return tuple([t._value for t in self.inputs])
+
+    @property
+    def out_ids(self):
+        return tuple([t._id for t in self.outputs])
+
+    @property
+    def out_vals(self):
+        return tuple([t._value for t in self.outputs])
+
+    @property
+    def diffpos(self):
+        """Input positions a gradient can flow through (None: not differentiable)."""
+        dp = self._dp
+        if dp is False:
+            k = self.kernel
+            if k.grad == "nondiff":
+                dp = None
+            else:
+                da = k.diff_args
+                dp = tuple([p for p, t in enumerate(self.inputs)
+                            if (da is None or p in da) and t._dtype._diff])
+            self._dp = dp
+        return dp
+
+    @property
+    def out_diff(self):
+        return tuple([t._dtype._diff for t in self.outputs])
 
 
 def bind(kernel, inputs, params=None):
@@ -84,39 +102,36 @@ def record(kernel, params, inputs, outputs):
         else:
             continue
         if node is None:
-            node = Node(kernel, tuple(sorted(params.items())) if params else (),
-                        tuple([t._id for t in inputs]), tuple([t._value for t in inputs]),
-                        tuple([o._id for o in outputs]), tuple([o._value for o in outputs]),
-                        _diffpos(kernel, inputs), tuple([o._dtype._diff for o in outputs]))
-            if kernel.grad == "none":
-                rec.has_nograd = True
+            node = Node(kernel, tuple(sorted(params.items())) if params else (), tuple(inputs),
+                        outputs)
             if rec.debug:
                 node.site = _user_site()
-        elif kernel.grad == "none":
+        if kernel.grad == "none":
             rec.has_nograd = True
-        _append(rec, node, inputs)
-        for o in node.out_ids:
-            tracked[o] = node
+        _append(rec, node)
+        for o in outputs:
+            tracked[o._id] = node
 
 
-def _append(rec, node, inputs):
-    """Add node to rec, with its recorded-structure signature (see backward.plan's memo)."""
+def _append(rec, node):
+    """Add node to rec with its signature (kernel, params, wires) for backward.plan's memo:
+    a wire is (node index, output index) or, for a leaf, (leaf number, shape, dtype)."""
     pos, leaf_pos = rec.pos, rec.leaf_pos
     wires = []
-    for i, v in zip(node.in_ids, node.in_vals):
+    for t in node.inputs:
+        i = t._id
         p = pos.get(i)
         if p is None:
-            n = leaf_pos.get(i)
-            if n is None:
-                n = leaf_pos[i] = len(leaf_pos)
-            p = (n, v.shape, v.dtype)
+            p = leaf_pos.get(i)
+            if p is None:
+                p = leaf_pos[i] = (len(leaf_pos), t._value.shape, t._dtype)
         wires.append(p)
     j = len(rec.nodes)
     rec.nodes.append(node)
     rec.sigs.append((node.kernel, node.params, tuple(wires)))
     k = 0
-    for o in node.out_ids:
-        pos[o] = (j, k)
+    for o in node.outputs:
+        pos[o._id] = (j, k)
         k += 1
     if node.kernel.has_conn:
         rec.memo_ok = False
@@ -124,19 +139,12 @@ def _append(rec, node, inputs):
 
 def record_raw(kernel, in_ids, in_vals, outputs):
     """Record a node whose inputs are given as ids and values (a gradient computation)."""
-    node = None
-    for rec in STATE.tapes:
-        tracked = rec.tracked
-        if not any(i in tracked for i in in_ids):
-            continue
-        if node is None:
-            diffpos = tuple(p for p, v in enumerate(in_vals) if v.dtype in DIFF_NP)
-            node = Node(kernel, (), tuple(in_ids), tuple(in_vals),
-                        tuple(o._id for o in outputs), tuple(o._value for o in outputs),
-                        diffpos, tuple(o._dtype._diff for o in outputs))
-        _append(rec, node, None)
-        for o in node.out_ids:
-            tracked[o] = node
+    inputs = []
+    for i, v in zip(in_ids, in_vals):
+        t = make(v, _NP2DT[v.dtype])
+        t._id = i
+        inputs.append(t)
+    record(kernel, None, inputs, tuple(outputs))
 
 
 def _user_site():

@@ -68,8 +68,7 @@ class _TraceScope:
         uid = var._uid
         if uid not in self.touched:
             self.touched[uid] = (var, var._value)
-        if uid not in self.lifted and all(var is not m for m in self.missing) and \
-                all(var is not c for c in self.created):
+        if uid not in self.lifted and all(var is not m for m in self.missing):
             self.missing.append(var)
 
     def on_read(self, var):
@@ -79,9 +78,12 @@ class _TraceScope:
         self._touch(var)
 
     def on_create(self, var):
+        """Called once the new Variable holds its initial value."""
         if not self.allow_create:
             raise ValueError(_CREATE_ERROR)
-        self.created.append(var)
+        self.created.append((var, var._value))
+        self.touched[var._uid] = (var, var._value)
+        self.lifted.add(var._uid)  # its final value is restored to the initial one after tracing
 
 
 def _is_tensor(x):
@@ -192,34 +194,20 @@ class Function:
     # -- tracing ----------------------------------------------------------------------------
     def _trace_and_call(self, key, structure, leaves, tensors):
         lifted: list = []
-        result = None
         allow_create = not self._first_trace_done
         while True:
-            conc, scope, pure = self._trace(structure, leaves, tensors, lifted, allow_create)
+            conc, scope = self._trace(structure, leaves, tensors, lifted, allow_create)
             self._first_trace_done = True
             allow_create = False
-            new_vars = scope.missing + scope.created
+            new_vars = [v for v in scope.missing + [c for c, _ in scope.created]
+                        if all(v is not x for x in lifted)]
             if not new_vars:
                 break
-            if scope.created and result is None:
-                # run this trace once: it creates the variables' values for this call
-                result = self._run_discovery(conc, scope, pure, tensors)
-            lifted = lifted + [v for v in new_vars if all(v is not x for x in lifted)]
+            # Variables met for the first time (read, written or created by a lazily building
+            # layer or optimizer): trace again with them lifted.
+            lifted = lifted + new_vars
         self._cache[key] = conc
-        if result is not None:
-            return result
         return self._run(conc, tensors)
-
-    def _run_discovery(self, conc, scope, pure, tensors):
-        outs, new_vals, created_vals = jax.jit(pure[1])([v._value for v in conc.lifted],
-                                                        [t._value for t in tensors])
-        for v, a in zip(conc.lifted, new_vals):
-            v._value = a
-        for v, a in zip(scope.created, created_vals):
-            v._value = a
-        for var, a in pure[2]():
-            var._value = a
-        return _rebuild(conc, [make(o, dtype_of(o)) for o in outs])
 
     def _trace(self, structure, leaves, tensors, lifted, allow_create):
         fn = self._fn
@@ -227,8 +215,9 @@ class Function:
         conc.lifted = list(lifted)
         box = {}
 
-        def pure(var_vals, arrays, collect_created=False):
+        def pure(var_vals, arrays):
             scope = _TraceScope(conc.lifted, allow_create)
+            box["scope"] = scope
             saved_trace, saved_tapes = STATE.trace, STATE.tapes
             STATE.trace, STATE.tapes = scope, []
             originals = [v._value for v in conc.lifted]
@@ -265,27 +254,22 @@ class Function:
                         static.append(("static", o))
                 conc.out_tree = out
                 conc.out_static = static
-                new_vals = [v._value for v in conc.lifted]
-                created_vals = [v._value for v in scope.created]
-                box["scope"] = scope
-                box["extra"] = [(var, var._value) for uid, (var, orig) in scope.touched.items()
-                                if uid not in scope.lifted and var._value is not orig
-                                and all(var is not c for c in scope.created)]
-                if collect_created:
-                    return out_arrays, new_vals, created_vals
-                return out_arrays, new_vals
+                return out_arrays, [v._value for v in conc.lifted]
             finally:
                 STATE.trace, STATE.tapes = saved_trace, saved_tapes
                 for v, a in zip(conc.lifted, originals):
                     v._value = a
-                sc = box.get("scope")
-                if sc is not None:
-                    for uid, (var, orig) in sc.touched.items():
-                        if uid not in sc.lifted:
-                            var._value = orig
-                    for var in sc.created:
-                        if isinstance(var._value, jax.core.Tracer):
-                            var._value = jnp.zeros(var._value.shape, var._value.dtype)
+                for uid, (var, orig) in scope.touched.items():
+                    if uid not in scope.lifted:
+                        var._value = orig
+                for var, init in scope.created:
+                    if isinstance(init, jax.core.Tracer):
+                        raise ValueError(
+                            "A tf.Variable created inside jaxtape.function must get an initial "
+                            "value that does not depend on the function's arguments or on other "
+                            "Variables (got a traced value for %s). Create it outside the "
+                            "function, or initialise it with constants." % var.name)
+                    var._value = init
 
         jitted = jax.jit(pure, donate_argnums=(0,))
         var_specs = [jax.ShapeDtypeStruct(v._value.shape, v._value.dtype) for v in conc.lifted]
@@ -293,11 +277,7 @@ class Function:
         jitted.lower(var_specs, arr_specs)   # traces now, so the scope sees the Variables
         conc.jitted = jitted
         conc.kernel = _FunctionKernel(conc, pure)
-
-        def discovery(var_vals, arrays):
-            return pure(var_vals, arrays, collect_created=True)
-
-        return conc, box["scope"], (None, discovery, lambda: box.get("extra", []))
+        return conc, box["scope"]
 
 
 def _treedef(structure):

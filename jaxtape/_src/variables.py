@@ -88,8 +88,6 @@ class Variable:
         if callable(initial_value):
             initial_value = initial_value()
         t = convert_to_tensor(initial_value, dtype=dtype)
-        if STATE.trace is not None:
-            STATE.trace.on_create(self)
         self._value = t._value
         self._dtype = t._dtype
         self._shape = TensorShape(t._value.shape) if shape is None else TensorShape(shape)
@@ -99,6 +97,8 @@ class Variable:
         self._trainable = True if trainable is None else bool(trainable)
         self._uid = _uids()
         self._handle_id = _next_id()
+        if STATE.trace is not None:
+            STATE.trace.on_create(self)
 
     # -- reads ------------------------------------------------------------------------------
     @property

@@ -215,7 +215,8 @@ class Optimizer:
         uid = var._uid
         slots = self._slots.get(uid)
         if slots is None:
-            init = self._tx.init([var._value])[0]
+            with jax.ensure_compile_time_eval():
+                init = self._tx.init([jnp.zeros(var._value.shape, var._value.dtype)])[0]
             path = (kvar.path if isinstance(kvar, KerasVariable) else var.name[:-2]).replace("/", "_")
             with _path_scope(self.name):
                 slots = tuple(KerasVariable(lambda s, d, a=a: a, tuple(a.shape), var._dtype,

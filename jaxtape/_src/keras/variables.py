@@ -25,8 +25,12 @@ class KerasVariable:
 
     def __init__(self, initializer, shape=(), dtype="float32", trainable=True, name="variable"):
         from jaxtape._src.convert import convert_to_tensor
+        import jax
         d = _dt.as_dtype(dtype)
-        value = initializer(tuple(shape), d) if callable(initializer) else initializer
+        # Inside jaxtape.function, initializers still run eagerly: the initial value must be
+        # concrete (a layer or optimizer building lazily on the first traced call).
+        with jax.ensure_compile_time_eval():
+            value = initializer(tuple(shape), d) if callable(initializer) else initializer
         t = convert_to_tensor(value, dtype=d) if not hasattr(value, "_dtype") or \
             value._dtype is d else convert_to_tensor(np.asarray(value).astype(d.as_numpy_dtype))
         path = "/".join(_PATH_STACK + [name])
