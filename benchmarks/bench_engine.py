@@ -19,7 +19,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _timing import compare, report, single_thread  # noqa: E402
 
-single_thread()
+if "--no-pin" not in sys.argv:
+    single_thread()
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -93,8 +94,11 @@ def chain_cases():
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--rounds", type=int, default=9)
+    p.add_argument("--no-pin", action="store_true", help="do not limit XLA to one CPU thread")
     args = p.parse_args(argv)
-    print("jax %s, backend %s, one CPU thread\n" % (jax.__version__, jax.default_backend()))
+    print("jax %s, backend %s (%s)%s\n" % (jax.__version__, jax.default_backend(),
+                                         jax.devices()[0].device_kind,
+                                         "" if args.no_pin else ", one CPU thread"))
     print(report("scalar gradient (warm)", compare(scalar_cases(), args.rounds),
                  "jax jit(value_and_grad)"))
     print(report("tutorial linear gradient (warm)", compare(linear_cases(), args.rounds),

@@ -32,7 +32,7 @@ from jaxtape._src import nest
 from jaxtape._src.context import STATE
 from jaxtape._src.dispatch import dtype_of
 from jaxtape._src.shape import TensorShape
-from jaxtape._src.tensor import EagerTensor, make
+from jaxtape._src.tensor import EagerTensor, is_tracer, make
 from jaxtape._src.variables import Variable
 
 _CREATE_ERROR = ("tf.function only supports singleton tf.Variables created on the first call. "
@@ -272,7 +272,7 @@ class Function:
                     if uid not in scope.lifted:
                         var._value = orig
                 for var, init in scope.created:
-                    if isinstance(init, jax.core.Tracer):
+                    if is_tracer(init):
                         raise ValueError(
                             "A tf.Variable created inside jaxtape.function must get an initial "
                             "value that does not depend on the function's arguments or on other "

@@ -281,6 +281,16 @@ def make(value, dtype: _dt.DType) -> EagerTensor:
     return t
 
 
+_TRACER = getattr(getattr(jax, "core", None), "Tracer", None)
+
+
+def is_tracer(x) -> bool:
+    """True for a JAX tracer (a value inside jax.jit / jaxtape.function tracing)."""
+    if _TRACER is not None:
+        return isinstance(x, _TRACER)
+    return isinstance(x, jax.Array) and not hasattr(x, "addressable_shards")
+
+
 def to_jax(x):
     """The `jax.Array` inside a Tensor or Variable (`jnp` functions take it directly)."""
     if isinstance(x, EagerTensor):
