@@ -16,6 +16,7 @@ import numpy as np
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src import registry
+from jaxtape._src.context import STATE
 from jaxtape._src.tensor import EagerTensor, make
 
 _INT32_MIN, _INT32_MAX = -(2 ** 31), 2 ** 31 - 1
@@ -156,6 +157,10 @@ def _from_numpy(arr: np.ndarray, dtype):
 def to_device(arr: np.ndarray, dtype: _dt.DType):
     if dtype is _dt.string:
         return arr
+    if STATE.trace is not None:
+        # a constant stays concrete inside jaxtape.function (it may initialise a Variable)
+        with jax.ensure_compile_time_eval():
+            return jnp.asarray(arr, dtype=dtype.as_numpy_dtype)
     return jnp.asarray(arr, dtype=dtype.as_numpy_dtype)
 
 

@@ -110,7 +110,8 @@ def _leaf_key(x):
 class _Concrete:
     """One traced signature: the jitted computation and how to map values in and out."""
 
-    __slots__ = ("jitted", "lifted", "out_tree", "out_static", "n_out", "kernel")
+    __slots__ = ("jitted", "lifted", "out_tree", "out_static", "n_out", "kernel", "out_dtypes",
+                 "single")
 
 
 class Function:
@@ -180,19 +181,22 @@ class Function:
         return self._run(conc, tensors)
 
     def _run(self, conc, tensors):
-        var_vals = []
-        for v in conc.lifted:
-            a = v._value
-            # 3 = the Variable, this local, getrefcount's argument: anything more is a live
+        lifted = conc.lifted
+        var_vals = [v._value for v in lifted]
+        refcount = sys.getrefcount
+        for i in range(len(var_vals)):
+            # 3 = the Variable, the list, getrefcount's argument: anything more is a live
             # snapshot that donation would invalidate, so that buffer goes in as a copy.
-            var_vals.append(jnp.copy(a) if sys.getrefcount(a) > 3 else a)
-        arrays = [t._value for t in tensors]
-        outs, new_vals = conc.jitted(var_vals, arrays)
-        for v, a in zip(conc.lifted, new_vals):
+            if refcount(var_vals[i]) > 3:
+                var_vals[i] = jnp.copy(var_vals[i])
+        outs, new_vals = conc.jitted(var_vals, [t._value for t in tensors])
+        for v, a in zip(lifted, new_vals):
             v._value = a
-        out_tensors = [make(o, dtype_of(o)) for o in outs]
+        out_tensors = [make(o, d) for o, d in zip(outs, conc.out_dtypes)]
         if STATE.tapes:
             self._record(conc, tensors, out_tensors)
+        if conc.single:
+            return out_tensors[0]
         return _rebuild(conc, out_tensors)
 
     def _record(self, conc, tensors, outs):
@@ -263,6 +267,8 @@ class Function:
                         static.append(("static", o))
                 conc.out_tree = out
                 conc.out_static = static
+                conc.out_dtypes = [dtype_of(a) for a in out_arrays]
+                conc.single = isinstance(out, EagerTensor) or hasattr(out, "_read_as_tensor")
                 return out_arrays, [v._value for v in conc.lifted]
             finally:
                 STATE.trace, STATE.tapes = saved_trace, saved_tapes

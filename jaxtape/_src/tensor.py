@@ -21,6 +21,12 @@ from jaxtape._src.shape import TensorShape
 
 _next_id = itertools.count(1).__next__
 
+_TRACED_MESSAGE = (
+    "%s needs a concrete value, but this tensor is traced inside jaxtape.function. Python "
+    "control flow on tensor values cannot be compiled: use jaxtape.cond(pred, true_fn, false_fn), "
+    "jaxtape.while_loop(cond, body, loop_vars) or jaxtape.where instead (TF rewrites Python `if` "
+    "and `while` with AutoGraph; jaxtape does not).")
+
 _DEVICE_NAMES: dict = {}
 
 
@@ -91,6 +97,8 @@ class EagerTensor(Tensor):
 
     def numpy(self):
         """The value as numpy: an ndarray for rank >= 1, a numpy scalar (or `bytes`) for rank 0."""
+        if is_tracer(self._value):
+            raise TypeError(_TRACED_MESSAGE % "numpy()")
         a = np.asarray(self._value)
         if a.ndim == 0:
             return a[()]
@@ -121,6 +129,8 @@ class EagerTensor(Tensor):
         raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
 
     def __bool__(self):
+        if is_tracer(self._value):
+            raise TypeError(_TRACED_MESSAGE % "bool() (a Python `if`, `while`, `and`, `or`)")
         a = self.numpy()
         if getattr(a, "size", 1) == 0:
             return False

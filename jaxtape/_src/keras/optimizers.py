@@ -262,7 +262,10 @@ class Optimizer:
         slots = [self._slot_vars(v, kv) for v, (_, kv) in zip(vars_, pairs)]
         it = self.iterations._var
         step = it._value + 1
-        lr = self._schedule(it._value) if self._schedule is not None else self._lr_var._var._value
+        # read through the Variable API so jaxtape.function lifts it (a later
+        # `opt.learning_rate = ...` must reach a compiled step)
+        lr = self._schedule(it._value) if self._schedule is not None else \
+            self._lr_var._var._read_as_tensor()._value
         lr = jnp.asarray(lr, jnp.float32)
         new_params, new_state = self._jitted([v._value for v in vars_], grads,
                                              [tuple(s._var._value for s in ss) for ss in slots],

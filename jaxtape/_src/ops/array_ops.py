@@ -11,6 +11,7 @@ import numpy as np
 from jax import lax
 
 from jaxtape._src import dtypes as _dt
+from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor, is_tensor_like
 from jaxtape._src.dispatch import bind
 from jaxtape._src.errors import InvalidArgumentError
@@ -23,6 +24,21 @@ from jaxtape._src.tensor import EagerTensor, make
 # ------------------------------------------------------------------------------------------
 # constructors
 # ------------------------------------------------------------------------------------------
+
+
+def _concrete(fn):
+    """Constructors make concrete arrays even while jaxtape.function traces, so their results
+    can initialise Variables created on the first call."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if STATE.trace is None:
+            return fn(*args, **kwargs)
+        with jax.ensure_compile_time_eval():
+            return fn(*args, **kwargs)
+    return wrapper
+
 
 
 @export("constant", gradient="n/a")
@@ -49,6 +65,7 @@ export("convert_to_tensor", gradient="yes")(convert_to_tensor)
 
 
 @export("zeros", gradient="n/a")
+@_concrete
 def zeros(shape, dtype=_dt.float32, name=None, layout=None):
     d = _dt.as_dtype(dtype)
     if d is _dt.string:
@@ -57,6 +74,7 @@ def zeros(shape, dtype=_dt.float32, name=None, layout=None):
 
 
 @export("ones", gradient="n/a")
+@_concrete
 def ones(shape, dtype=_dt.float32, name=None, layout=None):
     d = _dt.as_dtype(dtype)
     return make(jnp.ones(shape_param(shape), d.as_numpy_dtype), d)
@@ -86,6 +104,7 @@ _fill_k = Kernel("Fill", lambda v, shape: jnp.broadcast_to(v, shape))
 
 
 @export("eye", "linalg.eye", gradient="n/a")
+@_concrete
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=None):
     d = _dt.as_dtype(dtype)
     m = jnp.eye(int(num_rows), None if num_columns is None else int(num_columns),
@@ -107,6 +126,7 @@ def _scalar_of(v):
 
 
 @export("range", gradient="n/a")
+@_concrete
 def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
     """`tf.range`: int32 for Python ints, float32 for Python floats, the tensors' dtype else."""
     if limit is None:
@@ -143,6 +163,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
 
 
 @export("linspace", "lin_space", gradient="n/a")
+@_concrete
 def linspace(start, stop, num, name=None, axis=0):
     """`tf.linspace`: `start + i * step` in the output dtype, last element exactly `stop`;
     integer arguments give float64 (as TF)."""

@@ -23,6 +23,25 @@ def is_tensor(x) -> bool:
 def print_(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
     """`tf.print`: prints tensors' values (not their reprs), numpy-style, to stderr by default."""
     import numpy as np
+    from jaxtape._src.tensor import is_tracer
+    stream = output_stream if output_stream is not None and hasattr(output_stream, "write") \
+        else sys.stderr
+    tensors = [x for x in inputs if isinstance(x, EagerTensor) or is_tensor_like(x)]
+    if any(is_tracer(getattr(t, "_value", None)) for t in tensors):
+        # inside jaxtape.function: print when the compiled step runs, like TF's PrintV2 op
+        import jax
+        arrays = [x._value if isinstance(x, EagerTensor) else x._read_as_tensor()._value
+                  for x in tensors]
+
+        def emit(*vals):
+            it = iter(vals)
+            parts = [np.array2string(np.asarray(next(it)), separator=" ")
+                     if (isinstance(x, EagerTensor) or is_tensor_like(x)) else str(x)
+                     for x in inputs]
+            stream.write(sep.join(parts) + end)
+
+        jax.debug.callback(emit, *arrays)
+        return
     parts = []
     for x in inputs:
         if isinstance(x, EagerTensor) or is_tensor_like(x):
@@ -31,8 +50,6 @@ def print_(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=Non
                 parts.append(np.array2string(a, separator=" ") if a.ndim else str(a))
         else:
             parts.append(str(x))
-    stream = output_stream if output_stream is not None and hasattr(output_stream, "write") \
-        else sys.stderr
     stream.write(sep.join(parts) + end)
 
 

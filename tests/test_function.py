@@ -1,0 +1,205 @@
+"""jaxtape.function: results are the eager results; tracing and Variable lifting follow TF."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import jaxtape as tf
+from jaxtape.testing import assert_allclose
+
+
+def _model():
+    w = tf.Variable([[0.5, -0.25], [0.1, 0.3]], name="w")
+    b = tf.Variable([0.0, 0.1], name="b")
+    x = tf.constant([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]])
+    y = tf.constant([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    return w, b, x, y
+
+
+def test_train_step_agrees_with_eager(run):
+    w, b, x, y = _model()
+
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean((tf.nn.sigmoid(x @ w + b) - y) ** 2)
+        gw, gb = tape.gradient(loss, [w, b])
+        w.assign_sub(0.1 * gw)
+        b.assign_sub(0.1 * gb)
+        return loss
+
+    losses = [float(run(step)) for _ in range(1)]
+    w2, b2, _, _ = _model()
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean((tf.nn.sigmoid(x @ w2 + b2) - y) ** 2)
+    assert losses[0] == pytest.approx(float(loss), rel=1e-6)
+    gw, gb = tape.gradient(loss, [w2, b2])
+    assert_allclose(w, w2.numpy() - 0.1 * gw.numpy(), rtol=1e-6)
+
+
+def test_behaviours_agree(run):
+    v, u = tf.Variable(1.0), tf.Variable(5.0)
+
+    def none_and_higher_order():
+        x = tf.constant([1.0, 2.0])
+        with tf.GradientTape() as t2:
+            t2.watch(x)
+            with tf.GradientTape() as t1:
+                t1.watch(x)
+                y = tf.reduce_sum(x ** 3)
+            g = t1.gradient(y, x)
+        h = t2.jacobian(g, x)
+        with tf.GradientTape() as t:
+            z = v * 2.0
+        return t.gradient(z, [v, u]), g, h
+
+    (gv, gu), g, h = run(none_and_higher_order)
+    assert float(gv) == 2.0 and gu is None
+    assert_allclose(g, [3.0, 12.0])
+    assert_allclose(h, [[6.0, 0.0], [0.0, 12.0]])
+
+
+def test_custom_gradient_and_control_flow_ops(run):
+    @tf.custom_gradient
+    def clip_grad(x):
+        return tf.identity(x), lambda dy: tf.clip_by_value(dy, -0.5, 0.5)
+
+    x = tf.Variable([1.0, 2.0, 3.0])
+
+    def fn():
+        with tf.GradientTape() as t:
+            y = clip_grad(x) * tf.constant([0.1, 3.0, -2.0])
+            z = tf.cond(tf.reduce_sum(x) > 0.0, lambda: x * x, lambda: x)
+        return t.gradient([y, z], x)
+
+    assert_allclose(run(fn), [0.1 + 2.0, 0.5 + 4.0, -0.5 + 6.0])
+
+
+def test_retracing_rules():
+    calls = []
+
+    @tf.function
+    def f(x, scale=2.0):
+        calls.append(1)
+        return x * scale
+
+    f(tf.constant(1.0))
+    f(tf.constant(2.0))                  # same shape and dtype: no trace
+    f(tf.constant([1.0, 2.0]))           # new shape: new trace
+    f(tf.constant(1.0), scale=3.0)       # new Python value: new trace
+    assert len(calls) == 3 and f.experimental_get_tracing_count() == 3
+    assert float(f(tf.constant(2.0), scale=3.0)) == 6.0 and len(calls) == 3
+
+
+def test_python_control_flow_on_tensors_is_a_clear_error():
+    @tf.function
+    def f(x):
+        if x > 0:
+            return x
+        return -x
+
+    with pytest.raises(TypeError, match="jaxtape.cond"):
+        f(tf.constant(1.0))
+
+
+def test_variable_creation_first_call_only():
+    class Lazy:
+        def __init__(self):
+            self.v = None
+
+        def __call__(self, x):
+            if self.v is None:
+                self.v = tf.Variable(tf.ones((2,)))
+            return x * self.v
+
+    lazy = Lazy()
+    f = tf.function(lazy)
+    assert_allclose(f(tf.constant([1.0, 2.0])), [1.0, 2.0])
+    assert_allclose(f(tf.constant([3.0, 4.0])), [3.0, 4.0])
+
+    @tf.function
+    def creates_every_time(x):
+        v = tf.Variable(1.0)
+        return x * v
+
+    # TF traces a second time when the first trace created variables; an unguarded creation
+    # then raises, on the first call already.
+    with pytest.raises(ValueError, match="singleton tf.Variables"):
+        creates_every_time(tf.constant(1.0))
+
+
+def test_donation_keeps_snapshots_valid():
+    v = tf.Variable([1.0, 2.0])
+    snapshot = v.read_value()
+
+    @tf.function
+    def bump():
+        v.assign_add([1.0, 1.0])
+        return v.read_value()
+
+    bump()
+    out = bump()
+    assert snapshot.numpy().tolist() == [1.0, 2.0]   # the pre-call buffer was not donated away
+    assert out.numpy().tolist() == [3.0, 4.0] and v.numpy().tolist() == [3.0, 4.0]
+
+
+def test_keras_model_and_optimizer_inside_function():
+    model = tf.keras.Sequential([tf.keras.layers.Dense(4, activation="relu"),
+                                 tf.keras.layers.Dense(1)])
+    opt = tf.keras.optimizers.Adam(0.01)
+    x = tf.random.normal((8, 3))
+    y = tf.random.normal((8, 1))
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean((model(x) - y) ** 2)
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    losses = [float(step()) for _ in range(30)]
+    assert losses[-1] < losses[0] and int(opt.iterations.numpy()) == 30
+    assert step.experimental_get_tracing_count() == 2  # TF also traces twice when it creates
+
+
+def test_function_called_under_an_eager_tape():
+    w = tf.Variable(3.0)
+    f = tf.function(lambda x: x * w * w)
+    x = tf.constant(2.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = f(x)
+    gx, gw = t.gradient(y, [x, w])
+    assert float(gx) == 9.0 and float(gw) == 12.0
+
+
+def test_input_shardings_are_kept():
+    code = (
+        "import jax, numpy as np, jaxtape as tf\n"
+        "from jax.sharding import Mesh, NamedSharding, PartitionSpec as P\n"
+        "mesh = Mesh(np.array(jax.devices()), ('d',))\n"
+        "x = jax.device_put(np.ones((8, 4), np.float32), NamedSharding(mesh, P('d')))\n"
+        "w = tf.Variable(np.ones((4, 2), np.float32))\n"
+        "f = tf.function(lambda t: tf.tanh(t @ w))\n"
+        "y = f(tf.convert_to_tensor(x))\n"
+        "assert len(tf.to_jax(y).sharding.device_set) == 4, tf.to_jax(y).sharding\n"
+        "print('ok')\n")
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_tf_print_inside_function(capfd):
+    @tf.function
+    def f(x):
+        tf.print("value:", x)
+        return x + 1.0
+
+    f(tf.constant([1.0, 2.0]))
+    import jax
+    jax.effects_barrier()
+    assert "value: [1. 2.]" in capfd.readouterr().err
