@@ -20,3 +20,5 @@ from jaxtape._src.function import Function, TensorSpec, function  # noqa: E402
 export_value("function", function)
 export_value("TensorSpec", TensorSpec)
 export_value("types.experimental.GenericFunction", Function)
+
+from jaxtape._src import forward as _forward  # noqa: E402,F401  (tf.autodiff)

@@ -78,7 +78,8 @@ def _sqrt(x):
 
 
 def _sqrt_fwd(x):
-    y = _sqrt(x)
+    # plain jnp.sqrt: the residual must stay differentiable for higher-order derivatives
+    y = jnp.sqrt(x)
     return y, y
 
 
