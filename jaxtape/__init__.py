@@ -25,7 +25,7 @@ globals().update(_namespace(""))
 
 from jaxtape import (  # noqa: E402,F401
     bitwise, debugging, dtypes, errors, linalg, math, nest, nn, random)
-from jaxtape import autodiff, keras, testing, train  # noqa: E402,F401
+from jaxtape import autodiff, extend, keras, testing, train  # noqa: E402,F401
 
 __version__ = "0.1.0"
 del _namespace, _jax, _ops, _api, _module
