@@ -22,3 +22,5 @@ export_value("TensorSpec", TensorSpec)
 export_value("types.experimental.GenericFunction", Function)
 
 from jaxtape._src import forward as _forward  # noqa: E402,F401  (tf.autodiff)
+
+from jaxtape._src import checkpoint as _checkpoint  # noqa: E402,F401  (tf.train)
