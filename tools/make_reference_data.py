@@ -1,0 +1,77 @@
+"""Record reference data from real TensorFlow 2.21 for the tests (needs TensorFlow; not run in CI).
+
+    python -m venv /tmp/tfvenv && /tmp/tfvenv/bin/pip install 'tensorflow-cpu==2.21.*'
+    /tmp/tfvenv/bin/python tools/make_reference_data.py
+
+Writes tests/data/optimizer_trajectories.npz (each Keras 3 optimizer fed the same gradients for
+100 steps) and tests/data/random_streams.npz (seeded random ops).
+"""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "data")
+
+OPTIMIZERS = {
+    "sgd": lambda: tf.keras.optimizers.SGD(learning_rate=0.1),
+    "sgd_momentum": lambda: tf.keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
+    "sgd_nesterov": lambda: tf.keras.optimizers.SGD(learning_rate=0.05, momentum=0.9,
+                                                     nesterov=True),
+    "adam": lambda: tf.keras.optimizers.Adam(learning_rate=0.01),
+    "adam_amsgrad": lambda: tf.keras.optimizers.Adam(learning_rate=0.01, amsgrad=True),
+    "adamw": lambda: tf.keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.004),
+    "rmsprop": lambda: tf.keras.optimizers.RMSprop(learning_rate=0.01),
+    "rmsprop_centered_momentum": lambda: tf.keras.optimizers.RMSprop(
+        learning_rate=0.01, momentum=0.5, centered=True),
+    "adagrad": lambda: tf.keras.optimizers.Adagrad(learning_rate=0.1),
+}
+
+
+def gradients(steps=100, n=5):
+    rng = np.random.default_rng(1234)
+    return rng.normal(size=(steps, n)).astype(np.float32)
+
+
+def optimizer_trajectories():
+    grads = gradients()
+    out = {"grads": grads, "init": np.linspace(-1.0, 1.0, 5).astype(np.float32)}
+    for name, make in OPTIMIZERS.items():
+        v = tf.Variable(out["init"])
+        opt = make()
+        traj = [v.numpy().copy()]
+        for g in grads:
+            opt.apply_gradients([(tf.constant(g), v)])
+            traj.append(v.numpy().copy())
+        out[name] = np.stack(traj)
+    np.savez(os.path.join(OUT, "optimizer_trajectories.npz"), **out)
+
+
+def random_streams():
+    out = {}
+    for seed in (0, 1, 42):
+        tf.random.set_seed(seed)
+        out["s%d_uniform_f32" % seed] = tf.random.uniform((3, 4)).numpy()
+        out["s%d_uniform_f64" % seed] = tf.random.uniform((5,), dtype=tf.float64).numpy()
+        out["s%d_uniform_i32" % seed] = tf.random.uniform((6,), maxval=10, dtype=tf.int32).numpy()
+        out["s%d_uniform_i64" % seed] = tf.random.uniform((6,), minval=-5, maxval=1000,
+                                                          dtype=tf.int64).numpy()
+        out["s%d_uniform_range" % seed] = tf.random.uniform((7,), -20, 20).numpy()
+        out["s%d_normal_f32" % seed] = tf.random.normal((9,)).numpy()
+        out["s%d_normal_f64" % seed] = tf.random.normal((4,), dtype=tf.float64).numpy()
+        out["s%d_normal_ms" % seed] = tf.random.normal((2, 3), mean=1.0, stddev=2.0).numpy()
+        out["s%d_truncated" % seed] = tf.random.truncated_normal((11,)).numpy()
+        out["s%d_opseed_a" % seed] = tf.random.uniform((3,), seed=5).numpy()
+        out["s%d_opseed_b" % seed] = tf.random.uniform((3,), seed=5).numpy()
+        out["s%d_shuffle" % seed] = tf.random.shuffle(tf.range(10)).numpy()
+        out["s%d_categorical" % seed] = tf.random.categorical(
+            tf.math.log([[0.1, 0.5, 0.4], [0.7, 0.2, 0.1]]), 6).numpy()
+    np.savez(os.path.join(OUT, "random_streams.npz"), **out)
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    optimizer_trajectories()
+    random_streams()
+    print("wrote", OUT)
