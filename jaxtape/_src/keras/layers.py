@@ -177,8 +177,8 @@ class Layer:
         if isinstance(x, (list, tuple, dict)) or x is None:
             return x
         t = convert_to_tensor(x)
-        if t.dtype is not self._dtype and (t.dtype.is_floating or t.dtype.is_integer) and \
-                self._dtype.is_floating:
+        # Keras autocasts floating inputs to the layer's compute dtype (ints pass through)
+        if t.dtype is not self._dtype and t.dtype.is_floating and self._dtype.is_floating:
             from jaxtape._src.ops.math_ops import cast
             t = cast(t, self._dtype)
         return t
@@ -237,7 +237,9 @@ class Dense(Layer):
             if self.use_bias else None
 
     def call(self, inputs):
-        from jaxtape._src.ops.math_ops import add, matmul
+        from jaxtape._src.ops.math_ops import add, cast, matmul
+        if not inputs.dtype.is_floating:
+            inputs = cast(inputs, self._dtype)   # Keras's matmul promotes int inputs
         if inputs.ndim < 2:
             from jaxtape._src.ops.array_ops import expand_dims, squeeze
             y = squeeze(matmul(expand_dims(inputs, 0), self.kernel), 0)
@@ -407,7 +409,7 @@ class Model(Layer):
 
     def __call__(self, inputs, *args, **kwargs):
         with _path_scope(self.name):
-            x = self._cast_input(inputs) if not isinstance(inputs, (list, tuple, dict)) else inputs
+            x = inputs if isinstance(inputs, (list, tuple, dict)) else convert_to_tensor(inputs)
             if not self.built:
                 self._maybe_build(tuple(x.shape) if hasattr(x, "shape") else None)
             return self.call(x, *args, **kwargs)

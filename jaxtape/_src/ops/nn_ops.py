@@ -360,11 +360,13 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME",  # n
 def _pool_impl(x, ksize, strides, padding, kind):
     window = (1,) + ksize + (1,)
     st = (1,) + strides + (1,)
+    # Python scalars as init values: JAX then uses its differentiable max/sum window primitives
     if kind == "max":
-        init = -jnp.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
-        return lax.reduce_window(x, jnp.asarray(init, x.dtype), lax.max, window, st, padding)
-    s = lax.reduce_window(x, jnp.zeros((), x.dtype), lax.add, window, st, padding)
-    n = lax.reduce_window(jnp.ones_like(x), jnp.zeros((), x.dtype), lax.add, window, st, padding)
+        init = -float("inf") if jnp.issubdtype(x.dtype, jnp.floating) else int(
+            jnp.iinfo(x.dtype).min)
+        return lax.reduce_window(x, init, lax.max, window, st, padding)
+    s = lax.reduce_window(x, 0.0, lax.add, window, st, padding)
+    n = lax.reduce_window(jnp.ones_like(x), 0.0, lax.add, window, st, padding)
     return s / n
 
 
