@@ -34,7 +34,7 @@ def gradients(steps=100, n=5):
     return rng.normal(size=(steps, n)).astype(np.float32)
 
 
-def optimizer_trajectories():
+def optimizer_trajectories():  # noqa: D103
     grads = gradients()
     out = {"grads": grads, "init": np.linspace(-1.0, 1.0, 5).astype(np.float32)}
     for name, make in OPTIMIZERS.items():
@@ -67,6 +67,24 @@ def random_streams():
         out["s%d_shuffle" % seed] = tf.random.shuffle(tf.range(10)).numpy()
         out["s%d_categorical" % seed] = tf.random.categorical(
             tf.math.log([[0.1, 0.5, 0.4], [0.7, 0.2, 0.1]]), 6).numpy()
+    for seed in ([1, 2], [7, 123456789]):
+        k = "sl%d_%d" % tuple(seed)
+        out[k + "_uniform"] = tf.random.stateless_uniform((3, 5), seed=seed).numpy()
+        out[k + "_uniform_f64"] = tf.random.stateless_uniform((4,), seed=seed,
+                                                              dtype=tf.float64).numpy()
+        out[k + "_uniform_int"] = tf.random.stateless_uniform((8,), seed=seed, minval=-3,
+                                                              maxval=50, dtype=tf.int32).numpy()
+        out[k + "_normal"] = tf.random.stateless_normal((7,), seed=seed).numpy()
+        out[k + "_truncated"] = tf.random.stateless_truncated_normal((9,), seed=seed).numpy()
+    for seed in (1, 42):
+        g = tf.random.Generator.from_seed(seed)
+        k = "gen%d" % seed
+        out[k + "_u1"] = g.uniform((5,)).numpy()
+        out[k + "_u2"] = g.uniform((2, 3), minval=-1, maxval=1).numpy()
+        out[k + "_n"] = g.normal((6,)).numpy()
+        out[k + "_int"] = g.uniform((4,), maxval=100, dtype=tf.int64).numpy()
+        out[k + "_tn"] = g.truncated_normal((5,)).numpy()
+        out[k + "_state"] = g.state.numpy()
     np.savez(os.path.join(OUT, "random_streams.npz"), **out)
 
 

@@ -23,7 +23,7 @@ from jax import lax
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.ops._common import shape_param, tensor
-from jaxtape._src.registry import export
+from jaxtape._src.registry import export, export_value
 from jaxtape._src.tensor import make
 
 _MAXINT32 = 2 ** 31 - 1
@@ -84,6 +84,18 @@ def philox(counters, key):
             k0 = (k0 + jnp.uint64(_W32A)) & mask
             k1 = (k1 + jnp.uint64(_W32B)) & mask
     return jnp.stack([c0, c1, c2, c3], axis=-1).astype(jnp.uint32)
+
+
+def _lanes(key, lo64, hi64, n_lanes):
+    """n_lanes uint32 outputs of Philox(key) at 128-bit counters (lo64 + j, hi64), in order."""
+    blocks = -(-n_lanes // 4)
+    idx = (np.arange(blocks, dtype=np.uint64) + np.uint64(lo64 & 0xFFFFFFFFFFFFFFFF))
+    hi = int(hi64) & 0xFFFFFFFFFFFFFFFF
+    ctr = np.stack([idx & np.uint64(0xFFFFFFFF), idx >> np.uint64(32),
+                    np.full(blocks, hi & 0xFFFFFFFF, np.uint64),
+                    np.full(blocks, hi >> 32, np.uint64)], axis=-1).astype(np.uint32)
+    k = int(key) & 0xFFFFFFFFFFFFFFFF
+    return philox(jnp.asarray(ctr), (k & 0xFFFFFFFF, k >> 32)).reshape(-1)[:n_lanes]
 
 
 def _counters(n_blocks, seed2, skip):
@@ -223,14 +235,34 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None)
     return M.add(M.multiply(r, tensor(stddev, d)), tensor(mean, d))
 
 
+def _truncated_values(key, lo64, hi64, n):
+    """TF's TruncatedNormal CPU kernel: each group of 4 outputs has its own generator skipped
+    to counter lo64 + 256 * group (kGroupSize * kReservedSamplesPerOutput / 4); within a group,
+    uint32 lanes are consumed in order, two per Box-Muller pair, until 4 values with |z| < 2."""
+    out = []
+    for g in range(-(-n // 4)):
+        got = []
+        lanes = np.asarray(_lanes(key, lo64 + 256 * g, hi64, 64))
+        k = 0
+        while len(got) < 4:
+            if k + 2 > len(lanes):
+                lanes = np.concatenate([lanes, np.asarray(
+                    _lanes(key, lo64 + 256 * g + len(lanes) // 4, hi64, 64))])
+            z = np.asarray(_box_muller(jnp.asarray(lanes[k:k + 2]), None))
+            k += 2
+            for zz in z:
+                if abs(zz) < 2.0 and len(got) < 4:
+                    got.append(zz)
+        out.extend(got)
+    return np.asarray(out[:n], np.float32)
+
+
 @export("random.truncated_normal", gradient="n/a")
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None):
-    """`tf.random.truncated_normal`: normal samples redrawn until |z| < 2 (TF's stream: the
-    Box-Muller pairs of consecutive Philox outputs, accepted in order)."""
+    """`tf.random.truncated_normal`: normal samples redrawn until |z| < 2, on TF's stream."""
     d = _dt.as_dtype(dtype)
     shp = shape_param(shape)
     n = int(np.prod(shp)) if shp else 1
-    out = []
     s1, s2 = get_seed(seed)
     if s1 is None:
         s1 = int.from_bytes(os.urandom(4), "little")
@@ -238,35 +270,38 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, 
     ck = ("TruncatedNormal", d.name, s1, s2)
     skip = _state.kernel_counters.get(ck, 0)
     _state.kernel_counters[ck] = skip + n * 256
-    # TF's CPU kernel: each group of 4 outputs draws from its own generator skipped to
-    # (group index * kGroupSize * kReservedSamplesPerOutput / 4 = 256 g); within a group, uint32
-    # lanes are consumed in order, two per Box-Muller pair, until 4 values are accepted.
-    groups = -(-n // 4)
-    for g in range(groups):
-        ctr_base = skip + g * 256
-        got = []
-        k = 0
-        while len(got) < 4:
-            bits = philox(_counters(1, s2, ctr_base + k), (s1 & 0xFFFFFFFF, (s1 >> 32) & 0xFFFFFFFF))
-            z = np.asarray(_box_muller(bits.reshape(-1), d))
-            for pair in (z[0:2], z[2:4]):
-                for zz in pair:
-                    if abs(zz) < 2.0 and len(got) < 4:
-                        got.append(zz)
-            k += 1
-        out.extend(got)
-    v = np.asarray(out[:n], np.float32).reshape(shp)
+    v = _truncated_values(s1, skip, s2, n).reshape(shp)
     from jaxtape._src.ops import math_ops as M
     r = make(jnp.asarray(v, d.as_numpy_dtype), d)
     return M.add(M.multiply(r, tensor(stddev, d)), tensor(mean, d))
 
 
+def _shuffle_perm(lanes, n):
+    """TF's ShuffleRange: for i in 0..n-2, swap(i, i + u32 % (n - i))."""
+    perm = np.arange(n)
+    for i in range(n - 1):
+        j = i + int(lanes[i]) % (n - i)
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm
+
+
 @export("random.shuffle", gradient="n/a")
 def shuffle(value, seed=None, name=None):
+    """`tf.random.shuffle`: TF's Fisher-Yates over its Philox stream (bit-exact)."""
     x = tensor(value)
     n = x._value.shape[0] if x.ndim else 1
-    u = np.asarray(_raw_uniform((n,), _dt.float32, seed))
-    perm = np.argsort(u, kind="stable")
+    if n <= 1:
+        return make(x._value, x._dtype)
+    s1, s2 = get_seed(seed)
+    if s1 is None:
+        s1 = int.from_bytes(os.urandom(4), "little")
+        s2 = int.from_bytes(os.urandom(4), "little")
+    ck = ("RandomShuffle", x._dtype.name, s1, s2)
+    skip = _state.kernel_counters.get(ck, 0)
+    _state.kernel_counters[ck] = skip + -(-(n - 1) // 4)   # ReserveSamples32(n - 1)
+    perm = _shuffle_perm(np.asarray(_lanes(s1, skip, s2, n - 1)), n)
+    if x._dtype is _dt.string:
+        return make(x._value[perm], x._dtype)
     return make(x._value[jnp.asarray(perm)], x._dtype)
 
 
@@ -279,3 +314,176 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     idx = jnp.argmax(lg._value[:, None, :].astype(jnp.float32) + gumbel, axis=-1)
     d = _dt.as_dtype(dtype or _dt.int64)
     return make(idx.astype(d.as_numpy_dtype), d)
+
+
+# ------------------------------------------------------------------------------------------
+# values from a (key, counter) position: shared by the stateless ops and tf.random.Generator
+# ------------------------------------------------------------------------------------------
+
+def _values(kind, key, lo64, hi64, shp, d, minval=0, maxval=None):
+    n = int(np.prod(shp)) if shp else 1
+    if kind == "uniform":
+        if d.is_integer:
+            rng = (int(maxval) - int(minval)) & (0xFFFFFFFF if d is _dt.int32 else
+                                                  0xFFFFFFFFFFFFFFFF)
+            if d is _dt.int32:
+                b = _lanes(key, lo64, hi64, n).astype(jnp.uint64)
+                v = (jnp.asarray(int(minval), jnp.int64) + (b % jnp.uint64(rng)).astype(
+                    jnp.int64)).astype(jnp.int32)
+            else:
+                b = _lanes(key, lo64, hi64, 2 * n).reshape(-1, 2)
+                bits = b[:, 0].astype(jnp.uint64) | (b[:, 1].astype(jnp.uint64) << jnp.uint64(32))
+                v = jnp.asarray(int(minval), jnp.int64) + (bits % jnp.uint64(rng)).astype(jnp.int64)
+            return v.reshape(shp)
+        if d is _dt.float64:
+            b = _lanes(key, lo64, hi64, 2 * n).reshape(-1, 2)
+            v = _u64_to_double(b[:, 0], b[:, 1])
+        elif d is _dt.float32:
+            v = _u32_to_float(_lanes(key, lo64, hi64, n))
+        elif d is _dt.float16:
+            v = _u16_to_half(_lanes(key, lo64, hi64, n))
+        else:
+            v = _u16_to_bf16(_lanes(key, lo64, hi64, n))
+        return v.reshape(shp)
+    if kind == "normal":
+        if d is _dt.float64:
+            b = _lanes(key, lo64, hi64, 4 * (-(-n // 2))).reshape(-1, 4)
+            u1 = jnp.maximum(_u64_to_double(b[:, 0], b[:, 1]), 1e-7)
+            v1 = 2.0 * np.pi * _u64_to_double(b[:, 2], b[:, 3])
+            u2 = jnp.sqrt(-2.0 * jnp.log(u1))
+            v = jnp.stack([jnp.sin(v1) * u2, jnp.cos(v1) * u2], axis=-1).reshape(-1)
+        else:
+            v = _box_muller(_lanes(key, lo64, hi64, 2 * (-(-n // 2))), d)
+        return v[:n].reshape(shp).astype(d.as_numpy_dtype)
+    v = _truncated_values(key, lo64, hi64, n).reshape(shp)
+    return jnp.asarray(v, d.as_numpy_dtype)
+
+
+def _finish(kind, raw, d, minval, maxval, mean, stddev):
+    from jaxtape._src.ops import math_ops as M
+    r = make(raw, d)
+    if kind == "uniform":
+        if d.is_integer:
+            return r
+        lo_zero = isinstance(minval, (int, float)) and minval == 0
+        hi_one = maxval is None or (isinstance(maxval, (int, float)) and maxval == 1)
+        if lo_zero and hi_one:
+            return r
+        hi_t = tensor(1 if maxval is None else maxval, d)
+        if lo_zero:
+            return M.multiply(r, hi_t)
+        lo_t = tensor(minval, d)
+        return M.add(M.multiply(r, M.subtract(hi_t, lo_t)), lo_t)
+    return M.add(M.multiply(r, tensor(stddev, d)), tensor(mean, d))
+
+
+def _stateless_position(seed):
+    """TF's stateless seed scrambling: one Philox round keyed by fixed constants turns the
+    (seed0, seed1) pair into the key and the upper counter half."""
+    s = np.asarray(convert_to_tensor(seed).numpy(), np.int64).astype(np.uint64)
+    if s.shape != (2,):
+        raise ValueError("seed must have shape [2], not %s" % (s.shape,))
+    s0, s1 = int(s[0]), int(s[1])
+    ctr = np.array([[s0 & 0xFFFFFFFF, s0 >> 32, s1 & 0xFFFFFFFF, s1 >> 32]], np.uint32)
+    mix = [int(v) for v in np.asarray(philox(jnp.asarray(ctr), (0x3EC8F720, 0x02461E29)))[0]]
+    return mix[0] | (mix[1] << 32), mix[2] | (mix[3] << 32)
+
+
+def _stateless(kind):
+    def fn(shape, seed, minval=0, maxval=None, dtype=_dt.float32, mean=0.0, stddev=1.0,
+           alg="auto_select", name=None):
+        d = _dt.as_dtype(dtype)
+        if kind == "uniform" and d.is_integer and maxval is None:
+            raise ValueError("Must specify maxval for integer dtype %r" % d)
+        key, hi = _stateless_position(seed)
+        raw = _values(kind, key, 0, hi, shape_param(shape), d, minval, maxval)
+        return _finish(kind, raw, d, minval, maxval, mean, stddev)
+    return fn
+
+
+_su, _sn, _st = _stateless("uniform"), _stateless("normal"), _stateless("truncated")
+
+
+@export("random.stateless_uniform", gradient="n/a")
+def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_dt.float32, name=None,
+                      alg="auto_select"):
+    """`tf.random.stateless_uniform`: same (shape, seed) -> same values, on any backend."""
+    return _su(shape, seed, minval=minval, maxval=maxval, dtype=dtype)
+
+
+@export("random.stateless_normal", gradient="n/a")
+def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None,
+                     alg="auto_select"):
+    return _sn(shape, seed, mean=mean, stddev=stddev, dtype=dtype)
+
+
+@export("random.stateless_truncated_normal", gradient="n/a")
+def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None,
+                               alg="auto_select"):
+    return _st(shape, seed, mean=mean, stddev=stddev, dtype=dtype)
+
+
+class Generator:
+    """`tf.random.Generator` (Philox): the state is an int64 Variable `[counter_lo, counter_hi,
+    key]`; each draw of n values advances the counter by 256 * n, as TF's kernels reserve."""
+
+    def __init__(self, copy_from=None, state=None, alg="philox"):
+        from jaxtape._src.variables import Variable
+        if copy_from is not None:
+            state = copy_from.state.numpy()
+        self._state_var = Variable(np.asarray(state, np.int64).reshape(3), trainable=False,
+                                   name="StatefulPRNG")
+
+    @classmethod
+    def from_seed(cls, seed, alg="philox"):
+        return cls(state=[int(seed) & 0xFFFFFFFFFFFFFFFF if int(seed) >= 0 else int(seed), 0, 0])
+
+    @classmethod
+    def from_non_deterministic_state(cls, alg="philox"):
+        return cls.from_seed(int.from_bytes(os.urandom(7), "little"))
+
+    @classmethod
+    def from_state(cls, state, alg="philox"):
+        return cls(state=state)
+
+    @property
+    def state(self):
+        return self._state_var
+
+    @property
+    def algorithm(self):
+        return 1
+
+    def reset_from_seed(self, seed):
+        self._state_var.assign(np.asarray([int(seed), 0, 0], np.int64))
+
+    def _draw(self, kind, shape, d, minval=0, maxval=None, mean=0.0, stddev=1.0):
+        st = [int(v) & 0xFFFFFFFFFFFFFFFF for v in self._state_var.numpy()]
+        shp = shape_param(shape)
+        n = int(np.prod(shp)) if shp else 1
+        raw = _values(kind, st[2], st[0], st[1], shp, d, minval, maxval)
+        lo = st[0] + 256 * n
+        hi = st[1] + (lo >> 64)
+        new = np.array([lo & 0xFFFFFFFFFFFFFFFF, hi & 0xFFFFFFFFFFFFFFFF, st[2]],
+                       np.uint64).astype(np.int64)
+        self._state_var.assign(new)
+        return _finish(kind, raw, d, minval, maxval, mean, stddev)
+
+    def uniform(self, shape, minval=0, maxval=None, dtype=_dt.float32, name=None):
+        d = _dt.as_dtype(dtype)
+        if d.is_integer and maxval is None:
+            raise ValueError("Must specify maxval for integer dtype %r" % d)
+        return self._draw("uniform", shape, d, minval, maxval)
+
+    def normal(self, shape, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
+        return self._draw("normal", shape, _dt.as_dtype(dtype), mean=mean, stddev=stddev)
+
+    def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None):
+        return self._draw("truncated", shape, _dt.as_dtype(dtype), mean=mean, stddev=stddev)
+
+    def make_seeds(self, count=1):
+        return self.uniform((2, count), minval=None or -(2 ** 62), maxval=2 ** 62,
+                            dtype=_dt.int64)
+
+
+export_value("random.Generator", Generator)
