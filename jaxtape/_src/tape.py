@@ -11,6 +11,7 @@ import contextlib
 import enum
 import logging
 import sys
+import weakref
 
 import jax.numpy as jnp
 
@@ -18,6 +19,8 @@ from jaxtape._src import backward, nest
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor
+from jaxtape._src.explain import FLAGS
+from jaxtape._src.tensor import _next_id
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.tensor import EagerTensor, make
 
@@ -32,6 +35,7 @@ _INSIDE_WARNING = (
     "the context if you actually want to trace the gradient in order to compute higher order "
     "derivatives.")
 _warned_sites: dict = {}
+_live_recorders: "weakref.WeakSet" = weakref.WeakSet()
 
 
 class UnconnectedGradients(enum.Enum):
@@ -54,7 +58,7 @@ class _Recorder:
     """What one tape has recorded: plain data."""
 
     __slots__ = ("tracked", "nodes", "reads", "watched_vars", "watch_accessed", "has_nograd",
-                 "debug", "owner", "sigs", "pos", "leaf_pos", "memo_ok")
+                 "debug", "owner", "sigs", "pos", "leaf_pos", "memo_ok", "escaped", "__weakref__")
 
     def __init__(self, watch_accessed: bool, owner):
         self.tracked: dict = {}      # tensor id -> producing Node, or None for a watched leaf
@@ -69,8 +73,10 @@ class _Recorder:
         self.watched_vars: dict = {}  # variable uid -> Variable
         self.watch_accessed = watch_accessed
         self.has_nograd = False
-        self.debug = False
+        self.debug = FLAGS["debug"]
         self.owner = owner
+        self.escaped: dict = {}      # tensor id -> call site (or None): values that left via numpy
+        _live_recorders.add(self)
 
     def watch_variable(self, var) -> None:
         uid = var._uid
@@ -114,6 +120,14 @@ class GradientTape:
         self._recording = False
         self._used = False
         self._watched_snapshot = {}
+        # for explain(): id ranges, dropped records, reasons kept after a non-persistent gradient
+        self._first_id = None
+        self._paused: list = []
+        self._outside: list = []
+        self._exit_id = None
+        self._dropped_ids: set = set()
+        self._dropped_vars: set = set()
+        self._none_reports: dict = {}
 
     # -- context ----------------------------------------------------------------------------
     def __enter__(self):
@@ -123,12 +137,19 @@ class GradientTape:
         if self._recorder is None:
             self._recorder = _Recorder(self._watch_accessed, self)
             self._used = False
+        now = _next_id()
+        if self._first_id is None:
+            self._first_id = now
+        if self._exit_id is not None:
+            self._outside.append((self._exit_id, now))
+            self._exit_id = None
         self._push()
         return self
 
     def __exit__(self, typ, value, traceback):
         if self._recording:
             self._pop()
+        self._exit_id = _next_id()
 
     def _push(self):
         STATE.tapes.append(self._recorder)
@@ -153,9 +174,11 @@ class GradientTape:
         if not self._recording:
             raise ValueError("Tape is not recording.")
         self._pop()
+        start = _next_id()
         try:
             yield
         finally:
+            self._paused.append((start, _next_id()))
             self._push()
 
     def reset(self):
@@ -163,6 +186,9 @@ class GradientTape:
         if not self._recording:
             raise ValueError("Tape is not recording.")
         self._pop()
+        old = self._recorder
+        self._dropped_ids.update(old.tracked)
+        self._dropped_vars.update(old.watched_vars)
         self._recorder = _Recorder(self._watch_accessed, self)
         self._push()
 
@@ -227,11 +253,51 @@ class GradientTape:
             cts, ct_ids = _output_gradients(output_gradients, targets)
         try:
             grads = backward.run(rec, targets, srcs, cts, ct_ids, ("grad", cts is not None))
+            if (FLAGS["strict"] or not self._persistent) and any(g is None for g in grads):
+                self._keep_reasons(rec, target, sources, grads)
         finally:
             self._end_use()
         if mode is UnconnectedGradients.ZERO:
             grads = [_zeros_for(s) if g is None else g for g, s in zip(grads, srcs)]
         return grads[0] if single_s else nest.pack_sequence_as(sources, grads)
+
+    def _keep_reasons(self, rec, target, sources, grads):
+        from jaxtape._src.explain import explain_source
+        flat = [sources] if not isinstance(sources, (list, tuple, dict)) else nest.flatten(sources)
+        reports = []
+        for s, g in zip(flat, grads):
+            if g is None:
+                r = explain_source(self, rec, target, s)
+                self._none_reports[id(s)] = r
+                reports.append(r)
+        if FLAGS["strict"] and reports:
+            raise ValueError("gradient() would return None (strict mode): " + str(reports[0]))
+
+    def explain(self, target, sources):
+        """Why each source's gradient is (or is not) None: the sources' structure, with a
+        `GradientReport` per source whose `str()` is a short explanation and what to do.
+
+        Works while the tape holds its record (a persistent tape, or a non-persistent one before
+        its gradient call), and after a non-persistent gradient() for the sources that came
+        back None."""
+        from jaxtape._src.explain import explain_source
+        rec = self._recorder
+        flat = [sources] if not isinstance(sources, (list, tuple, dict)) else nest.flatten(sources)
+        out = []
+        for s in flat:
+            if rec is None:
+                r = self._none_reports.get(id(s))
+                if r is None:
+                    raise RuntimeError(
+                        "This non-persistent tape already computed its gradient and kept "
+                        "explanations only for the sources that came back None. Use "
+                        "GradientTape(persistent=True) to explain others.")
+                out.append(r)
+            else:
+                out.append(explain_source(self, rec, target, s))
+        if not isinstance(sources, (list, tuple, dict)):
+            return out[0]
+        return nest.pack_sequence_as(sources, out)
 
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):

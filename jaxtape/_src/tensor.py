@@ -16,6 +16,7 @@ import jax
 import numpy as np
 
 from jaxtape._src import dtypes as _dt
+from jaxtape._src import context as _context
 from jaxtape._src import registry
 from jaxtape._src.shape import TensorShape
 
@@ -99,6 +100,11 @@ class EagerTensor(Tensor):
         """The value as numpy: an ndarray for rank >= 1, a numpy scalar (or `bytes`) for rank 0."""
         if is_tracer(self._value):
             raise TypeError(_TRACED_MESSAGE % "numpy()")
+        tapes = _context.STATE.tapes
+        if tapes:
+            for rec in tapes:
+                if self._id in rec.tracked and self._id not in rec.escaped:
+                    rec.escaped[self._id] = _site() if rec.debug else None
         a = np.asarray(self._value)
         if a.ndim == 0:
             return a[()]
@@ -182,6 +188,14 @@ class EagerTensor(Tensor):
     def __repr__(self):
         return "<tf.Tensor: shape=%s, dtype=%s, numpy=%s>" % (self.shape, self._dtype.name,
                                                              _numpy_text(self, True))
+
+
+def _site():
+    import sys
+    f = sys._getframe(2)
+    while f is not None and "/jaxtape/" in f.f_code.co_filename.replace("\\", "/"):
+        f = f.f_back
+    return None if f is None else (f.f_code.co_filename, f.f_lineno)
 
 
 def _rebuild(value, dtype_name):
