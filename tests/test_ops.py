@@ -226,12 +226,3 @@ def test_errors_are_tf_classes():
         tf.reshape(tf.ones((2, 3)), (4, 2))
     with pytest.raises(tf.errors.InvalidArgumentError):
         tf.reduce_sum(tf.constant([True, False]))
-
-
-def test_docs_op_table_is_current():
-    import subprocess
-    import sys
-    import os
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    subprocess.run([sys.executable, os.path.join(root, "tools", "gen_ops_doc.py"), "--check"],
-                   check=True)

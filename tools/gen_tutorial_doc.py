@@ -1,0 +1,45 @@
+"""Generate docs/tutorial.md from examples/autodiff_tutorial.py (so the page's code is the code
+that runs).  `--check` exits 1 when the page is stale (the tests run it)."""
+
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def render():
+    with open(os.path.join(ROOT, "examples", "autodiff_tutorial.py")) as f:
+        src = f.read()
+    body = src.split('OUT_DIR = ', 1)[1].split("\n", 1)[1]
+    parts = re.split(r'\nsection\("([^"]+)"\)\n', "\n" + body)
+    out = ["# The autodiff tutorial, with jaxtape", "",
+           "The seed tutorial (\"Tensorflow - part 3: Automatic differentiation\"), every block "
+           "run with `import jaxtape as tf`. Generated from `examples/autodiff_tutorial.py` by "
+           "`python tools/gen_tutorial_doc.py`; the tests run this page's code.", "",
+           "```python", "import matplotlib", "matplotlib.use(\"Agg\")",
+           "import matplotlib.pyplot as plt", "import numpy as np", "import os, tempfile",
+           "import jaxtape as tf", "OUT_DIR = tempfile.mkdtemp()",
+           "def section(title):", "    print(title)", "```", ""]
+    for i in range(1, len(parts), 2):
+        out += ["## " + parts[i], "", "```python", parts[i + 1].strip("\n"), "```", ""]
+    return "\n".join(out)
+
+
+def main():
+    path = os.path.join(ROOT, "docs", "tutorial.md")
+    text = render()
+    if "--check" in sys.argv:
+        with open(path) as f:
+            stale = f.read() != text
+        if stale:
+            print("docs/tutorial.md is stale: run python tools/gen_tutorial_doc.py")
+            sys.exit(1)
+        return
+    with open(path, "w") as f:
+        f.write(text)
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()
