@@ -507,6 +507,9 @@ def _norm_key(key, shp):
     out = []
     dim = 0
     n_real = builtins.sum(1 for k in key if k is not None and k is not Ellipsis)
+    if n_real > len(shp):
+        raise InvalidArgumentError(None, None, "Index out of range using input dim %d; input has "
+                                   "only %d dims [Op:StridedSlice]" % (len(shp), len(shp)))
     for k in key:
         if k is None:
             out.append(("n",))
@@ -519,6 +522,9 @@ def _norm_key(key, shp):
                 if isinstance(v, EagerTensor):
                     v = int(v)
                 parts.append(v)
+            if dim >= len(shp):
+                raise InvalidArgumentError(None, None, "Index out of range using input dim %d; input "
+                                           "has only %d dims [Op:StridedSlice]" % (dim, len(shp)))
             out.append(("s",) + tuple(parts))
             dim += 1
         else:
