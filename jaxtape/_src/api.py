@@ -26,3 +26,5 @@ from jaxtape._src import forward as _forward  # noqa: E402,F401  (tf.autodiff)
 from jaxtape._src import checkpoint as _checkpoint  # noqa: E402,F401  (tf.train)
 
 from jaxtape._src import explain as _explain  # noqa: E402,F401  (tf.debugging explain switches)
+
+from jaxtape._src import numerics as _numerics  # noqa: E402,F401  (tf.debugging numerics)

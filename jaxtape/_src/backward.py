@@ -35,7 +35,7 @@ from jax.extend.core import Literal
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
-from jaxtape._src.dispatch import DIFF_NP, dtype_of, record_raw
+from jaxtape._src.dispatch import DIFF_NP, NUMERICS, dtype_of, record_raw
 from jaxtape._src.indexed_slices import IndexedSlices
 from jaxtape._src.registry import Kernel
 from jaxtape._src.tensor import make
@@ -506,6 +506,20 @@ def compiled(key, mode, leaf_vals):
     return entry
 
 
+def _check_gradients(key, leaf_vals, outs, cts, t_avals):
+    from jaxtape._src.errors import InvalidArgumentError
+    from jaxtape._src.numerics import _bad, locate_backward
+    if not any(_bad(o) for o in outs):
+        return
+    struct, _, trefs, _ = key
+    c = list(cts) if cts else [jnp.ones(s, d) for s, d in t_avals]
+    op, kind = locate_backward(struct, leaf_vals, trefs, c)
+    raise InvalidArgumentError(
+        None, None, "Detected %s in the gradient: the backward step of op %r produced the "
+        "first non-finite value (tf.debugging.enable_check_numerics)." % (kind or "NaN/Inf",
+                                                                         op or "?"))
+
+
 def run(recorder, targets, sources, cts, ct_ids, mode):
     """Gradients for `sources` (a list, None where unconnected)."""
     key, leaf_vals, leaf_ids, sparse = plan_memo(recorder, targets, sources)
@@ -526,6 +540,8 @@ def run(recorder, targets, sources, cts, ct_ids, mode):
         _stats["hits"] += 1
     jitted, raw = entry
     outs = jitted(list(leaf_vals), list(cts) if cts else [])
+    if NUMERICS["enabled"]:
+        _check_gradients(key, leaf_vals, outs, cts, t_avals)
     res_t = []
     it = iter(outs)
     out = []

@@ -14,6 +14,8 @@ from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.tensor import make
 
+NUMERICS = {"enabled": False}
+
 _NP2DT = {np.dtype(d.as_numpy_dtype): d for d in _dt.ALL if d is not _dt.string}
 DIFF_NP = frozenset(np.dtype(d.as_numpy_dtype) for d in _dt.ALL if d.is_differentiable)
 
@@ -88,6 +90,9 @@ def bind(kernel, inputs, params=None):
     res = make(out, _NP2DT[out.dtype])
     if STATE.tapes:
         record(kernel, params, inputs, (res,))
+    if NUMERICS["enabled"]:
+        from jaxtape._src.numerics import check_op_outputs
+        check_op_outputs(kernel, (res,))
     return res
 
 

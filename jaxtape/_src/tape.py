@@ -58,7 +58,7 @@ class _Recorder:
     """What one tape has recorded: plain data."""
 
     __slots__ = ("tracked", "nodes", "reads", "watched_vars", "watch_accessed", "has_nograd",
-                 "debug", "owner", "sigs", "pos", "leaf_pos", "memo_ok", "escaped", "__weakref__")
+                 "debug", "sigs", "pos", "leaf_pos", "memo_ok", "escaped", "__weakref__")
 
     def __init__(self, watch_accessed: bool, owner):
         self.tracked: dict = {}      # tensor id -> producing Node, or None for a watched leaf
@@ -74,7 +74,7 @@ class _Recorder:
         self.watch_accessed = watch_accessed
         self.has_nograd = False
         self.debug = FLAGS["debug"]
-        self.owner = owner
+        # no back-reference to the GradientTape: no cycle, so `del tape` frees the record at once
         self.escaped: dict = {}      # tensor id -> call site (or None): values that left via numpy
         _live_recorders.add(self)
 

@@ -1,0 +1,91 @@
+"""Threads, memory, bounded caches and numerics checking."""
+
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+import jaxtape as tf
+from jaxtape._src import backward
+
+
+def _train(seed, steps=15):
+    rng = np.random.default_rng(seed)
+    w = tf.Variable(rng.normal(size=(4, 3)).astype(np.float32))
+    b = tf.Variable(np.zeros(3, np.float32))
+    x = tf.constant(rng.normal(size=(8, 4)).astype(np.float32))
+    y = tf.constant(rng.normal(size=(8, 3)).astype(np.float32))
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean((tf.tanh(x @ w + b) - y) ** 2)
+        gw, gb = tape.gradient(loss, [w, b])
+        w.assign_sub(0.1 * gw)
+        b.assign_sub(0.1 * gb)
+    return w.numpy(), float(loss)
+
+
+def test_eight_threads_match_sequential():
+    sequential = [_train(s) for s in range(8)]
+    results = [None] * 8
+
+    def work(i):
+        results[i] = _train(i)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for (w1, l1), (w2, l2) in zip(sequential, results):
+        np.testing.assert_array_equal(w1, w2)
+        assert l1 == l2
+
+
+def test_tapes_free_their_record():
+    x = tf.Variable(2.0)
+    with tf.GradientTape() as t:
+        y = x * x
+    rec = weakref.ref(t._recorder)
+    t.gradient(y, x)
+    assert rec() is None, "a non-persistent tape keeps its record after gradient()"
+    with tf.GradientTape(persistent=True) as t:
+        y = x * x
+    rec = weakref.ref(t._recorder)
+    t.gradient(y, x)
+    assert rec() is not None
+    del t
+    assert rec() is None, "a persistent tape's record outlives `del tape`"
+    gc.collect()
+
+
+def test_compile_cache_is_an_lru(monkeypatch):
+    monkeypatch.setattr(backward, "CACHE_SIZE", 3)
+    backward.clear_caches()
+    x = tf.Variable(1.5)
+    fns = [tf.sin, tf.cos, tf.tanh, tf.exp, tf.sigmoid]
+    for f in fns:
+        with tf.GradientTape() as t:
+            y = f(x)
+        t.gradient(y, x)
+    info = tf.cache_info()
+    assert info["size"] == 3 and info["compiles"] >= 5
+    backward.clear_caches()
+
+
+def test_check_numerics_forward_and_backward():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="bad value : Tensor had NaN"):
+        tf.debugging.check_numerics(tf.constant([1.0, float("nan")]), "bad value")
+    assert float(tf.debugging.check_numerics(tf.constant(1.0), "ok")) == 1.0
+    tf.debugging.enable_check_numerics()
+    try:
+        x = tf.Variable([1.0, 0.0])
+        with pytest.raises(tf.errors.InvalidArgumentError, match="'Log'"):
+            tf.math.log(x - 1.0)
+        with tf.GradientTape() as t:
+            y = tf.reduce_sum(tf.sqrt(x) * 2.0)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="'Sqrt'"):
+            t.gradient(y, x)
+    finally:
+        tf.debugging.disable_check_numerics()
