@@ -40,7 +40,9 @@ BINARY = {
     "sub": (lambda a, b: a - b, jnp.subtract, True),
     "mul": (lambda a, b: a * b, jnp.multiply, True),
     "div": (lambda a, b: a / (1.0 + b * b), lambda a, b: a / (1.0 + b * b), True),
-    "maximum": (tf.maximum, jnp.maximum, True),
+    # TF's convention at ties (a program can compare x with stop_gradient(x)): all to the first
+    # argument, which `where(a >= b, a, b)` differentiates to
+    "maximum": (tf.maximum, lambda a, b: jnp.where(a >= b, a, b), True),
 }
 
 
