@@ -10,7 +10,6 @@ import os
 import sys
 import time
 
-import numpy as np
 
 import jaxtape as tf
 

@@ -35,7 +35,7 @@ def test_each_none_reason():
             paused = x * 3.0
         other = tf.Variable(7.0)
     after = x * 5.0
-    with tf.GradientTape() as t2:
+    with tf.GradientTape():
         on_other = x * x
     expected = [
         (y, i, "integer_dtype"), (y, c_before, "before_tape"), (y, derived_before, "before_tape"),
@@ -64,7 +64,7 @@ def test_reset_and_unconnected():
         y0 = x * c
         t.reset()
         y = x * 3.0
-        v = u * 2.0
+        u * 2.0
     assert _reason(t, y, c) == "after_reset"
     assert _reason(t, y0, x) == "after_reset"
     assert _reason(t, y, u) == "not_connected"

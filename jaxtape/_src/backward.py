@@ -35,7 +35,7 @@ from jax.extend.core import Literal
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
-from jaxtape._src.dispatch import DIFF_NP, NUMERICS, dtype_of, record_raw
+from jaxtape._src.dispatch import NUMERICS, dtype_of, record_raw
 from jaxtape._src.indexed_slices import IndexedSlices
 from jaxtape._src.registry import Kernel
 from jaxtape._src.tensor import make

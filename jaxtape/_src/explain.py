@@ -81,7 +81,6 @@ class GradientReport:
 
 
 def _describe(x):
-    name = getattr(x, "name", None)
     if hasattr(x, "_tape_variable"):
         return "Variable %r" % x._tape_variable.name
     return "the tensor with shape %s and dtype %s" % (tuple(x.shape), x.dtype.name)

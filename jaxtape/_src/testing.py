@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxtape._src import nest
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.registry import export_value
 

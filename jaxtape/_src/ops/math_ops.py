@@ -536,35 +536,26 @@ define_operator("gt")(lambda x, y: greater(x, y))
 define_operator("ge")(lambda x, y: greater_equal(x, y))
 
 
-@define_operator("eq")
-def _op_eq(x, y):
-    """`t == other`: None -> False; incompatible shapes -> scalar False (no error), as TF."""
-    if y is None:
-        return False
-    try:
-        x, y = binary_args(x, y)
-    except (TypeError, ValueError):
-        return False
-    if x._dtype is not y._dtype:
-        return False
-    if not broadcastable(x._value, y._value):
-        return make(jnp.asarray(False), _dt.bool_)
-    return equal(x, y)
+def _python_compare(op, on_mismatch: bool):
+    """`t == other` / `t != other`: None, unconvertible values, other dtypes and incompatible
+    shapes give a plain result (no error), as TF's operators do; `tf.math.equal` raises."""
+    def fn(x, y):
+        if y is None:
+            return on_mismatch
+        try:
+            x, y = binary_args(x, y)
+        except (TypeError, ValueError):
+            return on_mismatch
+        if x._dtype is not y._dtype:
+            return on_mismatch
+        if not broadcastable(x._value, y._value):
+            return make(jnp.asarray(on_mismatch), _dt.bool_)
+        return op(x, y)
+    return fn
 
 
-@define_operator("ne")
-def _op_ne(x, y):
-    if y is None:
-        return True
-    try:
-        x, y = binary_args(x, y)
-    except (TypeError, ValueError):
-        return True
-    if x._dtype is not y._dtype:
-        return True
-    if not broadcastable(x._value, y._value):
-        return make(jnp.asarray(True), _dt.bool_)
-    return not_equal(x, y)
+define_operator("eq")(_python_compare(equal, False))
+define_operator("ne")(_python_compare(not_equal, True))
 
 
 # ------------------------------------------------------------------------------------------
