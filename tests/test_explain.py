@@ -35,7 +35,7 @@ def test_each_none_reason():
             paused = x * 3.0
         other = tf.Variable(7.0)
     after = x * 5.0
-    with tf.GradientTape():
+    with tf.GradientTape() as t2:   # kept alive: it holds the record of on_other
         on_other = x * x
     expected = [
         (y, i, "integer_dtype"), (y, c_before, "before_tape"), (y, derived_before, "before_tape"),
@@ -51,7 +51,7 @@ def test_each_none_reason():
         assert got.reason == reason, (reason, str(got))
         assert str(got)  # a readable sentence
     assert "Round" in str(t.explain(r, x)) and "tape.watch" in str(t.explain(y, frozen))
-    assert "different tape" in str(t.explain(on_other, x))
+    assert "different tape" in str(t.explain(on_other, x)) and t2 is not None
     assert "stop_recording" in str(t.explain(paused, x))
 
 
