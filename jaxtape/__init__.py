@@ -16,6 +16,10 @@ import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)
 
+from jaxtape._src import compile_cache as _compile_cache  # noqa: E402
+
+_compile_cache.enable_from_environment()
+
 from jaxtape._src import ops as _ops  # noqa: E402,F401  (fills the op table)
 from jaxtape._src import api as _api  # noqa: E402,F401  (non-op public names)
 from jaxtape._src import module as _module  # noqa: E402,F401  (tf.Module)
@@ -28,4 +32,4 @@ from jaxtape import (  # noqa: E402,F401
 from jaxtape import autodiff, extend, keras, testing, train  # noqa: E402,F401
 
 __version__ = "0.1.0"
-del _namespace, _jax, _ops, _api, _module
+del _namespace, _jax, _ops, _api, _module, _compile_cache

@@ -103,3 +103,11 @@ def test_strict_mode_and_debug_sites():
     finally:
         tf.debugging.set_strict_gradients(False)
         tf.debugging.set_gradient_debug(False)
+
+
+def test_empty_target_list():
+    x = tf.Variable(1.0)
+    with tf.GradientTape() as t:
+        x * 2.0
+    assert t.gradient([], x) is None
+    assert t.explain([], x).reason == "not_connected"

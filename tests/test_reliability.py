@@ -89,3 +89,23 @@ def test_check_numerics_forward_and_backward():
             t.gradient(y, x)
     finally:
         tf.debugging.disable_check_numerics()
+
+
+def test_compilation_cache_pruning_and_opt_out(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from jaxtape._src import compile_cache
+    for i in range(5):
+        p = tmp_path / ("entry%d" % i)
+        p.write_bytes(b"x" * 1000)
+        os.utime(p, (1000 + i, 1000 + i))
+    compile_cache._prune(str(tmp_path), 2500)
+    assert sorted(os.listdir(tmp_path)) == ["entry3", "entry4"]   # least recently used go first
+    code = "import jax, jaxtape; print(repr(jax.config.jax_compilation_cache_dir))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ, JAXTAPE_CACHE_DIR=""), check=True)
+    assert out.stdout.strip() in ("None", "''")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ, JAXTAPE_CACHE_DIR=str(tmp_path / "c")), check=True)
+    assert str(tmp_path / "c") in out.stdout

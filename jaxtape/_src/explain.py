@@ -113,6 +113,9 @@ def explain_source(tape, rec, target, source) -> GradientReport:
             "Cast it to a float dtype before the computation (and differentiate w.r.t. the "
             "float tensor).")
     targets = [_target(t) for t in nest.flatten(target)]
+    if not targets:
+        return GradientReport("not_connected", source, "The target is an empty list: there is "
+                              "nothing to differentiate.", "Pass the tensor(s) to differentiate.")
     tids = [t.id for t in targets]
     sids = set(_ids_of(source, rec))
     if sids & set(tids):

@@ -16,7 +16,8 @@ import os
 import random as _pyrandom
 import threading
 
-import jax.numpy as jnp
+import jax.numpy as _jax_numpy
+import ml_dtypes
 import numpy as np
 from jax import lax
 
@@ -24,7 +25,35 @@ from jaxtape._src import dtypes as _dt
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.ops._common import shape_param, tensor
 from jaxtape._src.registry import export, export_value
-from jaxtape._src.tensor import make
+from jaxtape._src.context import STATE
+from jaxtape._src.tensor import make as _make
+
+
+class _ArrayNamespace:
+    """numpy eagerly (no XLA compile for a draw: a fresh process pays nothing), jax.numpy while
+    jaxtape.function traces (the draw then runs inside the compiled step)."""
+
+    def __getattr__(self, name):
+        if STATE.trace is not None:
+            return getattr(_jax_numpy, name)
+        if name == "bfloat16":
+            return ml_dtypes.bfloat16
+        return getattr(np, name)
+
+
+jnp = _ArrayNamespace()
+
+
+def _bitcast(x, dtype):
+    if isinstance(x, (np.ndarray, np.generic)):
+        return np.asarray(x).view(dtype)
+    return lax.bitcast_convert_type(x, dtype)
+
+
+def make(value, dtype):
+    if isinstance(value, (np.ndarray, np.generic)):
+        value = _jax_numpy.asarray(value, dtype.as_numpy_dtype)
+    return _make(value, dtype)
 
 _MAXINT32 = 2 ** 31 - 1
 _DEFAULT_GRAPH_SEED = 87654321
@@ -127,23 +156,23 @@ def _bits(op: str, dtype, n: int, seed, per_block: int = 4):
 
 def _u32_to_float(x):
     bits = (x & jnp.uint32(0x7FFFFF)) | jnp.uint32(0x3F800000)
-    return lax.bitcast_convert_type(bits, jnp.float32) - jnp.float32(1.0)
+    return _bitcast(bits, jnp.float32) - jnp.float32(1.0)
 
 
 def _u64_to_double(x0, x1):
     man = ((x0 & jnp.uint32(0xFFFFF)).astype(jnp.uint64) << jnp.uint64(32)) | x1.astype(jnp.uint64)
     bits = (jnp.uint64(1023) << jnp.uint64(52)) | man
-    return lax.bitcast_convert_type(bits, jnp.float64) - 1.0
+    return _bitcast(bits, jnp.float64) - 1.0
 
 
 def _u16_to_half(x):
     bits = ((x & jnp.uint32(0x3FF)) | jnp.uint32(15 << 10)).astype(jnp.uint16)
-    return lax.bitcast_convert_type(bits, jnp.float16) - jnp.float16(1.0)
+    return _bitcast(bits, jnp.float16) - jnp.float16(1.0)
 
 
 def _u16_to_bf16(x):
     bits = ((x & jnp.uint32(0x7F)) | jnp.uint32(127 << 7)).astype(jnp.uint16)
-    return lax.bitcast_convert_type(bits, jnp.bfloat16) - jnp.bfloat16(1.0)
+    return _bitcast(bits, jnp.bfloat16) - jnp.bfloat16(1.0)
 
 
 def _raw_uniform(shape, d: _dt.DType, seed):
