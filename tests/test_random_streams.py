@@ -40,6 +40,8 @@ def test_seeded_op_sequence(seed):
     np.testing.assert_array_equal(tf.random.uniform((3,), seed=5).numpy(), D[k + "opseed_a"])
     np.testing.assert_array_equal(tf.random.uniform((3,), seed=5).numpy(), D[k + "opseed_b"])
     np.testing.assert_array_equal(tf.random.shuffle(tf.range(10)).numpy(), D[k + "shuffle"])
+    np.testing.assert_array_equal(tf.random.categorical(
+        tf.math.log([[0.1, 0.5, 0.4], [0.7, 0.2, 0.1]]), 6).numpy(), D[k + "categorical"])
 
 
 @pytest.mark.parametrize("seed", [[1, 2], [7, 123456789]])

@@ -334,15 +334,56 @@ def shuffle(value, seed=None, name=None):
     return make(x._value[jnp.asarray(perm)], x._dtype)
 
 
+def _categorical_values(logits, num_samples, key, lo64, hi64):
+    """TF's Multinomial CPU kernel: per row, a float64 CDF of exp(logit - max) over the finite
+    logits; each sample is upper_bound(cdf, u * total) with u a double built from two
+    consecutive Philox lanes; rows draw from one stream in order."""
+    lg = np.asarray(logits, np.float64)
+    b, k = lg.shape
+    lanes = np.asarray(_lanes(key, lo64, hi64, 2 * b * num_samples + 8))
+    out = np.zeros((b, num_samples), np.int64)
+    pos = 0
+    for r in range(b):
+        row = lg[r]
+        finite = np.isfinite(row)
+        mx = row[finite].max() if finite.any() else np.finfo(np.float64).min
+        e = np.where(finite, np.exp(row - mx), 0.0)
+        cdf = np.cumsum(e)
+        total = cdf[-1]
+        for j in range(num_samples):
+            x0, x1 = int(lanes[pos]), int(lanes[pos + 1])
+            pos += 2
+            man = ((x0 & 0xFFFFF) << 32) | x1
+            u = np.array([(1023 << 52) | man], np.uint64).view(np.float64)[0] - 1.0
+            out[r, j] = np.searchsorted(cdf, u * total, side="right")
+    return out
+
+
 @export("random.categorical", gradient="n/a")
 def categorical(logits, num_samples, dtype=None, seed=None, name=None):
+    """`tf.random.categorical`: TF's Multinomial stream (one CPU shard: rows in order)."""
     lg = tensor(logits)
-    b, k = lg._value.shape
-    u = _raw_uniform((b, int(num_samples), k), _dt.float32, seed)
-    gumbel = -jnp.log(-jnp.log(jnp.clip(u, 1e-20, 1.0)))
-    idx = jnp.argmax(lg._value[:, None, :].astype(jnp.float32) + gumbel, axis=-1)
+    b, _ = lg._value.shape
+    n = int(num_samples)
+    s1, s2 = get_seed(seed)
+    if s1 is None:
+        s1 = int.from_bytes(os.urandom(4), "little")
+        s2 = int.from_bytes(os.urandom(4), "little")
+    ck = ("Multinomial", lg._dtype.name, s1, s2)
+    skip = _state.kernel_counters.get(ck, 0)
+    _state.kernel_counters[ck] = skip + b * (-(-n // 4) * 4) * 2 * 256
+    v = _categorical_values(np.asarray(lg._value), n, s1, skip, s2)
     d = _dt.as_dtype(dtype or _dt.int64)
-    return make(idx.astype(d.as_numpy_dtype), d)
+    return make(v.astype(d.as_numpy_dtype), d)
+
+
+@export("random.stateless_categorical", gradient="n/a")
+def stateless_categorical(logits, num_samples, seed, dtype=_dt.int64, name=None):
+    lg = tensor(logits)
+    key, hi = _stateless_position(seed)
+    v = _categorical_values(np.asarray(lg._value), int(num_samples), key, 0, hi)
+    d = _dt.as_dtype(dtype)
+    return make(v.astype(d.as_numpy_dtype), d)
 
 
 # ------------------------------------------------------------------------------------------
