@@ -189,10 +189,11 @@ class Function:
             # snapshot that donation would invalidate, so that buffer goes in as a copy.
             if refcount(var_vals[i]) > 3:
                 var_vals[i] = jnp.copy(var_vals[i])
-        outs, new_vals = conc.jitted(var_vals, [t._value for t in tensors])
-        for v, a in zip(lifted, new_vals):
+        res = conc.jitted(*var_vals, *[t._value for t in tensors])
+        n = conc.n_out
+        for v, a in zip(lifted, res[n:]):
             v._value = a
-        out_tensors = [make(o, d) for o, d in zip(outs, conc.out_dtypes)]
+        out_tensors = [make(o, d) for o, d in zip(res[:n], conc.out_dtypes)]
         if STATE.tapes:
             self._record(conc, tensors, out_tensors)
         if conc.single:
@@ -286,10 +287,18 @@ class Function:
                             "function, or initialise it with constants." % var.name)
                     var._value = init
 
-        jitted = jax.jit(pure, donate_argnums=(0,))
-        var_specs = [jax.ShapeDtypeStruct(v._value.shape, v._value.dtype) for v in conc.lifted]
-        arr_specs = [jax.ShapeDtypeStruct(t._value.shape, t._value.dtype) for t in tensors]
-        jitted.lower(var_specs, arr_specs)   # traces now, so the scope sees the Variables
+        n_vars = len(conc.lifted)
+
+        def flat(*arrays):
+            # positional arrays in, one flat tuple out: the cheapest call JAX's C++ path makes
+            outs, new_vals = pure(list(arrays[:n_vars]), list(arrays[n_vars:]))
+            conc.n_out = len(outs)
+            return tuple(outs) + tuple(new_vals)
+
+        jitted = jax.jit(flat, donate_argnums=tuple(range(n_vars)))
+        specs = [jax.ShapeDtypeStruct(v._value.shape, v._value.dtype) for v in conc.lifted] + \
+            [jax.ShapeDtypeStruct(t._value.shape, t._value.dtype) for t in tensors]
+        jitted.lower(*specs)   # traces now, so the scope sees the Variables
         conc.jitted = jitted
         conc.kernel = _FunctionKernel(conc, pure)
         return conc, box["scope"]
