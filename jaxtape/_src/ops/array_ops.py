@@ -804,10 +804,6 @@ def top_k(input, k=1, sorted=True, index_type=_dt.int32, name=None):  # noqa: A0
     return TopKV2(v, i)
 
 
-def _unique_impl(x):
-    return x
-
-
 @export("unique", gradient="none (not differentiable)")
 def unique(x, out_idx=_dt.int32, name=None):
     """`tf.unique`: values in order of first occurrence and the index of each element."""

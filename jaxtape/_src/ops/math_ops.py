@@ -596,13 +596,11 @@ def saturate_cast(value, dtype, name=None):
     if dtype.is_integer or dtype.is_floating:
         lo, hi = dtype.min, dtype.max
         if x._dtype.is_floating or x._dtype.is_integer:
-            xv = x._value
             if x._dtype.is_integer and dtype.is_integer:
                 lo = max(int(lo), int(x._dtype.min))
                 hi = min(int(hi), int(x._dtype.max))
             x = clip_by_value(x, tensor(lo, x._dtype), tensor(hi, x._dtype)) if not (
                 x._dtype.is_floating and dtype.is_floating and dtype.size >= x._dtype.size) else x
-            del xv
     return cast(x, dtype)
 
 

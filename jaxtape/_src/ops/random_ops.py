@@ -127,17 +127,6 @@ def _lanes(key, lo64, hi64, n_lanes):
     return philox(jnp.asarray(ctr), (k & 0xFFFFFFFF, k >> 32)).reshape(-1)[:n_lanes]
 
 
-def _counters(n_blocks, seed2, skip):
-    """128-bit counters base..base+n-1 with base = (skip, seed2 << 64), as uint32 lanes."""
-    idx = np.arange(n_blocks, dtype=np.uint64) + np.uint64(skip & 0xFFFFFFFFFFFFFFFF)
-    lo = idx & np.uint64(0xFFFFFFFF)
-    hi = idx >> np.uint64(32)
-    s2 = int(seed2)
-    c2 = np.full(n_blocks, s2 & 0xFFFFFFFF, np.uint64)
-    c3 = np.full(n_blocks, (s2 >> 32) & 0xFFFFFFFF, np.uint64)
-    return jnp.asarray(np.stack([lo, hi, c2, c3], axis=-1).astype(np.uint32))
-
-
 def _bits(op: str, dtype, n: int, seed, per_block: int = 4):
     """n * (4 // per_block) uint32 lanes for an op drawing `n` values."""
     s1, s2 = get_seed(seed)
@@ -149,9 +138,7 @@ def _bits(op: str, dtype, n: int, seed, per_block: int = 4):
         ck = (op, dtype, s1, s2)
         skip = _state.kernel_counters.get(ck, 0)
         _state.kernel_counters[ck] = skip + n * 256
-    blocks = -(-n // per_block)
-    ctr = _counters(blocks, s2, skip)
-    return philox(ctr, (s1 & 0xFFFFFFFF, (s1 >> 32) & 0xFFFFFFFF)).reshape(-1)
+    return _lanes(s1, skip, s2, 4 * -(-n // per_block))
 
 
 def _u32_to_float(x):
