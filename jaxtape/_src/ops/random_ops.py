@@ -127,18 +127,24 @@ def _lanes(key, lo64, hi64, n_lanes):
     return philox(jnp.asarray(ctr), (k & 0xFFFFFFFF, k >> 32)).reshape(-1)[:n_lanes]
 
 
-def _bits(op: str, dtype, n: int, seed, per_block: int = 4):
-    """n * (4 // per_block) uint32 lanes for an op drawing `n` values."""
+def _kernel_position(op: str, dtype_name: str, seed, reserve: int):
+    """(key, counter_lo, counter_hi) for one call of a stateful random kernel, and advance that
+    kernel's counter by `reserve` (TF keeps one generator per (op, dtype, seed, seed2) kernel).
+    Without any seed, fresh OS entropy each call (TF: non-deterministic)."""
     s1, s2 = get_seed(seed)
     if s1 is None:
-        s1 = int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1)
-        s2 = int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1)
-        skip = 0
-    else:
-        ck = (op, dtype, s1, s2)
-        skip = _state.kernel_counters.get(ck, 0)
-        _state.kernel_counters[ck] = skip + n * 256
-    return _lanes(s1, skip, s2, 4 * -(-n // per_block))
+        return (int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1), 0,
+                int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1))
+    ck = (op, dtype_name, s1, s2)
+    skip = _state.kernel_counters.get(ck, 0)
+    _state.kernel_counters[ck] = skip + reserve
+    return s1, skip, s2
+
+
+def _bits(op: str, dtype, n: int, seed, per_block: int = 4):
+    """uint32 lanes for an op drawing `n` values (ReserveRandomOutputs: 256 counters each)."""
+    key, lo, hi = _kernel_position(op, dtype, seed, n * 256)
+    return _lanes(key, lo, hi, 4 * -(-n // per_block))
 
 
 def _u32_to_float(x):
@@ -279,14 +285,8 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, 
     d = _dt.as_dtype(dtype)
     shp = shape_param(shape)
     n = int(np.prod(shp)) if shp else 1
-    s1, s2 = get_seed(seed)
-    if s1 is None:
-        s1 = int.from_bytes(os.urandom(4), "little")
-        s2 = int.from_bytes(os.urandom(4), "little")
-    ck = ("TruncatedNormal", d.name, s1, s2)
-    skip = _state.kernel_counters.get(ck, 0)
-    _state.kernel_counters[ck] = skip + n * 256
-    v = _truncated_values(s1, skip, s2, n).reshape(shp)
+    v = _truncated_values(*_kernel_position("TruncatedNormal", d.name, seed, n * 256),
+                          n).reshape(shp)
     from jaxtape._src.ops import math_ops as M
     r = make(jnp.asarray(v, d.as_numpy_dtype), d)
     return M.add(M.multiply(r, tensor(stddev, d)), tensor(mean, d))
@@ -308,14 +308,9 @@ def shuffle(value, seed=None, name=None):
     n = x._value.shape[0] if x.ndim else 1
     if n <= 1:
         return make(x._value, x._dtype)
-    s1, s2 = get_seed(seed)
-    if s1 is None:
-        s1 = int.from_bytes(os.urandom(4), "little")
-        s2 = int.from_bytes(os.urandom(4), "little")
-    ck = ("RandomShuffle", x._dtype.name, s1, s2)
-    skip = _state.kernel_counters.get(ck, 0)
-    _state.kernel_counters[ck] = skip + -(-(n - 1) // 4)   # ReserveSamples32(n - 1)
-    perm = _shuffle_perm(np.asarray(_lanes(s1, skip, s2, n - 1)), n)
+    # ReserveSamples32(n - 1): ceil((n - 1) / 4) counters
+    key, lo, hi = _kernel_position("RandomShuffle", x._dtype.name, seed, -(-(n - 1) // 4))
+    perm = _shuffle_perm(np.asarray(_lanes(key, lo, hi, n - 1)), n)
     if x._dtype is _dt.string:
         return make(x._value[perm], x._dtype)
     return make(x._value[jnp.asarray(perm)], x._dtype)
@@ -352,14 +347,10 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     lg = tensor(logits)
     b, _ = lg._value.shape
     n = int(num_samples)
-    s1, s2 = get_seed(seed)
-    if s1 is None:
-        s1 = int.from_bytes(os.urandom(4), "little")
-        s2 = int.from_bytes(os.urandom(4), "little")
-    ck = ("Multinomial", lg._dtype.name, s1, s2)
-    skip = _state.kernel_counters.get(ck, 0)
-    _state.kernel_counters[ck] = skip + b * (-(-n // 4) * 4) * 2 * 256
-    v = _categorical_values(np.asarray(lg._value), n, s1, skip, s2)
+    # ReserveRandomOutputs(batch * ceil4(n) * 2, 256): two lanes per double draw
+    key, lo, hi = _kernel_position("Multinomial", lg._dtype.name, seed,
+                                   b * (-(-n // 4) * 4) * 2 * 256)
+    v = _categorical_values(np.asarray(lg._value), n, key, lo, hi)
     d = _dt.as_dtype(dtype or _dt.int64)
     return make(v.astype(d.as_numpy_dtype), d)
 
