@@ -7,22 +7,12 @@ import numpy as np
 import pytest
 
 import jaxtape as tf
+import optimizer_specs
 
 DATA = np.load(os.path.join(os.path.dirname(__file__), "data", "optimizer_trajectories.npz"))
 
-OPTIMIZERS = {
-    "sgd": lambda: tf.keras.optimizers.SGD(learning_rate=0.1),
-    "sgd_momentum": lambda: tf.keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
-    "sgd_nesterov": lambda: tf.keras.optimizers.SGD(learning_rate=0.05, momentum=0.9,
-                                                     nesterov=True),
-    "adam": lambda: tf.keras.optimizers.Adam(learning_rate=0.01),
-    "adam_amsgrad": lambda: tf.keras.optimizers.Adam(learning_rate=0.01, amsgrad=True),
-    "adamw": lambda: tf.keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.004),
-    "rmsprop": lambda: tf.keras.optimizers.RMSprop(learning_rate=0.01),
-    "rmsprop_centered_momentum": lambda: tf.keras.optimizers.RMSprop(
-        learning_rate=0.01, momentum=0.5, centered=True),
-    "adagrad": lambda: tf.keras.optimizers.Adagrad(learning_rate=0.1),
-}
+OPTIMIZERS = {name: (lambda name=name: optimizer_specs.make(tf, name))
+              for name in optimizer_specs.SPECS}
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))

@@ -10,6 +10,8 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _docgen import write_or_check  # noqa: E402
 sys.path.insert(0, ROOT)
 
 
@@ -44,17 +46,7 @@ def render() -> str:
 
 
 def main():
-    path = os.path.join(ROOT, "docs", "ops.md")
-    text = render()
-    if "--check" in sys.argv:
-        with open(path) as f:
-            if f.read() != text:
-                print("docs/ops.md is stale: run python tools/gen_ops_doc.py")
-                sys.exit(1)
-        return
-    with open(path, "w") as f:
-        f.write(text)
-    print("wrote", path)
+    write_or_check("docs/ops.md", render(), "gen_ops_doc.py")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _docgen import write_or_check  # noqa: E402
 
 
 def render():
@@ -27,18 +29,7 @@ def render():
 
 
 def main():
-    path = os.path.join(ROOT, "docs", "tutorial.md")
-    text = render()
-    if "--check" in sys.argv:
-        with open(path) as f:
-            stale = f.read() != text
-        if stale:
-            print("docs/tutorial.md is stale: run python tools/gen_tutorial_doc.py")
-            sys.exit(1)
-        return
-    with open(path, "w") as f:
-        f.write(text)
-    print("wrote", path)
+    write_or_check("docs/tutorial.md", render(), "gen_tutorial_doc.py")
 
 
 if __name__ == "__main__":

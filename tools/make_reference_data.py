@@ -8,25 +8,19 @@ Writes tests/data/optimizer_trajectories.npz (each Keras 3 optimizer fed the sam
 """
 
 import os
+import sys
 
 import numpy as np
 import tensorflow as tf
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "data")
 
-OPTIMIZERS = {
-    "sgd": lambda: tf.keras.optimizers.SGD(learning_rate=0.1),
-    "sgd_momentum": lambda: tf.keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
-    "sgd_nesterov": lambda: tf.keras.optimizers.SGD(learning_rate=0.05, momentum=0.9,
-                                                     nesterov=True),
-    "adam": lambda: tf.keras.optimizers.Adam(learning_rate=0.01),
-    "adam_amsgrad": lambda: tf.keras.optimizers.Adam(learning_rate=0.01, amsgrad=True),
-    "adamw": lambda: tf.keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.004),
-    "rmsprop": lambda: tf.keras.optimizers.RMSprop(learning_rate=0.01),
-    "rmsprop_centered_momentum": lambda: tf.keras.optimizers.RMSprop(
-        learning_rate=0.01, momentum=0.5, centered=True),
-    "adagrad": lambda: tf.keras.optimizers.Adagrad(learning_rate=0.1),
-}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests"))
+import optimizer_specs  # noqa: E402
+
+OPTIMIZERS = {name: (lambda name=name: optimizer_specs.make(tf, name))
+              for name in optimizer_specs.SPECS}
 
 
 def gradients(steps=100, n=5):
