@@ -21,6 +21,22 @@ def single_thread():
         pass
 
 
+def release_pin():
+    """Undo single_thread()'s pin once JAX's CPU backend exists (its intra-op pool is sized from
+    the affinity mask at creation: one thread).  The process may then run on any CPU, as in the
+    shared harness (`--threads 1`): Python and XLA's one worker thread need not share a core."""
+    import jax
+    import jax.numpy as jnp
+    jax.devices()
+    jnp.zeros(1).block_until_ready()
+    try:
+        cpus = set(range(os.cpu_count() or 1))
+        for tid in os.listdir("/proc/self/task"):
+            os.sched_setaffinity(int(tid), cpus)
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
 def batch_time(fn, min_s=0.02):
     """Seconds per call of fn, measured over a batch lasting ~min_s."""
     n = 1

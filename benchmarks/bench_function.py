@@ -1,6 +1,6 @@
 """`jaxtape.function` training steps vs hand-written JAX, side by side in one process.
 
-    python benchmarks/bench_function.py [--rounds 9] [--no-pin]
+    python benchmarks/bench_function.py [--rounds 9] [--pin | --no-pin] [--only W3,W4]
 
 * W3: MLP 32-64-64-1, batch 32, relu, MSE, SGD(0.01).  Goal: within 1.1x of pure JAX.
 * W4: MLP 784-1024-1024-10, batch 256, relu, softmax cross-entropy, Adam(1e-3).  Goal: 1.05x.
@@ -9,6 +9,12 @@ The pure-JAX reference is `jax.jit(value_and_grad(loss))` + optax with donated p
 optimizer state — the physical limit for a JAX-backed library.  The jaxtape step is TF-style code
 (Variables, GradientTape, a Keras optimizer) under `@jaxtape.function`.  Ratios are medians of
 per-round paired ratios over interleaved rounds.
+
+Threads: by default XLA runs one intra-op thread (the process is pinned to one CPU while JAX's
+backend starts, then released — the shared harness's `--threads 1`), so Python and XLA's one
+worker thread may run on two cores.  `--pin` keeps the whole process on one CPU: the async
+dispatch thread and Python then share a core and every microsecond of Python per step shows.
+`--no-pin`: framework defaults.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import compare, report, single_thread  # noqa: E402
+from _timing import compare, release_pin, report, single_thread  # noqa: E402
 
 if "--no-pin" not in sys.argv:
     single_thread()
@@ -29,6 +35,9 @@ import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 
 import jaxtape as tf  # noqa: E402
+
+if "--no-pin" not in sys.argv and "--pin" not in sys.argv:
+    release_pin()
 
 CONFIGS = {
     "W3": dict(sizes=(32, 64, 64, 1), batch=32, loss="mse", opt="sgd", lr=0.01),
@@ -115,10 +124,13 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--rounds", type=int, default=9)
     p.add_argument("--no-pin", action="store_true")
+    p.add_argument("--pin", action="store_true")
     p.add_argument("--only", default="W3,W4")
     args = p.parse_args(argv)
-    print("jax %s, backend %s (%s)\n" % (jax.__version__, jax.default_backend(),
-                                          jax.devices()[0].device_kind))
+    print("jax %s, backend %s (%s), threads: %s\n" % (
+        jax.__version__, jax.default_backend(), jax.devices()[0].device_kind,
+        "framework defaults" if args.no_pin else
+        "one XLA thread, process pinned to one CPU" if args.pin else "one XLA thread"))
     for name in args.only.split(","):
         cfg = CONFIGS[name]
         run_tape, fn = jaxtape_step(cfg)

@@ -14,6 +14,7 @@ class _State(threading.local):
         self.tapes = []        # active _Recorder objects, innermost last
         self.name_scope = []   # name_scope stack (strings)
         self.trace = None      # the jaxtape.function scope while tracing, else None
+        self.init_owner = None  # that scope inside `init_scope` (tracing paused)
 
 
 STATE = _State()

@@ -4,28 +4,33 @@ How a call works:
 
 * The arguments are flattened; tensors are keyed by (shape, dtype), Variables by identity, other
   Python values by value — a new key is a new trace, as TF retraces.
-* Tracing runs the Python function once with tensors over tracers, inside a *trace scope* that
-  sees every Variable read, written or created.  Variables are found the way TF captures them, by
-  use — no list is passed.  Every Variable the step touches becomes an explicit input and output
-  of ONE `jax.jit` computation (donated: XLA updates the buffers in place); its final value is
-  written back after the call.
-* A Variable first met during a trace (read but not yet lifted, or created by a lazily building
-  layer or optimizer) is used as a constant in that trace, whose computation is still correct for
-  that call; the function is then traced again with it lifted, once, during the same call — so
-  the steps after the first compile nothing (TF also traces twice when the first call creates
-  variables).  Creating a Variable in a later trace raises TF's ValueError.
+* A trace runs the Python function once (so its Python side effects run once per trace, as in
+  TF) under `jax.make_jaxpr`, tensors as tracers.  Variables are found the way TF captures them,
+  by use, with no list passed: for the trace every live Variable holds a fresh *alias* of its
+  array (a new `jax.Array` object over the same buffer).  An alias that ends up a constant of the
+  traced computation is a Variable the step reads; a Variable whose value is no longer its alias
+  was written.  The step then runs as ONE `jax.jit` computation over the Variables' values at
+  call time: read Variables are inputs, written ones inputs (donated: XLA updates the buffers in
+  place) and outputs, written back after the call.
+* A trace that creates Variables (a Keras layer building lazily) runs again, as TF's does, and
+  creating one in a later trace raises TF's ValueError.  Variables created under `init_scope`
+  (Keras optimizers build their slots so) are eager Variables and need no second trace.
+* A random op inside keeps TF's per-op kernel state: its Philox counter is an input of the
+  computation, advanced after every call and reset by `tf.random.set_seed`.
 * Donation deletes the donated buffer: a Variable whose current array is still held elsewhere (a
   `read_value()` snapshot, a tape) is passed as a copy, so no live Tensor is invalidated.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend.core import ClosedJaxpr, Literal, jaxpr_as_fun, jaxprs_in_params
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src import nest
@@ -33,7 +38,7 @@ from jaxtape._src.context import STATE
 from jaxtape._src.dispatch import dtype_of
 from jaxtape._src.shape import TensorShape
 from jaxtape._src.tensor import EagerTensor, is_tracer, make
-from jaxtape._src.variables import Variable
+from jaxtape._src.variables import Variable, live_variables
 
 _CREATE_ERROR = ("tf.function only supports singleton tf.Variables created on the first call. "
                  "Make sure the tf.Variable is only created once or created outside tf.function.")
@@ -57,36 +62,123 @@ class TensorSpec:
 _NO_ARGS = ("no arguments",)
 
 
+def _alias(value):
+    """A new Python object for the same array: a `jax.Array` over the same buffers (no copy)."""
+    if isinstance(value, jax.Array):
+        if len(value.sharding.device_set) == 1:
+            return value.addressable_data(0)
+        return jax.make_array_from_single_device_arrays(
+            value.shape, value.sharding, [s.data for s in value.addressable_shards])
+    return jnp.array(value)
+
+
 class _TraceScope:
-    """Sees every Variable touched while tracing."""
+    """What one trace sees: the Variables it reads, writes and creates, and its random ops."""
 
-    def __init__(self, lifted, allow_create):
-        self.lifted = {v._uid for v in lifted}
-        self.missing = []
-        self.created = []
-        self.touched = {}       # uid -> (var, original value)
+    def __init__(self, allow_create, lifted=()):
         self.allow_create = allow_create
+        self.lifted = {v._uid for v in lifted}
+        self.created = []       # (var, initial value): plain Variables this trace created
+        self.aliases = {}       # id(alias) -> (var, alias)
+        self.saved = []         # (var, value before the trace, alias), in the order first seen
+        self.written = set()    # uids this trace assigned
+        self.rng = {}           # id(counter placeholder) -> (index, placeholder)
+        self.rng_reserve = []   # counters each random op reserves per call
+        self.op_seeds = 0       # TF: a graph's unseeded random ops get op seeds 0, 1, 2, ...
 
-    def _touch(self, var):
-        uid = var._uid
-        if uid not in self.touched:
-            self.touched[uid] = (var, var._value)
-        if uid not in self.lifted and all(var is not m for m in self.missing):
-            self.missing.append(var)
+    def enter(self, lifted, values):
+        for var, value in zip(lifted, values):
+            self.saved.append((var, var._value, value))
+            var._value = value
+        for var in live_variables():
+            if var._uid not in self.lifted:
+                self._alias(var)
 
-    def on_read(self, var):
-        self._touch(var)
+    def _alias(self, var):
+        value = var._value
+        if is_tracer(value):
+            return
+        a = _alias(value)
+        self.aliases[id(a)] = (var, a)
+        self.saved.append((var, value, a))
+        var._value = a
+
+    def is_symbolic(self, x) -> bool:
+        return id(x) in self.aliases or id(x) in self.rng
 
     def on_write(self, var):
-        self._touch(var)
+        self.written.add(var._uid)
 
     def on_create(self, var):
         """Called once the new Variable holds its initial value."""
         if not self.allow_create:
             raise ValueError(_CREATE_ERROR)
         self.created.append((var, var._value))
-        self.touched[var._uid] = (var, var._value)
-        self.lifted.add(var._uid)  # its final value is restored to the initial one after tracing
+
+    def on_eager_create(self, var):
+        """A Variable created under `init_scope`: an eager Variable the trace reads."""
+        self._alias(var)
+
+    def rng_counter(self, reserve: int):
+        """A random op's Philox counter for this call: a placeholder that becomes an input."""
+        with jax.ensure_compile_time_eval():
+            placeholder = jax.device_put(np.zeros((), np.uint64))
+        self.rng[id(placeholder)] = (len(self.rng_reserve), placeholder)
+        self.rng_reserve.append(reserve)
+        return placeholder
+
+    def next_op_seed(self) -> int:
+        self.op_seeds += 1
+        return self.op_seeds - 1
+
+    def variable_values(self) -> dict:
+        out = {var._uid: (var, var._value) for var, _, _ in self.saved}
+        out.update((var._uid, (var, var._value)) for var, _ in self.created)
+        return out
+
+    def changed(self) -> list:
+        """The Variables this trace wrote, in the order first seen."""
+        return [var for var, _, a in self.saved if var._value is not a and
+                (var._uid in self.written or is_tracer(var._value))]
+
+    def exit(self):
+        for var, before, a in reversed(self.saved):
+            # a Variable another thread assigned meanwhile keeps that value
+            if var._value is a or var._uid in self.written or is_tracer(var._value):
+                var._value = before
+        for var, init in self.created:
+            if is_tracer(init):
+                raise ValueError(
+                    "A tf.Variable created inside jaxtape.function must get an initial value "
+                    "that does not depend on the function's arguments or on other Variables (got "
+                    "a traced value for %s). Create it outside the function, or initialise it "
+                    "with constants." % var.name)
+            var._value = init
+
+
+@contextlib.contextmanager
+def init_scope():
+    """`tf.init_scope`: run the block eagerly even while `jaxtape.function` traces (TF lifts it
+    out of the graph), with tapes paused.  A Variable created inside is an ordinary eager
+    Variable, read by the step at call time; its creation causes no second trace."""
+    saved = STATE.trace, STATE.tapes, STATE.init_owner
+    STATE.init_owner = STATE.trace or STATE.init_owner
+    STATE.trace, STATE.tapes = None, []
+    try:
+        yield
+    finally:
+        STATE.trace, STATE.tapes, STATE.init_owner = saved
+
+
+def _literal_values(jaxpr):
+    """ids of the constants a jaxpr inlined as literals (newer JAX inlines some arrays)."""
+    out = set()
+    for eqn in jaxpr.eqns:
+        out.update(id(v.val) for v in eqn.invars if isinstance(v, Literal))
+        for sub in jaxprs_in_params(eqn.params):
+            out |= _literal_values(getattr(sub, "jaxpr", sub))
+    out.update(id(v.val) for v in jaxpr.outvars if isinstance(v, Literal))
+    return out
 
 
 def _is_tensor(x):
@@ -110,8 +202,21 @@ def _leaf_key(x):
 class _Concrete:
     """One traced signature: the jitted computation and how to map values in and out."""
 
-    __slots__ = ("jitted", "lifted", "out_tree", "out_static", "n_out", "kernel", "out_dtypes",
-                 "single")
+    __slots__ = ("jitted", "donated", "readonly", "n_out", "out_tree", "out_static", "out_dtypes",
+                 "single", "kernel", "evaluate", "rng_reserve", "rng_counts", "rng_epoch")
+
+
+def _refcount_owned():
+    """getrefcount of an array held only by its Variable, measured the way `_run` measures."""
+    class Holder:
+        pass
+    h = Holder()
+    h.value = object()
+    values = [h.value]
+    return max(map(sys.getrefcount, values))
+
+
+_OWNED = _refcount_owned()
 
 
 class Function:
@@ -144,7 +249,11 @@ class Function:
         return self._trace_count
 
     def get_concrete_function(self, *args, **kwargs):
-        return self._concrete(*self._flatten(args, kwargs)[:2])
+        """Trace for these arguments (if not yet) and return the callable for that signature."""
+        key, structure, leaves = self._flatten(args, kwargs)
+        if key not in self._cache:
+            self._trace_signature(key, structure, leaves, _tensors(leaves))
+        return functools.partial(self.__call__)
 
     # -- calling ----------------------------------------------------------------------------
     def _flatten(self, args, kwargs):
@@ -168,84 +277,90 @@ class Function:
         return key, structure, leaves
 
     def __call__(self, *args, **kwargs):
+        if STATE.trace is not None:
+            # called while another function traces: inlined into that trace, as TF inlines
+            return self._fn(*args, **kwargs)
         if not args and not kwargs and self._input_signature is None:
             conc = self._cache.get(_NO_ARGS)
             if conc is not None:
                 return self._run(conc, ())
         key, structure, leaves = self._flatten(args, kwargs)
         conc = self._cache.get(key)
-        tensors = [x if _is_tensor(x) else make(jnp.asarray(x), _dt.as_dtype(np.asarray(x).dtype))
-                   for x in leaves if _is_tensor(x) or isinstance(x, (np.ndarray, np.generic))]
+        tensors = _tensors(leaves)
         if conc is None:
-            return self._trace_and_call(key, structure, leaves, tensors)
+            conc = self._trace_signature(key, structure, leaves, tensors)
         return self._run(conc, tensors)
 
     def _run(self, conc, tensors):
-        lifted = conc.lifted
-        var_vals = [v._value for v in lifted]
-        refcount = sys.getrefcount
-        for i in range(len(var_vals)):
-            # 3 = the Variable, the list, getrefcount's argument: anything more is a live
-            # snapshot that donation would invalidate, so that buffer goes in as a copy.
-            if refcount(var_vals[i]) > 3:
-                var_vals[i] = jnp.copy(var_vals[i])
-        res = conc.jitted(*var_vals, *[t._value for t in tensors])
+        # the per-call path: on a small step every microsecond of Python here shows (the more
+        # so as the compiled step leaves the CPU caches cold), so it stays flat and short
+        donated = conc.donated
+        args = [v._value for v in donated]
+        if args and max(map(sys.getrefcount, args)) > _OWNED:
+            # held elsewhere too (a read_value() snapshot, a tape): donating it would invalidate
+            # that Tensor, so that buffer goes in as a copy
+            counts = list(map(sys.getrefcount, args))
+            args = [jnp.copy(a) if c > _OWNED else a for a, c in zip(args, counts)]
+        if conc.readonly:
+            args += [v._value for v in conc.readonly]
+        if tensors:
+            args += [t._value for t in tensors]
+        if conc.rng_reserve is not None:
+            args.append(_rng_counts(conc))
+        res = conc.jitted(*args)
         n = conc.n_out
-        for v, a in zip(lifted, res[n:]):
+        for v, a in zip(donated, res[n:]):
             v._value = a
-        out_tensors = [make(o, d) for o, d in zip(res[:n], conc.out_dtypes)]
-        if STATE.tapes:
-            self._record(conc, tensors, out_tensors)
         if conc.single:
-            return out_tensors[0]
-        return _rebuild(conc, out_tensors)
+            out = make(res[0], conc.out_dtypes[0])
+            if STATE.tapes:
+                self._record(conc, tensors, [out], args)
+            return out
+        outs = [make(o, d) for o, d in zip(res[:n], conc.out_dtypes)]
+        if STATE.tapes:
+            self._record(conc, tensors, outs, args)
+        return _rebuild(conc, outs)
 
-    def _record(self, conc, tensors, outs):
+    def _record(self, conc, tensors, outs, args):
         from jaxtape._src.dispatch import record
-        reads = [v._read_as_tensor() for v in conc.lifted]
-        record(conc.kernel, None, reads + list(tensors), outs)
+        reads = [v._read_as_tensor() for v in conc.donated + conc.readonly]
+        extra = [make(jnp.asarray(args[-1]), _dt.uint64)] if conc.rng_reserve is not None else []
+        record(conc.kernel, None, reads + list(tensors) + extra, outs)
 
     # -- tracing ----------------------------------------------------------------------------
-    def _trace_and_call(self, key, structure, leaves, tensors):
+    def _trace_signature(self, key, structure, leaves, tensors):
         lifted: list = []
         allow_create = not self._first_trace_done
         while True:
-            conc, scope = self._trace(structure, leaves, tensors, lifted, allow_create)
+            closed, scope, info = self._trace(structure, leaves, tensors, lifted, allow_create)
             self._first_trace_done = True
             allow_create = False
-            new_vars = [v for v in scope.missing + [c for c, _ in scope.created]
-                        if all(v is not x for x in lifted)]
-            if not new_vars:
-                break
-            # Variables met for the first time (read, written or created by a lazily building
-            # layer or optimizer): trace again with them lifted.
-            lifted = lifted + new_vars
+            literal = _literal_values(closed.jaxpr)
+            inlined = [var for i, (var, _) in scope.aliases.items() if i in literal]
+            if scope.created or inlined:
+                # TF traces again when the first trace created Variables (a second creation then
+                # raises); a Variable whose array JAX inlined as a literal is lifted to an input
+                lifted = lifted + inlined
+                continue
+            break
+        conc = _finalize(closed, scope, info, lifted, len(tensors))
         self._cache[key] = conc
-        return self._run(conc, tensors)
+        return conc
 
     def _trace(self, structure, leaves, tensors, lifted, allow_create):
         fn = self._fn
-        conc = _Concrete()
-        conc.lifted = list(lifted)
-        box = {}
+        scope = _TraceScope(allow_create, lifted)
+        info = {}
 
-        def pure(var_vals, arrays):
-            scope = _TraceScope(conc.lifted, allow_create)
-            box["scope"] = scope
+        def pure(var_arrays, arrays):
             saved_trace, saved_tapes = STATE.trace, STATE.tapes
             STATE.trace, STATE.tapes = scope, []
-            originals = [v._value for v in conc.lifted]
             try:
-                for v, a in zip(conc.lifted, var_vals):
-                    v._value = a
+                scope.enter(lifted, var_arrays)
                 it = iter(arrays)
-                new_leaves = []
-                for x in leaves:
-                    if _is_tensor(x) or isinstance(x, (np.ndarray, np.generic)):
-                        t = next(it)
-                        new_leaves.append(make(t, dtype_of(t)))
-                    else:
-                        new_leaves.append(x)
+                new_leaves = [_make_traced(next(it))
+                              if _is_tensor(x) or isinstance(x, (np.ndarray, np.generic)) else x
+                              for x in leaves]
                 args, kwargs = nest.pack_sequence_as(structure, new_leaves)
                 self._trace_count += 1
                 try:
@@ -257,51 +372,98 @@ class Function:
                         "jaxtape.function cannot be traced. Use jaxtape.cond(pred, true_fn, "
                         "false_fn) or jaxtape.while_loop(cond, body, loop_vars) instead (TF "
                         "converts these with AutoGraph; jaxtape does not).") from e
-                flat = nest.flatten(out)
                 out_arrays, static = [], []
-                for o in flat:
+                for o in nest.flatten(out):
                     if isinstance(o, EagerTensor) or hasattr(o, "_read_as_tensor"):
                         t = o if isinstance(o, EagerTensor) else o._read_as_tensor()
                         out_arrays.append(t._value)
                         static.append(None)
                     else:
                         static.append(("static", o))
-                conc.out_tree = out
-                conc.out_static = static
-                conc.out_dtypes = [dtype_of(a) for a in out_arrays]
-                conc.single = isinstance(out, EagerTensor) or hasattr(out, "_read_as_tensor")
-                return out_arrays, [v._value for v in conc.lifted]
+                written = scope.changed()
+                info.update(out=out, static=static, written=written,
+                            out_dtypes=[dtype_of(a) for a in out_arrays],
+                            single=isinstance(out, EagerTensor) or hasattr(out, "_read_as_tensor"))
+                return out_arrays, [v._value for v in written]
             finally:
                 STATE.trace, STATE.tapes = saved_trace, saved_tapes
-                for v, a in zip(conc.lifted, originals):
-                    v._value = a
-                for uid, (var, orig) in scope.touched.items():
-                    if uid not in scope.lifted:
-                        var._value = orig
-                for var, init in scope.created:
-                    if is_tracer(init):
-                        raise ValueError(
-                            "A tf.Variable created inside jaxtape.function must get an initial "
-                            "value that does not depend on the function's arguments or on other "
-                            "Variables (got a traced value for %s). Create it outside the "
-                            "function, or initialise it with constants." % var.name)
-                    var._value = init
+                scope.exit()
 
-        n_vars = len(conc.lifted)
+        var_specs = [jax.ShapeDtypeStruct(v._value.shape, v._value.dtype) for v in lifted]
+        specs = [jax.ShapeDtypeStruct(t._value.shape, t._value.dtype) for t in tensors]
+        closed = jax.make_jaxpr(pure)(var_specs, specs)
+        return closed, scope, info
 
-        def flat(*arrays):
-            # positional arrays in, one flat tuple out: the cheapest call JAX's C++ path makes
-            outs, new_vals = pure(list(arrays[:n_vars]), list(arrays[n_vars:]))
-            conc.n_out = len(outs)
-            return tuple(outs) + tuple(new_vals)
 
-        jitted = jax.jit(flat, donate_argnums=tuple(range(n_vars)))
-        specs = [jax.ShapeDtypeStruct(v._value.shape, v._value.dtype) for v in conc.lifted] + \
-            [jax.ShapeDtypeStruct(t._value.shape, t._value.dtype) for t in tensors]
-        jitted.lower(*specs)   # traces now, so the scope sees the Variables
-        conc.jitted = jitted
-        conc.kernel = _FunctionKernel(conc, pure)
-        return conc, box["scope"]
+def _make_traced(a):
+    return make(a, dtype_of(a))
+
+
+def _tensors(leaves):
+    return [x if _is_tensor(x) else make(jnp.asarray(x), _dt.as_dtype(np.asarray(x).dtype))
+            for x in leaves if _is_tensor(x) or isinstance(x, (np.ndarray, np.generic))]
+
+
+def _rng_counts(conc):
+    from jaxtape._src.ops.random_ops import seed_epoch
+    if conc.rng_epoch != seed_epoch():   # tf.random.set_seed resets every kernel's state
+        conc.rng_epoch = seed_epoch()
+        conc.rng_counts = np.zeros(len(conc.rng_reserve), np.uint64)
+    counts = conc.rng_counts
+    conc.rng_counts = counts + conc.rng_reserve
+    return counts
+
+
+def _finalize(closed, scope, info, lifted, n_tensors):
+    """The jitted step over (written Variables [donated], read Variables, tensors, counters)."""
+    jaxpr, consts = closed.jaxpr, list(closed.consts)
+    written = info["written"]
+    used = list(lifted)
+    var_slots, rng_slots = [], []
+    for j, c in enumerate(consts):
+        hit = scope.aliases.get(id(c))
+        if hit is not None:
+            var_slots.append((j, hit[0]))
+            if all(hit[0] is not u for u in used):
+                used.append(hit[0])
+            consts[j] = None      # do not pin the trace-time buffer
+        r = scope.rng.get(id(c))
+        if r is not None:
+            rng_slots.append((j, r[0]))
+            consts[j] = None
+    readonly = [v for v in used if all(v is not w for w in written)]
+    order = written + readonly
+    pos = {v._uid: i for i, v in enumerate(order)}
+    var_slots = [(j, pos[v._uid]) for j, v in var_slots]
+    lifted_pos = [pos[v._uid] for v in lifted]
+    n_vars = len(order)
+
+    def evaluate(var_vals, arrays, counters):
+        cs = list(consts)
+        for j, i in var_slots:
+            cs[j] = var_vals[i]
+        for j, k in rng_slots:
+            cs[j] = counters[k]
+        ins = [var_vals[i] for i in lifted_pos] + list(arrays)
+        return jaxpr_as_fun(ClosedJaxpr(jaxpr, cs))(*ins)
+
+    has_rng = bool(scope.rng_reserve)
+
+    def flat(*args):
+        counters = args[-1] if has_rng else None
+        return tuple(evaluate(args[:n_vars], args[n_vars:n_vars + n_tensors], counters))
+
+    conc = _Concrete()
+    conc.jitted = jax.jit(flat, donate_argnums=tuple(range(len(written))))
+    conc.donated, conc.readonly = written, readonly
+    conc.evaluate = evaluate
+    conc.n_out = len(info["out_dtypes"])
+    conc.out_tree, conc.out_static = info["out"], info["static"]
+    conc.out_dtypes, conc.single = info["out_dtypes"], info["single"]
+    conc.rng_reserve = np.asarray(scope.rng_reserve, np.uint64) if has_rng else None
+    conc.rng_counts, conc.rng_epoch = None, None
+    conc.kernel = _FunctionKernel(conc, n_vars, n_tensors)
+    return conc
 
 
 def _treedef(structure):
@@ -323,17 +485,19 @@ def _rebuild(conc, out_tensors):
 class _FunctionKernel:
     """A compiled function called under an eager tape is recorded as one differentiable node."""
 
-    __slots__ = ("conc", "pure", "grad", "diff_args", "multi", "name", "sparse_arg0")
+    __slots__ = ("conc", "n_vars", "n_tensors", "grad", "diff_args", "multi", "name",
+                 "sparse_arg0")
     has_conn = False
 
-    def __init__(self, conc, pure):
-        self.conc, self.pure = conc, pure
+    def __init__(self, conc, n_vars, n_tensors):
+        self.conc, self.n_vars, self.n_tensors = conc, n_vars, n_tensors
         self.grad, self.diff_args, self.multi = "diff", None, True
         self.name, self.sparse_arg0 = "PartitionedCall", False
 
     def impl(self, *arrays):
-        n = len(self.conc.lifted)
-        return tuple(self.pure(list(arrays[:n]), list(arrays[n:]))[0])
+        n, m = self.n_vars, self.n_tensors
+        counters = arrays[n + m] if len(arrays) > n + m else None
+        return tuple(self.conc.evaluate(arrays[:n], arrays[n:n + m], counters)[:self.conc.n_out])
 
     def connectivity(self, node):
         return None
@@ -349,5 +513,3 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
                         jit_compile=jit_compile, autograph=autograph)
     return deco if func is None else deco(func)
 
-
-_ = Variable

@@ -98,7 +98,7 @@ class EagerTensor(Tensor):
 
     def numpy(self):
         """The value as numpy: an ndarray for rank >= 1, a numpy scalar (or `bytes`) for rank 0."""
-        if is_tracer(self._value):
+        if is_symbolic(self._value):
             raise TypeError(_TRACED_MESSAGE % "numpy()")
         tapes = _context.STATE.tapes
         if tapes:
@@ -115,11 +115,15 @@ class EagerTensor(Tensor):
         return self._value
 
     def block_until_ready(self):
-        if hasattr(self._value, "block_until_ready"):
+        try:
             self._value.block_until_ready()
+        except AttributeError:   # a string tensor (numpy)
+            pass
         return self
 
     def __array__(self, dtype=None, copy=None):
+        if is_symbolic(self._value):
+            raise TypeError(_TRACED_MESSAGE % "numpy()")
         a = np.asarray(self._value)
         if dtype is not None:
             a = a.astype(dtype)
@@ -135,7 +139,7 @@ class EagerTensor(Tensor):
         raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
 
     def __bool__(self):
-        if is_tracer(self._value):
+        if is_symbolic(self._value):
             raise TypeError(_TRACED_MESSAGE % "bool() (a Python `if`, `while`, `and`, `or`)")
         a = self.numpy()
         if getattr(a, "size", 1) == 0:
@@ -313,6 +317,15 @@ def is_tracer(x) -> bool:
     if _TRACER is not None:
         return isinstance(x, _TRACER)
     return isinstance(x, jax.Array) and not hasattr(x, "addressable_shards")
+
+
+def is_symbolic(x) -> bool:
+    """True for a value known only when a compiled step runs: a tracer, or, while
+    jaxtape.function traces, a Variable's array (the step reads it at call time)."""
+    if is_tracer(x):
+        return True
+    scope = _context.STATE.trace
+    return scope is not None and scope.is_symbolic(x)
 
 
 def to_jax(x):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
+import weakref
 
 import jax.numpy as jnp
 import numpy as np
@@ -20,9 +22,20 @@ from jaxtape._src import registry
 from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.shape import TensorShape
-from jaxtape._src.tensor import EagerTensor, Reference, _next_id, _numpy_text, make
+from jaxtape._src.tensor import (EagerTensor, Reference, _next_id, _numpy_text, is_symbolic,
+                                 make)
 
 _uids = itertools.count(1).__next__
+
+# Every live Variable, for jaxtape.function: a trace gives each one a fresh alias of its array and
+# so finds the Variables a step reads without a list (see function.py).
+_LIVE: "weakref.WeakValueDictionary[int, Variable]" = weakref.WeakValueDictionary()
+_LIVE_LOCK = threading.Lock()
+
+
+def live_variables() -> list:
+    with _LIVE_LOCK:
+        return list(_LIVE.values())
 
 
 @contextlib.contextmanager
@@ -97,8 +110,12 @@ class Variable:
         self._trainable = True if trainable is None else bool(trainable)
         self._uid = _uids()
         self._handle_id = _next_id()
+        with _LIVE_LOCK:
+            _LIVE[self._uid] = self
         if STATE.trace is not None:
             STATE.trace.on_create(self)
+        elif STATE.init_owner is not None:
+            STATE.init_owner.on_eager_create(self)
 
     # -- reads ------------------------------------------------------------------------------
     @property
@@ -122,8 +139,6 @@ class Variable:
                     rec.reads[uid] = [t._id]
                 else:
                     reads.append(t._id)
-        if STATE.trace is not None:
-            STATE.trace.on_read(self)
         return t
 
     def _read_for_jax(self):
@@ -136,10 +151,16 @@ class Variable:
         return self._read_as_tensor()
 
     def numpy(self):
+        if is_symbolic(self._value):
+            raise NotImplementedError("numpy() is only available when eager execution is "
+                                      "enabled (this Variable is read inside jaxtape.function).")
         a = np.array(self._value)
         return a[()] if a.ndim == 0 else a
 
     def __array__(self, dtype=None, copy=None):
+        if is_symbolic(self._value):
+            raise NotImplementedError("numpy() is only available when eager execution is "
+                                      "enabled (this Variable is read inside jaxtape.function).")
         a = np.asarray(self._value)
         return a.astype(dtype) if dtype is not None else a
 

@@ -20,6 +20,7 @@ import optax
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor
+from jaxtape._src.function import init_scope
 from jaxtape._src.keras.layers import _path_scope, _snake, auto_name
 from jaxtape._src.keras.variables import KerasVariable, unwrap
 from jaxtape._src.registry import export_value
@@ -234,7 +235,8 @@ class Optimizer:
             with jax.ensure_compile_time_eval():
                 init = self._tx.init([jnp.zeros(var._value.shape, var._value.dtype)])[0]
             path = (kvar.path if isinstance(kvar, KerasVariable) else var.name[:-2]).replace("/", "_")
-            with _path_scope(self.name):
+            # Keras builds optimizer state eagerly (init_scope): no second trace in a function
+            with init_scope(), _path_scope(self.name):
                 slots = tuple(KerasVariable(lambda s, d, a=a: a, tuple(a.shape), var._dtype,
                                             trainable=False, name="%s_%s" % (path, n))
                               for a, n in zip(init, self._slot_names_for()))

@@ -21,11 +21,11 @@ from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor, is_tensor_like
 from jaxtape._src.ops._common import tensor
 from jaxtape._src.registry import export
-from jaxtape._src.tensor import EagerTensor, is_tracer, make
+from jaxtape._src.tensor import EagerTensor, is_symbolic, make
 
 
 def _traced(pred) -> bool:
-    return is_tracer(tensor(pred)._value)
+    return is_symbolic(tensor(pred)._value)
 
 
 def _select(pred, a, b):
@@ -47,11 +47,11 @@ def _select(pred, a, b):
 
 def _run_branch(fn):
     scope = STATE.trace
-    before = dict(scope.touched) if scope is not None else {}
+    before = scope.variable_values() if scope is not None else {}
     out = fn()
     if scope is not None:
-        for uid, (var, orig) in scope.touched.items():
-            if var._value is not (before.get(uid, (None, orig))[1]):
+        for var, value in scope.variable_values().values():
+            if before.get(var._uid, (None, value))[1] is not value:
                 raise ValueError(
                     "a branch of tf.cond/tf.switch_case assigns the Variable %s inside "
                     "jaxtape.function, where both branches are evaluated; compute the new value "
@@ -65,7 +65,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     if true_fn is None or false_fn is None:
         raise TypeError("cond(): true_fn and false_fn arguments are required.")
     p = tensor(pred)
-    if not is_tracer(p._value):
+    if not is_symbolic(p._value):
         return true_fn() if bool(p) else false_fn()
     return _select(p, _run_branch(true_fn), _run_branch(false_fn))
 
@@ -77,7 +77,7 @@ def switch_case(branch_index, branch_fns, default=None, name=None):
     if default is None:
         default = fns[max(fns)]
     idx = tensor(branch_index)
-    if not is_tracer(idx._value):
+    if not is_symbolic(idx._value):
         return fns.get(int(idx), default)()
     from jaxtape._src.ops.math_ops import equal
     result = _run_branch(default)
@@ -107,7 +107,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     single = not isinstance(loop_vars, (list, tuple))
     flat = _as_list(loop_vars)
     first = cond(*flat)
-    if not is_tracer(tensor(first)._value):
+    if not is_symbolic(tensor(first)._value):
         vars_ = flat
         i = 0
         pred = first

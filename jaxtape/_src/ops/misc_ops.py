@@ -23,11 +23,11 @@ def is_tensor(x) -> bool:
 def print_(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
     """`tf.print`: prints tensors' values (not their reprs), numpy-style, to stderr by default."""
     import numpy as np
-    from jaxtape._src.tensor import is_tracer
+    from jaxtape._src.tensor import is_symbolic
     stream = output_stream if output_stream is not None and hasattr(output_stream, "write") \
         else sys.stderr
     tensors = [x for x in inputs if isinstance(x, EagerTensor) or is_tensor_like(x)]
-    if any(is_tracer(getattr(t, "_value", None)) for t in tensors):
+    if any(is_symbolic(getattr(t, "_value", None)) for t in tensors):
         # inside jaxtape.function: print when the compiled step runs, like TF's PrintV2 op
         import jax
         arrays = [x._value if isinstance(x, EagerTensor) else x._read_as_tensor()._value

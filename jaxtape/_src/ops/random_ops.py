@@ -16,6 +16,7 @@ import os
 import random as _pyrandom
 import threading
 
+import jax
 import jax.numpy as _jax_numpy
 import ml_dtypes
 import numpy as np
@@ -26,6 +27,7 @@ from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.ops._common import shape_param, tensor
 from jaxtape._src.registry import export, export_value
 from jaxtape._src.context import STATE
+from jaxtape._src.tensor import is_symbolic
 from jaxtape._src.tensor import make as _make
 
 
@@ -64,6 +66,7 @@ class _SeedState(threading.local):
         self.global_seed = None
         self.rng = None
         self.kernel_counters = {}
+        self.epoch = 0
 
 
 _state = _SeedState()
@@ -71,18 +74,29 @@ _state = _SeedState()
 
 @export("random.set_seed", "random.set_random_seed", gradient="n/a")
 def set_seed(seed):
-    """`tf.random.set_seed`: restart the deterministic sequence of op seeds."""
+    """`tf.random.set_seed`: restart the deterministic sequence of op seeds, and reset the state
+    of every random kernel (eager and inside `jaxtape.function`; TF clears its kernel cache)."""
     _state.global_seed = None if seed is None else int(seed)
     _state.rng = None if seed is None else _pyrandom.Random(int(seed))
     _state.kernel_counters = {}
+    _state.epoch += 1
+
+
+def seed_epoch() -> int:
+    """Changes at every `set_seed`: compiled steps reset their random kernels' counters."""
+    return _state.epoch
 
 
 def get_seed(op_seed):
-    """`tf.compat.v1.get_seed` in eager mode: (seed, seed2), or (None, None)."""
+    """`tf.compat.v1.get_seed`: (seed, seed2), or (None, None).  Eagerly, an unseeded op takes
+    the next draw of the global seed's sequence; while `jaxtape.function` traces, the graph's
+    unseeded random ops take op seeds 0, 1, 2, ... in order (TF's per-graph counter)."""
     gs = _state.global_seed
     if gs is not None:
         if op_seed is None:
-            op_seed = _state.rng.randint(0, _MAXINT32)
+            scope = STATE.trace
+            op_seed = (scope.next_op_seed() if scope is not None
+                       else _state.rng.randint(0, _MAXINT32))
         seeds = (gs % _MAXINT32, int(op_seed) % _MAXINT32)
     elif op_seed is not None:
         seeds = (_DEFAULT_GRAPH_SEED, int(op_seed) % _MAXINT32)
@@ -115,16 +129,40 @@ def philox(counters, key):
     return jnp.stack([c0, c1, c2, c3], axis=-1).astype(jnp.uint32)
 
 
+_M64 = 0xFFFFFFFFFFFFFFFF
+
+
+def _philox_at(key, idx, hi64):
+    """uint32 lanes (idx.shape + (4,)) of Philox(key) at 128-bit counters (idx, hi64).  Python
+    ints and numpy (eager), or uint64 JAX values inside `jaxtape.function` (a kernel's counter,
+    a Generator's state, a traced stateless seed)."""
+    if isinstance(idx, np.ndarray) and isinstance(key, int) and isinstance(hi64, int):
+        hi = int(hi64) & _M64
+        ctr = np.stack([idx & np.uint64(0xFFFFFFFF), idx >> np.uint64(32),
+                        np.full(idx.shape, hi & 0xFFFFFFFF, np.uint64),
+                        np.full(idx.shape, hi >> 32, np.uint64)], axis=-1).astype(np.uint32)
+        k = int(key) & _M64
+        return philox(jnp.asarray(ctr), (k & 0xFFFFFFFF, k >> 32))
+    xp, u64 = _jax_numpy, _jax_numpy.uint64
+    hi, k = [xp.asarray(v & _M64 if isinstance(v, int) else v, u64) for v in (hi64, key)]
+    low, high = u64(0xFFFFFFFF), u64(32)
+    idx = xp.asarray(idx, u64)
+    ctr = xp.stack([idx & low, idx >> high, xp.broadcast_to(hi & low, idx.shape),
+                    xp.broadcast_to(hi >> high, idx.shape)], axis=-1).astype(xp.uint32)
+    return philox(ctr, (k & low, k >> high))
+
+
+def _block_index(lo64, offsets):
+    """lo64 + offsets (uint64, wrapping) in numpy for an int lo64, else in JAX."""
+    if isinstance(lo64, int):
+        return offsets + np.uint64(lo64 & _M64)
+    return _jax_numpy.asarray(offsets) + _jax_numpy.asarray(lo64, _jax_numpy.uint64)
+
+
 def _lanes(key, lo64, hi64, n_lanes):
     """n_lanes uint32 outputs of Philox(key) at 128-bit counters (lo64 + j, hi64), in order."""
-    blocks = -(-n_lanes // 4)
-    idx = (np.arange(blocks, dtype=np.uint64) + np.uint64(lo64 & 0xFFFFFFFFFFFFFFFF))
-    hi = int(hi64) & 0xFFFFFFFFFFFFFFFF
-    ctr = np.stack([idx & np.uint64(0xFFFFFFFF), idx >> np.uint64(32),
-                    np.full(blocks, hi & 0xFFFFFFFF, np.uint64),
-                    np.full(blocks, hi >> 32, np.uint64)], axis=-1).astype(np.uint32)
-    k = int(key) & 0xFFFFFFFFFFFFFFFF
-    return philox(jnp.asarray(ctr), (k & 0xFFFFFFFF, k >> 32)).reshape(-1)[:n_lanes]
+    idx = _block_index(lo64, np.arange(-(-n_lanes // 4), dtype=np.uint64))
+    return _philox_at(key, idx, hi64).reshape(-1)[:n_lanes]
 
 
 def _kernel_position(op: str, dtype_name: str, seed, reserve: int):
@@ -133,8 +171,13 @@ def _kernel_position(op: str, dtype_name: str, seed, reserve: int):
     Without any seed, fresh OS entropy each call (TF: non-deterministic)."""
     s1, s2 = get_seed(seed)
     if s1 is None:
-        return (int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1), 0,
-                int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1))
+        s1, s2 = (int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1),
+                  int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1))
+        if STATE.trace is None:
+            return s1, 0, s2
+    if STATE.trace is not None:
+        # inside jaxtape.function: this op's kernel state, an input advanced after every call
+        return s1, STATE.trace.rng_counter(reserve), s2
     ck = (op, dtype_name, s1, s2)
     skip = _state.kernel_counters.get(ck, 0)
     _state.kernel_counters[ck] = skip + reserve
@@ -257,26 +300,24 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None)
     return M.add(M.multiply(r, tensor(stddev, d)), tensor(mean, d))
 
 
+_TRUNC_LANES = 64   # lanes drawn per group of 4 truncated values (see _truncated_values)
+
+
 def _truncated_values(key, lo64, hi64, n):
     """TF's TruncatedNormal CPU kernel: each group of 4 outputs has its own generator skipped
     to counter lo64 + 256 * group (kGroupSize * kReservedSamplesPerOutput / 4); within a group,
-    uint32 lanes are consumed in order, two per Box-Muller pair, until 4 values with |z| < 2."""
-    out = []
-    for g in range(-(-n // 4)):
-        got = []
-        lanes = np.asarray(_lanes(key, lo64 + 256 * g, hi64, 64))
-        k = 0
-        while len(got) < 4:
-            if k + 2 > len(lanes):
-                lanes = np.concatenate([lanes, np.asarray(
-                    _lanes(key, lo64 + 256 * g + len(lanes) // 4, hi64, 64))])
-            z = np.asarray(_box_muller(jnp.asarray(lanes[k:k + 2]), None))
-            k += 2
-            for zz in z:
-                if abs(zz) < 2.0 and len(got) < 4:
-                    got.append(zz)
-        out.extend(got)
-    return np.asarray(out[:n], np.float32)
+    uint32 lanes are consumed in order, two per Box-Muller pair, until 4 values with |z| < 2.
+    Vectorised: 64 lanes (32 pairs, 64 candidates) per group, the first 4 accepted kept.  Each
+    candidate is accepted with p = 0.954, so fewer than 4 among 64 has probability < 1e-70."""
+    groups = -(-n // 4)
+    offsets = (np.arange(groups, dtype=np.uint64)[:, None] * np.uint64(256)
+               + np.arange(_TRUNC_LANES // 4, dtype=np.uint64)[None, :])
+    lanes = _philox_at(key, _block_index(lo64, offsets), hi64).reshape(-1)
+    z = _box_muller(lanes, None).reshape(groups, _TRUNC_LANES)
+    ok = jnp.abs(z) < jnp.float32(2.0)
+    rank = jnp.cumsum(ok, axis=1)
+    picks = jnp.stack([jnp.argmax(ok & (rank == r + 1), axis=1) for r in range(4)], axis=1)
+    return jnp.take_along_axis(z, picks, axis=1).reshape(-1)[:n].astype(jnp.float32)
 
 
 @export("random.truncated_normal", gradient="n/a")
@@ -301,6 +342,17 @@ def _shuffle_perm(lanes, n):
     return perm
 
 
+def _shuffle_perm_traced(lanes, n):
+    """_shuffle_perm as a compiled loop (inside jaxtape.function)."""
+    xp = _jax_numpy
+
+    def swap(i, perm):
+        j = i + (lanes[i] % (n - i).astype(xp.uint32)).astype(i.dtype)
+        pi, pj = perm[i], perm[j]
+        return perm.at[i].set(pj).at[j].set(pi)
+    return lax.fori_loop(0, n - 1, swap, xp.arange(n))
+
+
 @export("random.shuffle", gradient="n/a")
 def shuffle(value, seed=None, name=None):
     """`tf.random.shuffle`: TF's Fisher-Yates over its Philox stream (bit-exact)."""
@@ -310,19 +362,30 @@ def shuffle(value, seed=None, name=None):
         return make(x._value, x._dtype)
     # ReserveSamples32(n - 1): ceil((n - 1) / 4) counters
     key, lo, hi = _kernel_position("RandomShuffle", x._dtype.name, seed, -(-(n - 1) // 4))
-    perm = _shuffle_perm(np.asarray(_lanes(key, lo, hi, n - 1)), n)
+    lanes = _lanes(key, lo, hi, n - 1)
+    if isinstance(lanes, np.ndarray):
+        perm = _shuffle_perm(lanes, n)
+    else:
+        perm = _shuffle_perm_traced(lanes, n)
     if x._dtype is _dt.string:
         return make(x._value[perm], x._dtype)
     return make(x._value[jnp.asarray(perm)], x._dtype)
+
+
+def _host(x):
+    """numpy for a concrete value, the JAX value itself when it is known only at call time."""
+    return x if is_symbolic(x) else np.asarray(x)
 
 
 def _categorical_values(logits, num_samples, key, lo64, hi64):
     """TF's Multinomial CPU kernel: per row, a float64 CDF of exp(logit - max) over the finite
     logits; each sample is upper_bound(cdf, u * total) with u a double built from two
     consecutive Philox lanes; rows draw from one stream in order."""
+    b, k = logits.shape
+    lanes = _lanes(key, lo64, hi64, 2 * b * num_samples + 8)
+    if not isinstance(lanes, np.ndarray) or not isinstance(logits, np.ndarray):
+        return _categorical_traced(logits, num_samples, lanes)
     lg = np.asarray(logits, np.float64)
-    b, k = lg.shape
-    lanes = np.asarray(_lanes(key, lo64, hi64, 2 * b * num_samples + 8))
     out = np.zeros((b, num_samples), np.int64)
     pos = 0
     for r in range(b):
@@ -341,6 +404,23 @@ def _categorical_values(logits, num_samples, key, lo64, hi64):
     return out
 
 
+def _categorical_traced(logits, num_samples, lanes):
+    """_categorical_values in JAX (inside jaxtape.function)."""
+    xp = _jax_numpy
+    lg = xp.asarray(logits, xp.float64)
+    b = lg.shape[0]
+    x = lanes[:2 * b * num_samples].reshape(b, num_samples, 2).astype(xp.uint64)
+    man = ((x[..., 0] & xp.uint64(0xFFFFF)) << xp.uint64(32)) | x[..., 1]
+    u = lax.bitcast_convert_type((xp.uint64(1023) << xp.uint64(52)) | man, xp.float64) - 1.0
+    finite = xp.isfinite(lg)
+    mx = xp.where(finite.any(axis=1, keepdims=True),
+                  xp.max(xp.where(finite, lg, -xp.inf), axis=1, keepdims=True),
+                  np.finfo(np.float64).min)
+    cdf = xp.cumsum(xp.where(finite, xp.exp(lg - mx), 0.0), axis=1)
+    target = u * cdf[:, -1:]
+    return jax.vmap(lambda c, t: xp.searchsorted(c, t, side="right"))(cdf, target)
+
+
 @export("random.categorical", gradient="n/a")
 def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     """`tf.random.categorical`: TF's Multinomial stream (one CPU shard: rows in order)."""
@@ -350,7 +430,7 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     # ReserveRandomOutputs(batch * ceil4(n) * 2, 256): two lanes per double draw
     key, lo, hi = _kernel_position("Multinomial", lg._dtype.name, seed,
                                    b * (-(-n // 4) * 4) * 2 * 256)
-    v = _categorical_values(np.asarray(lg._value), n, key, lo, hi)
+    v = _categorical_values(_host(lg._value), n, key, lo, hi)
     d = _dt.as_dtype(dtype or _dt.int64)
     return make(v.astype(d.as_numpy_dtype), d)
 
@@ -359,7 +439,7 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
 def stateless_categorical(logits, num_samples, seed, dtype=_dt.int64, name=None):
     lg = tensor(logits)
     key, hi = _stateless_position(seed)
-    v = _categorical_values(np.asarray(lg._value), int(num_samples), key, 0, hi)
+    v = _categorical_values(_host(lg._value), int(num_samples), key, 0, hi)
     d = _dt.as_dtype(dtype)
     return make(v.astype(d.as_numpy_dtype), d)
 
@@ -428,9 +508,17 @@ def _finish(kind, raw, d, minval, maxval, mean, stddev):
 def _stateless_position(seed):
     """TF's stateless seed scrambling: one Philox round keyed by fixed constants turns the
     (seed0, seed1) pair into the key and the upper counter half."""
-    s = np.asarray(convert_to_tensor(seed).numpy(), np.int64).astype(np.uint64)
-    if s.shape != (2,):
-        raise ValueError("seed must have shape [2], not %s" % (s.shape,))
+    t = convert_to_tensor(seed)
+    if tuple(t._value.shape) != (2,):
+        raise ValueError("seed must have shape [2], not %s" % (tuple(t._value.shape),))
+    if is_symbolic(t._value):     # a seed known only when the compiled step runs
+        xp = _jax_numpy
+        s = lax.bitcast_convert_type(t._value.astype(xp.int64), xp.uint64)
+        low, high = xp.uint64(0xFFFFFFFF), xp.uint64(32)
+        ctr = xp.stack([s[0] & low, s[0] >> high, s[1] & low, s[1] >> high]).astype(xp.uint32)
+        mix = philox(ctr[None], (0x3EC8F720, 0x02461E29))[0].astype(xp.uint64)
+        return mix[0] | (mix[1] << high), mix[2] | (mix[3] << high)
+    s = np.asarray(t.numpy(), np.int64).astype(np.uint64)
     s0, s1 = int(s[0]), int(s[1])
     ctr = np.array([[s0 & 0xFFFFFFFF, s0 >> 32, s1 & 0xFFFFFFFF, s1 >> 32]], np.uint32)
     mix = [int(v) for v in np.asarray(philox(jnp.asarray(ctr), (0x3EC8F720, 0x02461E29)))[0]]
@@ -506,9 +594,19 @@ class Generator:
         self._state_var.assign(np.asarray([int(seed), 0, 0], np.int64))
 
     def _draw(self, kind, shape, d, minval=0, maxval=None, mean=0.0, stddev=1.0):
-        st = [int(v) & 0xFFFFFFFFFFFFFFFF for v in self._state_var.numpy()]
         shp = shape_param(shape)
         n = int(np.prod(shp)) if shp else 1
+        state = self._state_var._read_as_tensor()._value
+        if is_symbolic(state):     # inside jaxtape.function: the state is read at call time
+            xp = _jax_numpy
+            lo, hi, key = lax.bitcast_convert_type(state, xp.uint64)
+            raw = _values(kind, key, lo, hi, shp, d, minval, maxval)
+            new_lo = lo + xp.uint64(256 * n)
+            new_hi = hi + (new_lo < lo).astype(xp.uint64)
+            self._state_var.assign(lax.bitcast_convert_type(xp.stack([new_lo, new_hi, key]),
+                                                            xp.int64))
+            return _finish(kind, raw, d, minval, maxval, mean, stddev)
+        st = [int(v) & 0xFFFFFFFFFFFFFFFF for v in np.asarray(state)]
         raw = _values(kind, st[2], st[0], st[1], shp, d, minval, maxval)
         lo = st[0] + 256 * n
         hi = st[1] + (lo >> 64)
