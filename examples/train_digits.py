@@ -45,7 +45,7 @@ def main(argv=None):
     y = digits.target.astype(np.int32)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=0)
 
-    tf.random.set_seed(0)
+    tf.keras.utils.set_random_seed(0)   # Keras initializers draw from Keras's seeds
     model = tf.keras.Sequential([
         tf.keras.Input((64,)),
         tf.keras.layers.Dense(128, activation="relu"),

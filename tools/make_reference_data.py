@@ -4,12 +4,15 @@
     /tmp/tfvenv/bin/python tools/make_reference_data.py
 
 Writes tests/data/optimizer_trajectories.npz (each Keras 3 optimizer fed the same gradients for
-100 steps) and tests/data/random_streams.npz (seeded random ops).
+100 steps), tests/data/random_streams.npz (seeded random ops) and
+tests/data/random_function_keras.npz (random ops inside tf.function over three calls and after
+a re-seed; Keras 3 initializers and Dropout after keras.utils.set_random_seed).
 """
 
 import os
 import sys
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -82,8 +85,63 @@ def random_streams():
     np.savez(os.path.join(OUT, "random_streams.npz"), **out)
 
 
+def _function_draws(g):
+    """The random ops of one traced step (TF: kernel state per op, advanced per call)."""
+    @tf.function
+    def step(seed_pair):
+        return {
+            "uniform": tf.random.uniform((3, 4)),
+            "uniform_i32": tf.random.uniform((5,), maxval=7, dtype=tf.int32),
+            "normal": tf.random.normal((5,)),
+            "truncated": tf.random.truncated_normal((6,)),
+            "opseed": tf.random.uniform((3,), seed=5),
+            "shuffle": tf.random.shuffle(tf.range(10)),
+            "categorical": tf.random.categorical(tf.math.log([[0.1, 0.5, 0.4]]), 5),
+            "generator": g.uniform((4,)),
+            "generator_n": g.normal((3,)),
+            "stateless": tf.random.stateless_uniform((4,), seed=seed_pair),
+            "stateless_tn": tf.random.stateless_truncated_normal((4,), seed=seed_pair),
+        }
+    return step
+
+
+def random_in_function_and_keras():
+    out = {}
+    for seed in (0, 42):
+        tf.random.set_seed(seed)
+        g = tf.random.Generator.from_seed(seed + 1)
+        step = _function_draws(g)
+        pair = tf.constant([seed, 9], tf.int32)
+        for call in range(3):
+            for k, v in step(pair).items():
+                out["fn%d_c%d_%s" % (seed, call, k)] = v.numpy()
+        tf.random.set_seed(seed)     # resets the kernels' state, not the trace's op seeds
+        for k, v in step(pair).items():
+            out["fn%d_reset_%s" % (seed, k)] = v.numpy()
+    for seed in (1, 7):
+        keras.utils.set_random_seed(seed)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3),
+                                  keras.layers.Dense(2, kernel_initializer="he_normal")])
+        for i, w in enumerate(model.weights):
+            out["keras%d_w%d" % (seed, i)] = w.numpy()
+        out["keras%d_lecun" % seed] = keras.initializers.LecunNormal()((3, 2)).numpy()
+        out["keras%d_randnormal" % seed] = keras.initializers.RandomNormal(seed=11)((4,)).numpy()
+        drop = keras.layers.Dropout(0.4)
+        out["keras%d_drop1" % seed] = drop(tf.ones((10,)), training=True).numpy()
+        out["keras%d_drop2" % seed] = drop(tf.ones((10,)), training=True).numpy()
+        seeded = keras.layers.Dropout(0.5, seed=seed)
+
+        @tf.function
+        def drop_step(x):
+            return seeded(x, training=True)
+        out["keras%d_fndrop1" % seed] = drop_step(tf.ones((8,))).numpy()
+        out["keras%d_fndrop2" % seed] = drop_step(tf.ones((8,))).numpy()
+    np.savez(os.path.join(OUT, "random_function_keras.npz"), **out)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     optimizer_trajectories()
     random_streams()
+    random_in_function_and_keras()
     print("wrote", OUT)

@@ -47,29 +47,50 @@ class Constant(Initializer):
         return {"value": self.value}
 
 
-class RandomUniform(Initializer):
+class RandomInitializer(Initializer):
+    """Keras 3: the seed is fixed when the initializer is made (an int, a SeedGenerator, or —
+    for None — Python's `random.randint(1, 10**9)`), and every draw is a stateless op on it: an
+    int-seeded initializer gives the same values at every call, as in Keras."""
+
+    def __init__(self, seed=None):
+        from jaxtape._src.keras import random as KR
+        self._init_seed = seed
+        if seed is None:
+            seed = KR.make_default_seed()
+        elif not isinstance(seed, (int, KR.SeedGenerator)):
+            raise ValueError("`seed` argument should be an instance of "
+                             "`keras.random.SeedGenerator()` or an integer. Received: seed=%r"
+                             % (seed,))
+        self.seed = seed
+
+    def get_config(self):
+        return {"seed": self._init_seed}
+
+
+class RandomUniform(RandomInitializer):
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
-        self.minval, self.maxval, self.seed = minval, maxval, seed
+        super().__init__(seed)
+        self.minval, self.maxval = minval, maxval
 
     def __call__(self, shape, dtype=None):
-        from jaxtape._src.ops.random_ops import uniform
-        return uniform(shape, self.minval, self.maxval, dtype=dtype or _dt.float32, seed=self.seed)
+        from jaxtape._src.keras import random as KR
+        return KR.uniform(shape, self.minval, self.maxval, dtype=dtype, seed=self.seed)
 
 
-class RandomNormal(Initializer):
+class RandomNormal(RandomInitializer):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        self.mean, self.stddev, self.seed = mean, stddev, seed
+        super().__init__(seed)
+        self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape, dtype=None):
-        from jaxtape._src.ops.random_ops import normal
-        return normal(shape, self.mean, self.stddev, dtype=dtype or _dt.float32, seed=self.seed)
+        from jaxtape._src.keras import random as KR
+        return KR.normal(shape, self.mean, self.stddev, dtype=dtype, seed=self.seed)
 
 
 class TruncatedNormal(RandomNormal):
     def __call__(self, shape, dtype=None):
-        from jaxtape._src.ops.random_ops import truncated_normal
-        return truncated_normal(shape, self.mean, self.stddev, dtype=dtype or _dt.float32,
-                                seed=self.seed)
+        from jaxtape._src.keras import random as KR
+        return KR.truncated_normal(shape, self.mean, self.stddev, dtype=dtype, seed=self.seed)
 
 
 def _fans(shape):
@@ -84,12 +105,13 @@ def _fans(shape):
     return shape[-2] * receptive, shape[-1] * receptive
 
 
-class VarianceScaling(Initializer):
+class VarianceScaling(RandomInitializer):
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
-        self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+        super().__init__(seed)
+        self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def __call__(self, shape, dtype=None):
-        from jaxtape._src.ops import random_ops as R
+        from jaxtape._src.keras import random as R
         fan_in, fan_out = _fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, n)
@@ -149,7 +171,7 @@ def get(identifier):
     raise ValueError("Could not interpret initializer identifier: %r" % (identifier,))
 
 
-for _c in (Initializer, Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal,
+for _c in (Initializer, RandomInitializer, Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal,
            VarianceScaling, GlorotUniform, GlorotNormal, HeNormal, HeUniform, LecunNormal):
     export_value("keras.initializers." + _c.__name__, _c)
 export_value("keras.initializers.get", get)

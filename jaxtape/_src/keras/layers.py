@@ -272,15 +272,20 @@ class Dropout(Layer):
     """Drops units with probability `rate` when called with `training=True`."""
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        from jaxtape._src.keras.random import SeedGenerator
         super().__init__(**kwargs)
         self.rate = float(rate)
+        self.noise_shape = noise_shape
         self.seed = seed
+        # Keras 3: a mask per call from the layer's own SeedGenerator ([seed, 0], +1 per call)
+        self.seed_generator = SeedGenerator(seed) if self.rate > 0 else None
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
-        from jaxtape._src.ops.nn_ops import dropout
-        return dropout(inputs, self.rate, seed=self.seed)
+        from jaxtape._src.keras.random import dropout
+        return dropout(inputs, self.rate, noise_shape=self.noise_shape,
+                       seed=self.seed_generator)
 
 
 class Embedding(Layer):

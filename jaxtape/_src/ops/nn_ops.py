@@ -265,13 +265,33 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
     """`tf.nn.dropout`: zeroes elements with probability `rate`, scales the rest by 1/(1-rate)."""
     from jaxtape._src.ops import random_ops
     x = tensor(x)
-    if not 0 <= float(rate) < 1:
-        raise ValueError("`rate` must be a scalar tensor or a float in the range [0, 1). "
-                         "Received: rate=%s" % rate)
+    _check_rate(rate)
     if float(rate) == 0:
         return x
     shape = noise_shape if noise_shape is not None else x._value.shape
-    u = random_ops.uniform(shape, dtype=x._dtype, seed=seed)
+    return _drop(x, rate, random_ops.uniform(shape, dtype=x._dtype, seed=seed))
+
+
+@export("nn.experimental.stateless_dropout")
+def stateless_dropout(x, rate, seed, rng_alg=None, noise_shape=None, name=None):
+    """`tf.nn.experimental.stateless_dropout`: dropout with a `stateless_uniform` mask."""
+    from jaxtape._src.ops import random_ops
+    x = tensor(x)
+    _check_rate(rate)
+    if float(rate) == 0:
+        return x
+    shape = noise_shape if noise_shape is not None else x._value.shape
+    return _drop(x, rate, random_ops.stateless_uniform(shape, seed, dtype=x._dtype))
+
+
+def _check_rate(rate):
+    if not 0 <= float(rate) < 1:
+        raise ValueError("`rate` must be a scalar tensor or a float in the range [0, 1). "
+                         "Received: rate=%s" % rate)
+
+
+def _drop(x, rate, u):
+    """TF's _dropout: keep where u >= rate, x * (1 / (1 - rate)) there, 0 elsewhere."""
     keep = M.greater_equal(u, tensor(float(rate), x._dtype))
     scale = tensor(1.0 / (1.0 - float(rate)), x._dtype)
     from jaxtape._src.ops.array_ops import where, zeros_like
