@@ -202,3 +202,93 @@ def test_tf_print_inside_function(capfd):
     import jax
     jax.effects_barrier()
     assert "value: [1. 2.]" in capfd.readouterr().err
+
+
+def test_one_trace_when_the_step_only_uses_existing_variables(capsys):
+    # TF runs Python side effects once per trace; Variables need no second trace to be found
+    v = tf.Variable(1.0)
+
+    @tf.function
+    def f(x):
+        print("tracing f")
+        v.assign_add(x)
+        return v * 2
+
+    assert float(f(tf.constant(1.0))) == 4.0 and float(f(tf.constant(1.0))) == 6.0
+    assert capsys.readouterr().out.count("tracing f") == 1
+    assert f.experimental_get_tracing_count() == 1 and float(v) == 3.0
+
+
+def test_optimizer_slots_are_built_without_a_second_trace():
+    w = tf.Variable([1.0, 2.0])
+    opt = tf.keras.optimizers.Adam(0.1)
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as t:
+            loss = tf.reduce_sum(w * w)
+        opt.apply_gradients([(t.gradient(loss, w), w)])
+        return loss
+
+    step()
+    step()
+    assert step.experimental_get_tracing_count() == 1   # TF 2.21 + Keras 3: 1 (init_scope)
+    assert int(opt.iterations.numpy()) == 2 and len(opt.variables) == 4
+
+
+def test_variables_are_read_at_call_time_by_every_path():
+    v = tf.Variable([1.0, 2.0])
+    snapshot = v.read_value()            # shares v's buffer now; must stay the old value
+
+    @tf.function
+    def f():
+        import jax.numpy as jnp
+        return tf.reduce_sum((v - snapshot) ** 2) + jnp.sum(tf.to_jax(v))
+
+    assert float(f()) == 3.0
+    v.assign([2.0, 4.0])
+    assert float(f()) == 1.0 + 4.0 + 6.0
+    assert snapshot.numpy().tolist() == [1.0, 2.0]
+
+
+def test_numpy_of_a_variable_inside_function_is_an_error():
+    v = tf.Variable(1.0)
+
+    @tf.function
+    def f():
+        return v.numpy() * 2
+
+    with pytest.raises(NotImplementedError, match="eager execution"):
+        f()
+    with pytest.raises(TypeError, match="jaxtape.cond"):
+        tf.function(lambda: float(v.read_value()))()
+
+
+def test_nested_function_is_inlined():
+    v = tf.Variable(2.0)
+    inner = tf.function(lambda x: x * v)
+    outer = tf.function(lambda x: inner(x) + 1.0)
+    assert float(outer(tf.constant(3.0))) == 7.0
+    v.assign(5.0)
+    assert float(outer(tf.constant(3.0))) == 16.0
+
+
+def test_variables_found_when_jax_inlines_array_constants():
+    # Newer JAX may inline closed-over arrays as jaxpr literals; such a Variable is then passed
+    # as an explicit input (a retrace) instead of being found among the constants.
+    code = (
+        "import jax\n"
+        "try:\n"
+        "    jax.config.update('jax_use_simplified_jaxpr_constants', True)\n"
+        "except Exception:\n"
+        "    pass\n"
+        "import jaxtape as tf\n"
+        "v = tf.Variable([1.0, 2.0])\n"
+        "f = tf.function(lambda: tf.reduce_sum(v * 3.0))\n"
+        "assert float(f()) == 9.0\n"
+        "v.assign([2.0, 2.0])\n"
+        "assert float(f()) == 12.0, float(f())\n"
+        "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-2000:]

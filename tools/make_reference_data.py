@@ -6,7 +6,9 @@
 Writes tests/data/optimizer_trajectories.npz (each Keras 3 optimizer fed the same gradients for
 100 steps), tests/data/random_streams.npz (seeded random ops) and
 tests/data/random_function_keras.npz (random ops inside tf.function over three calls and after
-a re-seed; Keras 3 initializers and Dropout after keras.utils.set_random_seed).
+a re-seed; Keras 3 initializers and Dropout after keras.utils.set_random_seed) and
+tests/data/random_ulp_samples.npz (4096-value draws per function and mode, for the ulp table in
+docs/random.md: `python tools/random_ulps.py`).
 """
 
 import os
@@ -139,9 +141,35 @@ def random_in_function_and_keras():
     np.savez(os.path.join(OUT, "random_function_keras.npz"), **out)
 
 
+def ulp_samples(n=4096):
+    """Larger normal-family samples, eager and inside tf.function, for the ulp table."""
+    out = {}
+    tf.random.set_seed(3)
+    out["eager_normal"] = tf.random.normal((n,)).numpy()
+    out["eager_normal_f64"] = tf.random.normal((n,), dtype=tf.float64).numpy()
+    out["eager_truncated"] = tf.random.truncated_normal((n,)).numpy()
+    out["eager_stateless_normal"] = tf.random.stateless_normal((n,), seed=[3, 4]).numpy()
+    out["eager_generator_normal"] = tf.random.Generator.from_seed(3).normal((n,)).numpy()
+    out["eager_uniform_range"] = tf.random.uniform((n,), -3.0, 7.0).numpy()
+    tf.random.set_seed(3)
+    g = tf.random.Generator.from_seed(3)
+
+    @tf.function
+    def draws():
+        return {"function_normal": tf.random.normal((n,)),
+                "function_normal_f64": tf.random.normal((n,), dtype=tf.float64),
+                "function_truncated": tf.random.truncated_normal((n,)),
+                "function_stateless_normal": tf.random.stateless_normal((n,), seed=[3, 4]),
+                "function_generator_normal": g.normal((n,)),
+                "function_uniform_range": tf.random.uniform((n,), -3.0, 7.0)}
+    out.update({k: v.numpy() for k, v in draws().items()})
+    np.savez(os.path.join(OUT, "random_ulp_samples.npz"), **out)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     optimizer_trajectories()
     random_streams()
     random_in_function_and_keras()
+    ulp_samples()
     print("wrote", OUT)

@@ -511,7 +511,7 @@ def _stateless_position(seed):
     t = convert_to_tensor(seed)
     if tuple(t._value.shape) != (2,):
         raise ValueError("seed must have shape [2], not %s" % (tuple(t._value.shape),))
-    if is_symbolic(t._value):     # a seed known only when the compiled step runs
+    if is_symbolic(t._value) or STATE.trace is not None:   # inside a compiled step
         xp = _jax_numpy
         s = lax.bitcast_convert_type(t._value.astype(xp.int64), xp.uint64)
         low, high = xp.uint64(0xFFFFFFFF), xp.uint64(32)
