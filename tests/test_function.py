@@ -186,7 +186,8 @@ def test_input_shardings_are_kept():
         "y = f(tf.convert_to_tensor(x))\n"
         "assert len(tf.to_jax(y).sharding.device_set) == 4, tf.to_jax(y).sharding\n"
         "print('ok')\n")
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
+               JAX_PLATFORMS="cpu")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]

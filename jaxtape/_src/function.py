@@ -431,6 +431,10 @@ def _finalize(closed, scope, info, lifted, n_tensors):
         if r is not None:
             rng_slots.append((j, r[0]))
             consts[j] = None
+        elif consts[j] is not None and not isinstance(consts[j], jax.Array):
+            # a host constant would be copied to the device at every call (and keeps JAX off
+            # its C++ fast path): put it there once
+            consts[j] = jax.device_put(np.asarray(c))
     readonly = [v for v in used if all(v is not w for w in written)]
     order = written + readonly
     pos = {v._uid: i for i, v in enumerate(order)}
