@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import jaxtape as tf
+import random_specs
 
 D = np.load(os.path.join(os.path.dirname(__file__), "data", "random_function_keras.npz"))
 EXACT = ("uniform", "uniform_i32", "opseed", "shuffle", "categorical", "generator", "stateless")
@@ -27,30 +28,11 @@ def _check(got, prefix):
                                    err_msg=prefix + k)
 
 
-def _step(g):
-    @tf.function
-    def step(seed_pair):
-        return {
-            "uniform": tf.random.uniform((3, 4)),
-            "uniform_i32": tf.random.uniform((5,), maxval=7, dtype=tf.int32),
-            "normal": tf.random.normal((5,)),
-            "truncated": tf.random.truncated_normal((6,)),
-            "opseed": tf.random.uniform((3,), seed=5),
-            "shuffle": tf.random.shuffle(tf.range(10)),
-            "categorical": tf.random.categorical(tf.math.log([[0.1, 0.5, 0.4]]), 5),
-            "generator": g.uniform((4,)),
-            "generator_n": g.normal((3,)),
-            "stateless": tf.random.stateless_uniform((4,), seed=seed_pair),
-            "stateless_tn": tf.random.stateless_truncated_normal((4,), seed=seed_pair),
-        }
-    return step
-
-
 @pytest.mark.parametrize("seed", [0, 42])
 def test_random_ops_inside_function_follow_tf_per_call(seed):
     tf.random.set_seed(seed)
     g = tf.random.Generator.from_seed(seed + 1)
-    step = _step(g)
+    step = random_specs.function_draws(tf, g)
     pair = tf.constant([seed, 9], tf.int32)          # a traced seed argument
     for call in range(3):
         _check(step(pair), "fn%d_c%d_" % (seed, call))

@@ -23,6 +23,7 @@ OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests"))
 import optimizer_specs  # noqa: E402
+import random_specs  # noqa: E402
 
 OPTIMIZERS = {name: (lambda name=name: optimizer_specs.make(tf, name))
               for name in optimizer_specs.SPECS}
@@ -87,32 +88,12 @@ def random_streams():
     np.savez(os.path.join(OUT, "random_streams.npz"), **out)
 
 
-def _function_draws(g):
-    """The random ops of one traced step (TF: kernel state per op, advanced per call)."""
-    @tf.function
-    def step(seed_pair):
-        return {
-            "uniform": tf.random.uniform((3, 4)),
-            "uniform_i32": tf.random.uniform((5,), maxval=7, dtype=tf.int32),
-            "normal": tf.random.normal((5,)),
-            "truncated": tf.random.truncated_normal((6,)),
-            "opseed": tf.random.uniform((3,), seed=5),
-            "shuffle": tf.random.shuffle(tf.range(10)),
-            "categorical": tf.random.categorical(tf.math.log([[0.1, 0.5, 0.4]]), 5),
-            "generator": g.uniform((4,)),
-            "generator_n": g.normal((3,)),
-            "stateless": tf.random.stateless_uniform((4,), seed=seed_pair),
-            "stateless_tn": tf.random.stateless_truncated_normal((4,), seed=seed_pair),
-        }
-    return step
-
-
 def random_in_function_and_keras():
     out = {}
     for seed in (0, 42):
         tf.random.set_seed(seed)
         g = tf.random.Generator.from_seed(seed + 1)
-        step = _function_draws(g)
+        step = random_specs.function_draws(tf, g)
         pair = tf.constant([seed, 9], tf.int32)
         for call in range(3):
             for k, v in step(pair).items():
@@ -141,28 +122,9 @@ def random_in_function_and_keras():
     np.savez(os.path.join(OUT, "random_function_keras.npz"), **out)
 
 
-def ulp_samples(n=4096):
+def ulp_samples():
     """Larger normal-family samples, eager and inside tf.function, for the ulp table."""
-    out = {}
-    tf.random.set_seed(3)
-    out["eager_normal"] = tf.random.normal((n,)).numpy()
-    out["eager_normal_f64"] = tf.random.normal((n,), dtype=tf.float64).numpy()
-    out["eager_truncated"] = tf.random.truncated_normal((n,)).numpy()
-    out["eager_stateless_normal"] = tf.random.stateless_normal((n,), seed=[3, 4]).numpy()
-    out["eager_generator_normal"] = tf.random.Generator.from_seed(3).normal((n,)).numpy()
-    out["eager_uniform_range"] = tf.random.uniform((n,), -3.0, 7.0).numpy()
-    tf.random.set_seed(3)
-    g = tf.random.Generator.from_seed(3)
-
-    @tf.function
-    def draws():
-        return {"function_normal": tf.random.normal((n,)),
-                "function_normal_f64": tf.random.normal((n,), dtype=tf.float64),
-                "function_truncated": tf.random.truncated_normal((n,)),
-                "function_stateless_normal": tf.random.stateless_normal((n,), seed=[3, 4]),
-                "function_generator_normal": g.normal((n,)),
-                "function_uniform_range": tf.random.uniform((n,), -3.0, 7.0)}
-    out.update({k: v.numpy() for k, v in draws().items()})
+    out = {k: v.numpy() for k, v in random_specs.ulp_draws(tf).items()}
     np.savez(os.path.join(OUT, "random_ulp_samples.npz"), **out)
 
 

@@ -2,7 +2,7 @@
 
     python tools/random_ulps.py          # prints the markdown table of docs/random.md
 
-Compares the same draws as tools/make_reference_data.py's `ulp_samples` (tests/data/
+Compares the draws of tests/random_specs.py's `ulp_draws`, recorded from TF (tests/data/
 random_ulp_samples.npz: 4096 values each, eagerly and inside tf.function).  Same Philox lanes,
 same Box-Muller pairing; the differences are the last bits of log/sin/cos (numpy's eagerly,
 XLA's inside a compiled step) against TF's kernels, and the float32 rounding of the scaling.
@@ -15,12 +15,12 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 import jaxtape as tf  # noqa: E402
+import random_specs  # noqa: E402
 
-DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "data",
-                    "random_ulp_samples.npz")
-N = 4096
+DATA = os.path.join(ROOT, "tests", "data", "random_ulp_samples.npz")
 
 
 def _ordered(a):
@@ -35,35 +35,10 @@ def ulps(a, b):
     return np.abs(_ordered(a) - _ordered(b))
 
 
-def draws():
-    """jaxtape's counterparts of the recorded draws."""
-    out = {}
-    tf.random.set_seed(3)
-    out["eager_normal"] = tf.random.normal((N,))
-    out["eager_normal_f64"] = tf.random.normal((N,), dtype=tf.float64)
-    out["eager_truncated"] = tf.random.truncated_normal((N,))
-    out["eager_stateless_normal"] = tf.random.stateless_normal((N,), seed=[3, 4])
-    out["eager_generator_normal"] = tf.random.Generator.from_seed(3).normal((N,))
-    out["eager_uniform_range"] = tf.random.uniform((N,), -3.0, 7.0)
-    tf.random.set_seed(3)
-    g = tf.random.Generator.from_seed(3)
-
-    @tf.function
-    def step():
-        return {"function_normal": tf.random.normal((N,)),
-                "function_normal_f64": tf.random.normal((N,), dtype=tf.float64),
-                "function_truncated": tf.random.truncated_normal((N,)),
-                "function_stateless_normal": tf.random.stateless_normal((N,), seed=[3, 4]),
-                "function_generator_normal": g.normal((N,)),
-                "function_uniform_range": tf.random.uniform((N,), -3.0, 7.0)}
-    out.update(step())
-    return {k: v.numpy() for k, v in out.items()}
-
-
 def measure():
     """{name: (share of values bit-exact, share within 4 ulps, max ulps, max absolute error)}."""
     ref = np.load(DATA)
-    got = draws()
+    got = {k: v.numpy() for k, v in random_specs.ulp_draws(tf).items()}
     out = {}
     for k in ref.files:
         u = ulps(got[k], ref[k])

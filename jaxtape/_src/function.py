@@ -249,11 +249,11 @@ class Function:
         return self._trace_count
 
     def get_concrete_function(self, *args, **kwargs):
-        """Trace for these arguments (if not yet) and return the callable for that signature."""
+        """Trace for these arguments (if not yet); the function itself then calls that trace."""
         key, structure, leaves = self._flatten(args, kwargs)
         if key not in self._cache:
             self._trace_signature(key, structure, leaves, _tensors(leaves))
-        return functools.partial(self.__call__)
+        return self
 
     # -- calling ----------------------------------------------------------------------------
     def _flatten(self, args, kwargs):
