@@ -25,9 +25,9 @@ def test_follows_keras_update_rule(name):
         traj.append(v.numpy().copy())
     # Relative 1e-6, absolute 1e-7 near zero.  The momentum SGD rules get absolute 1e-6: the
     # whole update is ONE compiled XLA call, and XLA on CPU contracts `-g*lr + m*momentum` into a
-    # fused multiply-add (one rounding instead of two) whatever barrier is put between them
-    # (measured: 26% of elements differ in the last bit; only a process-wide `--xla_cpu_max_isa`
-    # flag stops it), while Keras runs each op as its own kernel.  Over 100 steps that is at most
+    # fused multiply-add (one rounding instead of two; measured: 26% of elements differ in the
+    # last bit; an optimization_barrier does not stop it, only a process-wide `--xla_cpu_max_isa`
+    # flag does), while Keras runs each op as its own kernel.  Over 100 steps that is at most
     # 6e-7 absolute on momentum values near zero.  Every other rule matches at 1e-6 / 1e-7.
     atol = 1e-6 if name.startswith("sgd_") else 1e-7
     np.testing.assert_allclose(np.stack(traj), DATA[name], rtol=1e-6, atol=atol)

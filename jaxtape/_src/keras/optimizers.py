@@ -48,12 +48,6 @@ def _rule(slot_names, per_param):
     return optax.GradientTransformationExtraArgs(init, update)
 
 
-def _r(x):
-    """Round a product to the dtype before it is added: XLA on CPU would otherwise fuse
-    `a * b + c` into one FMA, while Keras runs (and rounds) each op separately."""
-    return jax.lax.optimization_barrier(x)
-
-
 def _hp(value, dtype):
     """A Python hyperparameter cast like Keras's `ops.cast(value, variable.dtype)` (so `1 - 0.9`
     is computed in float64 first, as Keras's Python arithmetic does)."""
@@ -65,11 +59,11 @@ def keras_sgd(momentum=0.0, nesterov=False):
         if momentum:
             (m,) = s
             mom = _hp(momentum, p.dtype)
-            m = _r(-g * lr) + _r(m * mom)
+            m = -g * lr + m * mom
             if nesterov:
-                return _r(-g * lr) + _r(m * mom), (m,)
+                return -g * lr + m * mom, (m,)
             return m, (m,)
-        return -_r(g * lr), ()
+        return -g * lr, ()
     return _rule(("momentum",) if momentum else (), per)
 
 
@@ -79,35 +73,35 @@ def keras_adam(beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False):
         b1p = jnp.power(_hp(beta_1, d), step)
         b2p = jnp.power(_hp(beta_2, d), step)
         one = jnp.asarray(1, d)
-        alpha = _r(lr * jnp.sqrt(one - b2p)) / (one - b1p)
+        alpha = lr * jnp.sqrt(one - b2p) / (one - b1p)
         m, v = s[0], s[1]
-        m = m + _r((g - m) * _hp(1 - beta_1, d))
-        v = v + _r((jnp.square(g) - v) * _hp(1 - beta_2, d))
+        m = m + (g - m) * _hp(1 - beta_1, d)
+        v = v + (jnp.square(g) - v) * _hp(1 - beta_2, d)
         vv = v
         extra = ()
         if amsgrad:
             vv = jnp.maximum(s[2], v)
             extra = (vv,)
-        return -(_r(m * alpha) / (jnp.sqrt(vv) + _hp(epsilon, d))), (m, v) + extra
+        return -(m * alpha / (jnp.sqrt(vv) + _hp(epsilon, d))), (m, v) + extra
     return _rule(("momentum", "velocity") + (("velocity_hat",) if amsgrad else ()), per)
 
 
 def keras_rmsprop(rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
     def per(g, p, s, lr, step):
         d = p.dtype
-        vel = _r(_hp(rho, d) * s[0]) + _r(_hp(1 - rho, d) * jnp.square(g))
+        vel = _hp(rho, d) * s[0] + _hp(1 - rho, d) * jnp.square(g)
         k = 1
         out = [vel]
         if centered:
-            avg = _r(_hp(rho, d) * s[1]) + _r(_hp(1 - rho, d) * g)
+            avg = _hp(rho, d) * s[1] + _hp(1 - rho, d) * g
             denom = vel - jnp.square(avg) + _hp(epsilon, d)
             out.append(avg)
             k = 2
         else:
             denom = vel + _hp(epsilon, d)
-        incr = _r(lr * g) / jnp.sqrt(denom)
+        incr = lr * g / jnp.sqrt(denom)
         if momentum:
-            mom = _r(_hp(momentum, d) * s[k]) + incr
+            mom = _hp(momentum, d) * s[k] + incr
             return -mom, tuple(out + [mom])
         return -incr, tuple(out)
     names = ("velocity",) + (("average_gradient",) if centered else ()) + (
@@ -118,7 +112,7 @@ def keras_rmsprop(rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
 def keras_adagrad(initial_accumulator_value=0.1, epsilon=1e-7):
     def per(g, p, s, lr, step):
         acc = s[0] + jnp.square(g)
-        return -(_r(lr * g) / jnp.sqrt(acc + _hp(epsilon, p.dtype))), (acc,)
+        return -(lr * g / jnp.sqrt(acc + _hp(epsilon, p.dtype))), (acc,)
 
     tx = _rule(("accumulator",), per)
 
@@ -257,7 +251,7 @@ class Optimizer:
             grads = list(optax.clip_by_global_norm(self.global_clipnorm).update(grads, None)[0])
         if self.weight_decay:
             # Keras: variable.assign_sub(variable * wd * lr)
-            params = [p - _r(_r(p * jnp.asarray(self.weight_decay, p.dtype)) * lr.astype(p.dtype))
+            params = [p - p * jnp.asarray(self.weight_decay, p.dtype) * lr.astype(p.dtype)
                       for p in params]
         deltas, new_state = self._tx.update(tuple(grads), tuple(state), tuple(params), lr=lr,
                                             step=step)
