@@ -203,7 +203,7 @@ class _Concrete:
     """One traced signature: the jitted computation and how to map values in and out."""
 
     __slots__ = ("jitted", "donated", "readonly", "n_out", "out_tree", "out_static", "out_dtypes",
-                 "single", "kernel", "evaluate", "rng_reserve", "rng_counts", "rng_epoch")
+                 "single", "kernel", "evaluate", "rng_reserve", "rng_counts", "rng_epoch", "run")
 
 
 def _refcount_owned():
@@ -283,49 +283,13 @@ class Function:
         if not args and not kwargs and self._input_signature is None:
             conc = self._cache.get(_NO_ARGS)
             if conc is not None:
-                return self._run(conc, ())
+                return conc.run(())
         key, structure, leaves = self._flatten(args, kwargs)
         conc = self._cache.get(key)
         tensors = _tensors(leaves)
         if conc is None:
             conc = self._trace_signature(key, structure, leaves, tensors)
-        return self._run(conc, tensors)
-
-    def _run(self, conc, tensors):
-        # the per-call path: on a small step every microsecond of Python here shows (the more
-        # so as the compiled step leaves the CPU caches cold), so it stays flat and short
-        donated = conc.donated
-        args = [v._value for v in donated]
-        if args and max(map(sys.getrefcount, args)) > _OWNED:
-            # held elsewhere too (a read_value() snapshot, a tape): donating it would invalidate
-            # that Tensor, so that buffer goes in as a copy
-            counts = list(map(sys.getrefcount, args))
-            args = [jnp.copy(a) if c > _OWNED else a for a, c in zip(args, counts)]
-        if conc.readonly:
-            args += [v._value for v in conc.readonly]
-        if tensors:
-            args += [t._value for t in tensors]
-        if conc.rng_reserve is not None:
-            args.append(_rng_counts(conc))
-        res = conc.jitted(*args)
-        n = conc.n_out
-        for v, a in zip(donated, res[n:]):
-            v._value = a
-        if conc.single:
-            out = make(res[0], conc.out_dtypes[0])
-            if STATE.tapes:
-                self._record(conc, tensors, [out], args)
-            return out
-        outs = [make(o, d) for o, d in zip(res[:n], conc.out_dtypes)]
-        if STATE.tapes:
-            self._record(conc, tensors, outs, args)
-        return _rebuild(conc, outs)
-
-    def _record(self, conc, tensors, outs, args):
-        from jaxtape._src.dispatch import record
-        reads = [v._read_as_tensor() for v in conc.donated + conc.readonly]
-        extra = [make(jnp.asarray(args[-1]), _dt.uint64)] if conc.rng_reserve is not None else []
-        record(conc.kernel, None, reads + list(tensors) + extra, outs)
+        return conc.run(tensors)
 
     # -- tracing ----------------------------------------------------------------------------
     def _trace_signature(self, key, structure, leaves, tensors):
@@ -393,6 +357,13 @@ class Function:
         specs = [jax.ShapeDtypeStruct(t._value.shape, t._value.dtype) for t in tensors]
         closed = jax.make_jaxpr(pure)(var_specs, specs)
         return closed, scope, info
+
+
+def _unshared(arrays):
+    """Copies of the arrays held elsewhere too (a read_value() snapshot, a tape): donating such
+    a buffer would invalidate that Tensor."""
+    counts = list(map(sys.getrefcount, arrays))
+    return [jnp.copy(a) if c > _OWNED else a for a, c in zip(arrays, counts)]
 
 
 def _make_traced(a):
@@ -467,7 +438,45 @@ def _finalize(closed, scope, info, lifted, n_tensors):
     conc.rng_reserve = np.asarray(scope.rng_reserve, np.uint64) if has_rng else None
     conc.rng_counts, conc.rng_epoch = None, None
     conc.kernel = _FunctionKernel(conc, n_vars, n_tensors)
+    conc.run = _runner(conc)
     return conc
+
+
+def _runner(conc):
+    """One call of a traced step, every lookup bound once (on a small step each microsecond of
+    Python here shows, the more so as the compiled step leaves the CPU caches cold)."""
+    donated, readonly = tuple(conc.donated), tuple(conc.readonly)
+    jitted, n, dtypes, single = conc.jitted, conc.n_out, conc.out_dtypes, conc.single
+    has_rng = conc.rng_reserve is not None
+    refcount, owned, state = sys.getrefcount, _OWNED, STATE
+
+    def run(tensors):
+        args = [v._value for v in donated]
+        if args and max(map(refcount, args)) > owned:
+            args = _unshared(args)
+        if readonly:
+            args += [v._value for v in readonly]
+        if tensors:
+            args += [t._value for t in tensors]
+        if has_rng:
+            args.append(_rng_counts(conc))
+        res = jitted(*args)
+        for v, a in zip(donated, res[n:]):
+            v._value = a
+        outs = [make(res[0], dtypes[0])] if single else [make(o, d) for o, d in
+                                                          zip(res[:n], dtypes)]
+        if state.tapes:
+            _record(conc, tensors, outs, args)
+        return outs[0] if single else _rebuild(conc, outs)
+    return run
+
+
+def _record(conc, tensors, outs, args):
+    """Called under an eager tape, the step is one differentiable node of that tape."""
+    from jaxtape._src.dispatch import record
+    reads = [v._read_as_tensor() for v in conc.donated + conc.readonly]
+    extra = [make(jnp.asarray(args[-1]), _dt.uint64)] if conc.rng_reserve is not None else []
+    record(conc.kernel, None, reads + list(tensors) + extra, outs)
 
 
 def _treedef(structure):
