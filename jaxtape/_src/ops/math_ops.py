@@ -18,6 +18,7 @@ import numpy as np
 from jax import lax
 
 from jaxtape._src import dtypes as _dt
+from jaxtape._src.context import STATE
 from jaxtape._src.dispatch import bind
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.ops._common import (
@@ -304,8 +305,14 @@ def _binary(paths, tf_name, fn, allowed=NUMERIC, strict=True, grad="diff", out_c
 
 def _int_div_check(x, y):
     # a divisor known only when a compiled step runs cannot be checked here (XLA gives -1/0)
-    if (x._dtype._name in INT and not is_symbolic(y._value)
-            and bool(np.any(np.asarray(y._value) == 0))):
+    if x._dtype._name not in INT or is_symbolic(y._value):
+        return
+    if STATE.trace is None:
+        zero = bool(jnp.any(y._value == 0))
+    else:
+        with jax.ensure_compile_time_eval():   # a constant divisor inside a traced step
+            zero = bool(jnp.any(y._value == 0))
+    if zero:
         raise InvalidArgumentError(None, None, "Integer division by zero")
 
 
