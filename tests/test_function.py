@@ -144,6 +144,35 @@ def test_donation_keeps_snapshots_valid():
     assert out.numpy().tolist() == [3.0, 4.0] and v.numpy().tolist() == [3.0, 4.0]
 
 
+def test_variables_sharing_one_array_stay_distinct():
+    # tf.Variable(v) starts from v's array: both are read, written and donated separately
+    v1 = tf.Variable([1.0, 2.0])
+    v2 = tf.Variable(v1)
+    snapshot = v1.read_value()
+
+    @tf.function
+    def step():
+        v1.assign_add([1.0, 1.0])
+        v2.assign_sub([1.0, 1.0])
+        return v1 + v2
+
+    step()
+    assert step().numpy().tolist() == [2.0, 4.0]
+    assert v1.numpy().tolist() == [3.0, 4.0] and v2.numpy().tolist() == [-1.0, 0.0]
+    assert snapshot.numpy().tolist() == [1.0, 2.0]
+
+
+def test_steps_without_results_or_state():
+    calls = []
+
+    @tf.function
+    def nothing():
+        calls.append(1)
+
+    assert nothing() is None and nothing() is None
+    assert calls == [1] and nothing.experimental_get_tracing_count() == 1
+
+
 def test_keras_model_and_optimizer_inside_function():
     model = tf.keras.Sequential([tf.keras.layers.Dense(4, activation="relu"),
                                  tf.keras.layers.Dense(1)])
