@@ -38,7 +38,7 @@ from jaxtape._src.context import STATE
 from jaxtape._src.dispatch import dtype_of
 from jaxtape._src.shape import TensorShape
 from jaxtape._src.tensor import EagerTensor, is_tracer, make
-from jaxtape._src.variables import Variable, live_variables
+from jaxtape._src.variables import live_variables
 
 _CREATE_ERROR = ("tf.function only supports singleton tf.Variables created on the first call. "
                  "Make sure the tf.Variable is only created once or created outside tf.function.")
@@ -540,8 +540,9 @@ class _FunctionKernel:
 
 
 def function(func=None, input_signature=None, autograph=True, jit_compile=None,
-             reduce_retracing=False, experimental_implements=None, experimental_autograph_options=None,
-             experimental_attributes=None, experimental_relax_shapes=None,
+             reduce_retracing=False, experimental_implements=None,
+             experimental_autograph_options=None, experimental_attributes=None,
+             experimental_relax_shapes=None,
              experimental_compile=None, experimental_follow_type_hints=None, name=None):
     """`tf.function`: trace once per signature, run as one compiled XLA computation."""
     def deco(f):
