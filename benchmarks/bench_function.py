@@ -136,7 +136,7 @@ def main(argv=None):
         run_tape, fn = jaxtape_step(cfg)
         cases = {"pure JAX jit+optax, donated": jax_step(cfg),
                  "jaxtape.function step": run_tape}
-        samples = compare(cases, args.rounds, min_s=0.05 if name == "W4" else 0.02)
+        samples = compare(cases, args.rounds, min_s=0.3 if name == "W4" else 0.02)
         print(report("%s %s" % (name, cfg), samples, "pure JAX jit+optax, donated"))
         r = [a / b for a, b in zip(samples["jaxtape.function step"],
                                    samples["pure JAX jit+optax, donated"])]
