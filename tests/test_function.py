@@ -322,3 +322,100 @@ def test_variables_found_when_jax_inlines_array_constants():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-2000:]
+
+
+def test_input_signature_traces_once_for_open_dimensions(capsys):
+    # TF 2.21: one trace, the open dimension shows as None, other shapes bind to the same trace
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def f(x):
+        print("tracing", x.shape, x.shape[0])
+        return tf.reduce_sum(x) + tf.cast(tf.shape(x)[0], tf.float32)
+
+    assert float(f(tf.constant([1.0, 2.0]))) == 5.0
+    assert float(f(tf.constant([1.0, 2.0, 3.0]))) == 9.0
+    assert f.experimental_get_tracing_count() == 1
+    assert capsys.readouterr().out == "tracing (None,) None\n"
+    with pytest.raises(TypeError, match="Binding inputs to tf.function failed"):
+        f(tf.constant([[1.0]]))
+
+
+def test_reduce_retracing_opens_the_dimensions_that_differ(capsys):
+    @tf.function(reduce_retracing=True)
+    def g(x):
+        print("tracing", x.shape)
+        return x * 2
+
+    for n in (1, 2, 3, 4):
+        assert g(tf.ones([n])).numpy().tolist() == [2.0] * n
+    assert g.experimental_get_tracing_count() == 2          # TF: (1,), then (None,)
+    assert capsys.readouterr().out == "tracing (1,)\ntracing (None,)\n"
+    g(tf.ones([1, 1]))
+    g(tf.ones([1, 2]))
+    # TF traces once more for an unknown rank; JAX needs the rank: all its dimensions open
+    assert g.experimental_get_tracing_count() == 3
+    assert capsys.readouterr().out == "tracing (None, None)\n"
+
+    @tf.function(reduce_retracing=True)
+    def h(x, n):          # Python values are never relaxed
+        return x * n
+
+    for n in (2, 3, 4):
+        h(tf.constant(1.0), n)
+    assert h.experimental_get_tracing_count() == 3
+
+
+def test_training_step_with_an_open_batch_dimension():
+    def make():
+        w = tf.Variable([[0.5], [-0.25], [0.1]])
+        return w, tf.keras.optimizers.SGD(0.1)
+
+    def train(w, opt, x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean((tf.squeeze(x @ w, axis=1) - y) ** 2)
+        opt.apply_gradients(zip(tape.gradient(loss, [w]), [w]))
+        return loss
+
+    w, opt = make()
+    step = tf.function(lambda x, y: train(w, opt, x, y), input_signature=[
+        tf.TensorSpec([None, 3], tf.float32), tf.TensorSpec([None], tf.float32)])
+    w_eager, opt_eager = make()
+    for n in (4, 8, 5, 4):
+        x = tf.reshape(tf.range(3 * n, dtype=tf.float32) / 10.0, [n, 3])
+        y = tf.ones([n])
+        assert_allclose(step(x, y), train(w_eager, opt_eager, x, y), rtol=1e-6)
+    assert_allclose(w, w_eager, rtol=1e-6)
+    assert step.experimental_get_tracing_count() == 1
+    # sizes the trace took as equal must stay equal: TF's own error for a mismatch
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes"):
+        step(tf.ones([2, 3]), tf.ones([3]))
+    step(tf.ones([6, 3]), tf.ones([6]))
+    assert step.experimental_get_tracing_count() == 2       # + the failed mismatched trace
+
+
+def test_shape_arithmetic_inside_function(run):
+    def f(x):
+        b = tf.shape(x)[0]
+        y = tf.reshape(x, [b, -1])
+        z = tf.zeros(tf.shape(x))
+        return tf.reduce_sum(y) / tf.cast(tf.size(x), tf.float32) + tf.reduce_sum(z) + \
+            tf.cast(tf.rank(x) * b, tf.float32)
+
+    assert float(run(lambda: f(tf.ones((2, 3, 2))))) == 7.0
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    def g(x):
+        return tf.reduce_sum(x + tf.zeros(tf.shape(x))) / tf.cast(tf.size(x), tf.float32)
+
+    assert float(g(tf.ones((2, 3)))) == 1.0 and float(g(tf.ones((5, 3)))) == 1.0
+    assert g.experimental_get_tracing_count() == 1
+
+
+def test_open_dimensions_fall_back_to_per_shape_traces():
+    # random ops need the number of values when traced: such a step traces per shape instead
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def r(x):
+        return x + tf.random.stateless_uniform(tf.shape(x), seed=[1, 2])
+
+    for n in (2, 3):
+        assert_allclose(r(tf.zeros([n])), tf.random.stateless_uniform([n], seed=[1, 2]))
+    assert r.experimental_get_tracing_count() == 2

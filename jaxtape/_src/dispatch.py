@@ -8,11 +8,12 @@ watched).
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
-from jaxtape._src.tensor import make
+from jaxtape._src.tensor import is_tracer, make
 
 NUMERICS = {"enabled": False}
 
@@ -78,7 +79,10 @@ class Node:
 def bind(kernel, inputs, params=None):
     """Run `kernel` on Tensors `inputs` with static `params` (a dict of hashables)."""
     vals = [t._value for t in inputs]
-    if params:
+    if STATE.trace is not None and _foldable(vals):
+        with jax.ensure_compile_time_eval():
+            out = kernel.eager(*vals, **(params or {}))
+    elif params:
         out = kernel.eager(*vals, **params)
     else:
         out = kernel.eager(*vals)
@@ -94,6 +98,21 @@ def bind(kernel, inputs, params=None):
         from jaxtape._src.numerics import check_op_outputs
         check_op_outputs(kernel, (res,))
     return res
+
+
+def _foldable(vals) -> bool:
+    """Inside a jaxtape.function trace, shape arithmetic on known values (`tf.shape(x)[0] * 2`)
+    is computed at trace time, as TF's graph folds it, so it can serve as a static argument
+    (a shape, a size).  Only small integer and bool computations fold: a Variable's or a traced
+    value never does."""
+    if not vals:
+        return False
+    scope = STATE.trace
+    for v in vals:
+        if (is_tracer(v) or not hasattr(v, "dtype") or v.dtype.kind not in "biu"
+                or v.size > 64 or scope.is_symbolic(v)):
+            return False
+    return True
 
 
 def record(kernel, params, inputs, outputs):

@@ -89,6 +89,7 @@ class _TraceScope:
         self.rng = {}           # id(counter placeholder) -> (index, placeholder)
         self.rng_reserve = []   # counters each random op reserves per call
         self.op_seeds = 0       # TF: a graph's unseeded random ops get op seeds 0, 1, 2, ...
+        self.shapes = {}        # id(value of tf.shape(x)) -> (value, x's symbolic dims)
 
     def enter(self, lifted, values):
         for var, value in zip(lifted, values):
@@ -109,6 +110,14 @@ class _TraceScope:
 
     def is_symbolic(self, x) -> bool:
         return id(x) in self.aliases or id(x) in self.rng
+
+    def remember_shape(self, value, dims):
+        self.shapes[id(value)] = (value, dims)
+
+    def shape_of(self, tensor):
+        """The dims a traced `tf.shape(x)` stands for (None for any other tensor)."""
+        hit = self.shapes.get(id(getattr(tensor, "_value", None)))
+        return None if hit is None else hit[1]
 
     def on_write(self, var):
         self.written.add(var._uid)
@@ -203,6 +212,95 @@ def _leaf_key(x):
         return ("O", id(x))
 
 
+# -- signatures with open (None) dimensions ---------------------------------------------------
+# A call's key is (leaf keys, nesting).  A signature with open dimensions adds a third entry:
+# the equalities assumed between open dimensions of different tensors — those of equal size in
+# the call that traced it — so `x - y` of two [None] inputs of one batch traces (equal open
+# dimensions are one JAX symbolic dimension, others distinct symbols).  A call fits a
+# signature when its sizes satisfy those equalities.
+
+def _relaxed_leaf(key, dims):
+    """A tensor's leaf key with the dimensions a TensorSpec leaves open set to None."""
+    if key[0] != "T":
+        return key
+    if dims is None:                       # TensorSpec(shape=None): every dimension open
+        dims = [None] * len(key[1])
+    return ("T", tuple(dims), key[2])
+
+
+def _open_dims(relaxed, concrete):
+    """(size, leaf index) of each open dimension in this call, in leaf order."""
+    return [(c, i) for i, (r, k) in enumerate(zip(relaxed, concrete)) if r[0] == "T"
+            for d, c in zip(r[1], k[1]) if d is None]
+
+
+def _signature(relaxed, key):
+    """The signature with open dimensions for this call (its key if none is open)."""
+    dims = _open_dims(relaxed, key[0])
+    if not dims or any(c == 0 for c, _ in dims):     # JAX's symbolic dimensions are >= 1
+        return key
+    classes = []
+    for j, (c, leaf) in enumerate(dims):
+        classes.append(next((i for i, (c2, leaf2) in enumerate(dims[:j])
+                             if c2 == c and leaf2 != leaf and classes[i] == i), j))
+    return (relaxed, key[1], tuple(classes))
+
+
+def _fits(sig_leaf, leaf):
+    if sig_leaf[0] != "T" or leaf[0] != "T":
+        return sig_leaf == leaf
+    return (sig_leaf[2] == leaf[2] and len(sig_leaf[1]) == len(leaf[1])
+            and all(d is None or d == c for d, c in zip(sig_leaf[1], leaf[1])))
+
+
+def _covering(traced, key):
+    """The latest signature with open dimensions that the call `key` fits."""
+    keys, treedef = key
+    for sig in reversed(traced):
+        sig_keys, sig_treedef, classes = sig
+        if (sig_treedef == treedef and len(sig_keys) == len(keys)
+                and all(_fits(s, k) for s, k in zip(sig_keys, keys))):
+            sizes = [c for c, _ in _open_dims(sig_keys, keys)]
+            if 0 not in sizes and all(sizes[i] == sizes[c] for i, c in enumerate(classes)):
+                return sig
+    return None
+
+
+def _generalize(cache, key):
+    """TF's `reduce_retracing` step: the signature covering the call `key` and the last trace
+    of the same structure (same nesting, Python values and dtypes): dimensions that differ are
+    open; a different rank opens them all (TF: unknown rank; JAX needs the rank)."""
+    keys, treedef = key
+    for sig in reversed(list(cache)):
+        if sig is _NO_ARGS or sig[1] != treedef or len(sig[0]) != len(keys):
+            continue
+        if not all(s == k or (s[0] == k[0] == "T" and s[2] == k[2])
+                   for s, k in zip(sig[0], keys)):
+            continue
+        relaxed = tuple(
+            k if k[0] != "T" else
+            ("T", tuple(a if a == b else None for a, b in zip(s[1], k[1])), k[2])
+            if len(s[1]) == len(k[1]) else ("T", (None,) * len(k[1]), k[2])
+            for s, k in zip(sig[0], keys))
+        sig = _signature(relaxed, key)
+        return sig if len(sig) == 3 else None
+    return None
+
+
+def _symbolic_specs(key, tensors):
+    """The traced tensors' specs for a signature with open dimensions (None otherwise)."""
+    if len(key) != 3:
+        return None
+    relaxed, _, classes = key
+    distinct = sorted(set(classes))
+    symbols = dict(zip(distinct, jax.export.symbolic_shape(
+        ", ".join("d%d" % c for c in distinct))))
+    it = iter(classes)
+    shapes = [tuple(symbols[next(it)] if d is None else d for d in leaf[1])
+              for leaf in relaxed if leaf[0] == "T"]
+    return [jax.ShapeDtypeStruct(shape, t._value.dtype) for shape, t in zip(shapes, tensors)]
+
+
 class _Concrete:
     """One traced signature: the jitted computation and how to map values in and out."""
 
@@ -220,7 +318,10 @@ class Function:
                  autograph=True, experimental_relax_shapes=None, name=None, **kwargs):
         self._fn = fn
         self._input_signature = input_signature
+        self._reduce_retracing = bool(reduce_retracing or experimental_relax_shapes)
         self._cache: dict = {}
+        self._relaxed: list = []          # signatures traced with unknown (None) dimensions
+        self._concrete_only = False       # set when a trace with unknown dimensions failed
         self._trace_count = 0
         self._first_trace_done = False
         self._run_no_args = None
@@ -231,7 +332,8 @@ class Function:
             return self
         bound = self.__dict__.get("_bound_%d" % id(obj))
         if bound is None:
-            bound = Function(self._fn.__get__(obj, objtype), self._input_signature)
+            bound = Function(self._fn.__get__(obj, objtype), self._input_signature,
+                             reduce_retracing=self._reduce_retracing)
             self.__dict__["_bound_%d" % id(obj)] = bound
         return bound
 
@@ -245,13 +347,17 @@ class Function:
 
     def get_concrete_function(self, *args, **kwargs):
         """Trace for these arguments (if not yet); the function itself then calls that trace."""
-        key, structure, leaves = self._flatten(args, kwargs)
+        key, structure, leaves, relaxed = self._flatten(args, kwargs)
         if key not in self._cache:
-            self._trace_signature(key, structure, leaves, _tensors(leaves))
+            self._lookup_or_trace(key, structure, leaves, _tensors(leaves), relaxed)
         return self
 
     # -- calling ----------------------------------------------------------------------------
     def _flatten(self, args, kwargs):
+        """(key, structure, leaves, open): the call's cache key — each leaf's key (a tensor's
+        is ("T", shape, dtype)) and the nesting — and, under an `input_signature`, the leaf
+        keys with the dimensions its TensorSpecs leave open set to None."""
+        open_dims = {}
         if self._input_signature is not None:
             args = list(args)
             for i, (a, spec) in enumerate(zip(args, self._input_signature)):
@@ -263,13 +369,18 @@ class Function:
                             "Binding inputs to tf.function failed: argument %d (%r) does not "
                             "match input_signature %r." % (i, t, spec))
                     args[i] = t
+                    open_dims[id(t)] = spec.shape.dims
             args = tuple(args)
         structure = (args, kwargs)
         leaves = nest.flatten(structure)
         if not leaves and not args and not kwargs:
-            return _NO_ARGS, structure, leaves
-        key = (tuple(_leaf_key(x) for x in leaves), _treedef(structure))
-        return key, structure, leaves
+            return _NO_ARGS, structure, leaves, None
+        keys = tuple(_leaf_key(x) for x in leaves)
+        relaxed = None
+        if open_dims:
+            relaxed = tuple(_relaxed_leaf(k, open_dims[id(x)]) if id(x) in open_dims else k
+                            for x, k in zip(leaves, keys))
+        return (keys, _treedef(structure)), structure, leaves, relaxed
 
     def __call__(self, *args, **kwargs):
         if STATE.trace is not None:
@@ -277,19 +388,57 @@ class Function:
             return self._fn(*args, **kwargs)
         if not args and not kwargs and self._run_no_args is not None:
             return self._run_no_args(())   # a training step: the common case, kept short
-        key, structure, leaves = self._flatten(args, kwargs)
+        key, structure, leaves, relaxed = self._flatten(args, kwargs)
         conc = self._cache.get(key)
         tensors = _tensors(leaves)
         if conc is None:
-            conc = self._trace_signature(key, structure, leaves, tensors)
+            conc = self._lookup_or_trace(key, structure, leaves, tensors, relaxed)
         return conc.run(tensors)
+
+    def _lookup_or_trace(self, key, structure, leaves, tensors, relaxed):
+        """A call whose exact shapes are new.  A signature with open (None) dimensions covering
+        it is reused; else, as in TF, an `input_signature` traces once for all the shapes its
+        TensorSpecs allow, and `reduce_retracing` traces for the most specific signature
+        covering this call and the last trace of the same structure (dimensions that differ
+        become None).  Otherwise a new shape is a new trace."""
+        sig = key
+        if key is not _NO_ARGS and not self._concrete_only:
+            if relaxed is not None:
+                sig = _covering(self._relaxed, key) or _signature(relaxed, key)
+            elif self._reduce_retracing:
+                sig = _covering(self._relaxed, key) or _generalize(self._cache, key) or key
+        conc = self._cache.get(sig)
+        if conc is None:
+            conc = self._trace_signature(sig, structure, leaves, tensors)
+        self._cache[key] = conc
+        return conc
 
     # -- tracing ----------------------------------------------------------------------------
     def _trace_signature(self, key, structure, leaves, tensors):
+        shapes = _symbolic_specs(key, tensors)
+        if shapes is None:
+            return self._trace_with(key, structure, leaves, tensors, None)
+        # open dimensions trace as JAX symbolic dimensions (a tensor's TensorShape shows None);
+        # a program JAX cannot trace so (an op needing a known size) is traced per shape
+        count = self._trace_count
+        try:
+            conc = self._trace_with(key, structure, leaves, tensors, shapes)
+        except Exception:
+            self._trace_count = count
+            concrete = (tuple(_leaf_key(x) for x in leaves), _treedef(structure))
+            conc = self._cache.get(concrete) or self._trace_with(
+                concrete, structure, leaves, tensors, None)   # raises the user's own error
+            self._concrete_only = True
+            return conc
+        self._relaxed.append(key)
+        return conc
+
+    def _trace_with(self, key, structure, leaves, tensors, shapes):
         lifted: list = []
         allow_create = not self._first_trace_done
         while True:
-            closed, scope, info = self._trace(structure, leaves, tensors, lifted, allow_create)
+            closed, scope, info = self._trace(structure, leaves, tensors, lifted, allow_create,
+                                              shapes)
             self._first_trace_done = True
             allow_create = False
             literal = _literal_values(closed.jaxpr)
@@ -300,13 +449,13 @@ class Function:
                 lifted = lifted + inlined
                 continue
             break
-        conc = _finalize(closed, scope, info, lifted, len(tensors))
+        conc = _finalize(closed, scope, info, lifted, len(tensors), shapes)
         self._cache[key] = conc
         if key is _NO_ARGS:
             self._run_no_args = conc.run
         return conc
 
-    def _trace(self, structure, leaves, tensors, lifted, allow_create):
+    def _trace(self, structure, leaves, tensors, lifted, allow_create, shapes):
         fn = self._fn
         scope = _TraceScope(allow_create, lifted)
         info = {}
@@ -349,7 +498,7 @@ class Function:
                 scope.exit()
 
         var_specs = [jax.ShapeDtypeStruct(v._value.shape, v._value.dtype) for v in lifted]
-        specs = [jax.ShapeDtypeStruct(t._value.shape, t._value.dtype) for t in tensors]
+        specs = shapes or [jax.ShapeDtypeStruct(t._value.shape, t._value.dtype) for t in tensors]
         closed = jax.make_jaxpr(pure)(var_specs, specs)
         return closed, scope, info
 
@@ -373,8 +522,12 @@ def _rng_counts(conc):
     return counts
 
 
-def _finalize(closed, scope, info, lifted, n_tensors):
-    """The jitted step over (written Variables [donated], read Variables, tensors, counters)."""
+def _finalize(closed, scope, info, lifted, n_tensors, shapes):
+    """The jitted step over (written Variables [donated], read Variables, tensors, counters).
+
+    A trace with symbolic dimensions (`shapes`) is exported once (`jax.export`, shape
+    polymorphic) and called through `Exported.call`: XLA still compiles once per concrete
+    shape, but the Python function is not traced again."""
     jaxpr, consts = closed.jaxpr, list(closed.consts)
     written = info["written"]
     used = list(lifted)
@@ -416,8 +569,20 @@ def _finalize(closed, scope, info, lifted, n_tensors):
         counters = args[-1] if has_rng else None
         return tuple(evaluate(args[:n_vars], args[n_vars:n_vars + n_tensors], counters))
 
+    donate = tuple(range(len(written)))
+    if shapes is not None:
+        specs = ([jax.ShapeDtypeStruct(v._value.shape, v._value.dtype) for v in order]
+                 + list(shapes)
+                 + ([jax.ShapeDtypeStruct((len(scope.rng_reserve),), np.uint64)]
+                    if has_rng else []))
+        exported = jax.export.export(jax.jit(flat))(*specs)
+
+        def evaluate(var_vals, arrays, counters):   # noqa: F811 (the exported computation)
+            return exported.call(*var_vals, *arrays, *([counters] if has_rng else []))
+
+        flat = exported.call
     conc = _Concrete()
-    conc.jitted = jax.jit(flat, donate_argnums=tuple(range(len(written))))
+    conc.jitted = jax.jit(flat, donate_argnums=donate)
     conc.donated, conc.readonly = written, readonly
     conc.evaluate = evaluate
     conc.n_out = len(info["out_dtypes"])

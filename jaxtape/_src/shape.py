@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from jax.export import is_symbolic_dim
+
+
+def _dim(d):
+    """An int, or None for an unknown dimension (also a symbolic one: a `jaxtape.function`
+    traced for a `None` dimension of its signature traces with a JAX symbolic dimension)."""
+    if type(d) is int:
+        return d
+    if d is None or is_symbolic_dim(d):
+        return None
+    return int(d)
+
 
 class TensorShape:
     """TF's `TensorShape`: `repr` is `TensorShape([2, 3])`, `str` is `(2, 3)`."""
@@ -16,7 +28,7 @@ class TensorShape:
         elif isinstance(dims, int):
             self._dims = (int(dims),)
         else:
-            self._dims = tuple(None if d is None else int(d) for d in dims)
+            self._dims = tuple(_dim(d) for d in dims)
 
     @property
     def rank(self):

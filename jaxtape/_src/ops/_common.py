@@ -137,6 +137,9 @@ def axis_param(axis, ndim: int | None = None):
 def shape_param(shape):
     """A static shape argument: list/tuple/TensorShape/int/tensor -> tuple of ints."""
     if isinstance(shape, EagerTensor) or hasattr(shape, "_read_as_tensor"):
+        known = STATE.trace.shape_of(shape) if STATE.trace is not None else None
+        if known is not None:       # tf.shape of a tensor with a symbolic dimension
+            return known
         shape = convert_to_tensor(shape).numpy().tolist()
         if isinstance(shape, int):
             shape = [shape]

@@ -33,11 +33,22 @@ def _concrete(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if STATE.trace is None:
+        if STATE.trace is None or _symbolic_shape_arg(args, kwargs):
             return fn(*args, **kwargs)
         with jax.ensure_compile_time_eval():
             return fn(*args, **kwargs)
     return wrapper
+
+
+def _symbolic_shape_arg(args, kwargs):
+    """A shape argument with a dimension a jaxtape.function signature leaves open."""
+    scope = STATE.trace
+    for a in (*args, *kwargs.values()):
+        if scope.shape_of(a) is not None or jax.export.is_symbolic_dim(a):
+            return True
+        if isinstance(a, (list, tuple)) and any(jax.export.is_symbolic_dim(d) for d in a):
+            return True
+    return False
 
 
 
@@ -264,24 +275,37 @@ def squeeze(input, axis=None, name=None):  # noqa: A002
     return bind(_squeeze_k, (x,), {"axis": ax})
 
 
+def _shape_value(dims, dtype):
+    """A shape as a tensor: a constant whenever it is known, also while jaxtape.function
+    traces (TF folds it there too, so `tf.zeros(tf.shape(x))` and `tf.shape(x)[0]` work); with a
+    dimension a signature leaves open, a traced value that shape arguments read back as the
+    symbolic dimension."""
+    np_dtype = dtype.as_numpy_dtype
+    if all(type(n) is int for n in (dims if isinstance(dims, tuple) else (dims,))):
+        with jax.ensure_compile_time_eval():
+            return make(jnp.asarray(dims, np_dtype), dtype)
+    value = jnp.asarray(dims, np_dtype)
+    if STATE.trace is not None and isinstance(dims, tuple):
+        STATE.trace.remember_shape(value, dims)
+    return make(value, dtype)
+
+
 @export("shape", gradient="n/a")
 def shape(input, out_type=_dt.int32, name=None):  # noqa: A002
     x = tensor(input)
-    d = _dt.as_dtype(out_type)
-    return make(jnp.asarray(x._value.shape, d.as_numpy_dtype), d)
+    return _shape_value(tuple(x._value.shape), _dt.as_dtype(out_type))
 
 
 @export("size", gradient="n/a")
 def size(input, out_type=_dt.int32, name=None):  # noqa: A002
     x = tensor(input)
-    d = _dt.as_dtype(out_type)
-    return make(jnp.asarray(x._value.size, d.as_numpy_dtype), d)
+    return _shape_value(x._value.size, _dt.as_dtype(out_type))
 
 
 @export("rank", gradient="n/a")
 def rank(input, name=None):  # noqa: A002
     x = tensor(input)
-    return make(jnp.asarray(x.ndim, jnp.int32), _dt.int32)
+    return _shape_value(x.ndim, _dt.int32)
 
 
 @export("identity", kernel="Identity")
