@@ -419,3 +419,64 @@ def test_open_dimensions_fall_back_to_per_shape_traces():
     for n in (2, 3):
         assert_allclose(r(tf.zeros([n])), tf.random.stateless_uniform([n], seed=[1, 2]))
     assert r.experimental_get_tracing_count() == 2
+
+
+def test_calls_bind_to_the_python_signature_first(capsys):
+    # TF 2.21: positional, keyword and default spellings of one call are one trace
+    @tf.function
+    def h(x, flag=True, scale=1.0):
+        print("tracing", flag, scale)
+        return x * scale if flag else -x
+
+    c = tf.constant(1.0)
+    for call in (lambda: h(c), lambda: h(c, True), lambda: h(c, flag=True),
+                 lambda: h(c, True, 1.0), lambda: h(x=c)):
+        assert float(call()) == 1.0
+    assert h.experimental_get_tracing_count() == 1
+    assert float(h(c, scale=2.0)) == 2.0 and float(h(c, True, 2.0)) == 2.0
+    assert h.experimental_get_tracing_count() == 2
+    assert capsys.readouterr().out == "tracing True 1.0\ntracing True 2.0\n"
+    with pytest.raises(TypeError, match="missing a required argument"):
+        h()
+
+
+def test_variable_arguments_of_one_shape_share_a_trace():
+    # TF keys a Variable argument by shape and dtype: the trace runs on the call's Variable
+    @tf.function
+    def bump(v, by):
+        v.assign_add(by * tf.random.stateless_uniform(tf.shape(v), seed=[1, 1]))
+        return v.read_value()
+
+    a, b, c = tf.Variable(1.0), tf.Variable(10.0), tf.Variable([1.0, 2.0])
+    r = float(tf.random.stateless_uniform([], seed=[1, 1]))
+    assert float(bump(a, 1.0)) == pytest.approx(1.0 + r)
+    assert float(bump(b, 1.0)) == pytest.approx(10.0 + r)
+    assert float(bump(b, 1.0)) == pytest.approx(10.0 + 2 * r)
+    assert float(a) == pytest.approx(1.0 + r)          # untouched by the calls on b
+    assert bump.experimental_get_tracing_count() == 1
+    bump(c, 1.0)
+    assert bump.experimental_get_tracing_count() == 2   # another shape
+
+    @tf.function
+    def swap(x, y):
+        x.assign(y + 1.0)
+        return x.read_value()
+
+    swap(a, b)
+    assert swap(a, a).numpy() == pytest.approx(float(a.numpy()))  # f(v, v): its own trace
+    assert swap.experimental_get_tracing_count() == 2
+
+
+def test_variable_argument_also_used_from_a_closure():
+    w = tf.Variable(1.0)
+
+    @tf.function
+    def step(v):
+        v.assign_add(1.0)
+        w.assign_add(10.0)
+        return v + w
+
+    other = tf.Variable(5.0)
+    assert float(step(other)) == 6.0 + 11.0
+    assert float(step(w)) == (11.0 + 1.0 + 10.0) * 2    # v is w: both writes land on w
+    assert float(w) == 22.0 and float(other) == 6.0

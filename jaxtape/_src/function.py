@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import sys
 
 import jax
@@ -183,6 +184,44 @@ def init_scope():
         STATE.trace, STATE.tapes, STATE.init_owner = saved
 
 
+def _variable_aliasing(keys, leaves):
+    """Variable arguments' keys, each with the position of the first argument that is the same
+    Variable: f(v, v) and f(v, w) are different traces."""
+    first: dict = {}
+    return tuple(k + (first.setdefault(id(x), i),) if k[0] == "V" else k
+                 for i, (k, x) in enumerate(zip(keys, leaves)))
+
+
+def _rebind(conc, arg_vars):
+    """`conc` running on other Variables of the same shapes and dtypes (None when a new one
+    is also used directly by the step: its value would be passed twice)."""
+    swap = {old._uid: new for old, new in zip(conc.arg_vars, arg_vars)}
+    donated = [swap.get(v._uid, v) for v in conc.donated]
+    readonly = [swap.get(v._uid, v) for v in conc.readonly]
+    uids = [v._uid for v in donated + readonly]
+    if len(set(uids)) != len(uids):
+        return None
+    new = _Concrete()
+    for slot in _Concrete.__slots__:
+        setattr(new, slot, getattr(conc, slot))
+    new.donated, new.readonly, new.arg_vars, new.rebound = donated, readonly, arg_vars, {}
+    new.kernel = _FunctionKernel(new, conc.kernel.n_vars, conc.kernel.n_tensors)
+    new.source, new.run = _runner(new)
+    return new
+
+
+def _python_signature(fn):
+    """(inspect.Signature or None, arity when every parameter is positional without a default:
+    calls with exactly that many positional arguments need no binding)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None, None
+    plain = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+                for p in sig.parameters.values())
+    return sig, len(sig.parameters) if plain else None
+
+
 def _literal_values(jaxpr):
     """ids of the constants a jaxpr inlined as literals (newer JAX inlines some arrays)."""
     out = set()
@@ -203,8 +242,8 @@ def _leaf_key(x):
         return ("T", tuple(x._value.shape), x._dtype.name)
     if isinstance(x, (np.ndarray, np.generic)):
         return ("T", tuple(np.shape(x)), str(np.asarray(x).dtype))
-    if hasattr(x, "_tape_variable"):
-        return ("V", id(x))
+    if hasattr(x, "_tape_variable"):   # TF: a Variable argument is keyed by shape and dtype
+        return ("V", tuple(x._value.shape), x._dtype.name)
     try:
         hash(x)
         return ("P", type(x).__name__, x)
@@ -306,7 +345,7 @@ class _Concrete:
 
     __slots__ = ("jitted", "donated", "readonly", "n_out", "out_tree", "out_static", "out_dtypes",
                  "single", "kernel", "evaluate", "rng_reserve", "rng_counts", "rng_epoch", "run",
-                 "n_tensors", "source")
+                 "n_tensors", "source", "base", "arg_pos", "arg_vars", "rebound")
 
 
 
@@ -325,6 +364,7 @@ class Function:
         self._trace_count = 0
         self._first_trace_done = False
         self._run_no_args = None
+        self._signature, self._plain_arity = _python_signature(fn)
         functools.update_wrapper(self, fn)
 
     def __get__(self, obj, objtype=None):
@@ -357,6 +397,12 @@ class Function:
         """(key, structure, leaves, open): the call's cache key — each leaf's key (a tensor's
         is ("T", shape, dtype)) and the nesting — and, under an `input_signature`, the leaf
         keys with the dimensions its TensorSpecs leave open set to None."""
+        if (kwargs or len(args) != self._plain_arity) and self._signature is not None:
+            # TF binds a call to the Python signature first: f(x, True), f(x, flag=True) and
+            # f(x) with flag=True by default are one trace
+            bound = self._signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args, kwargs = bound.args, bound.kwargs
         open_dims = {}
         if self._input_signature is not None:
             args = list(args)
@@ -376,6 +422,8 @@ class Function:
         if not leaves and not args and not kwargs:
             return _NO_ARGS, structure, leaves, None
         keys = tuple(_leaf_key(x) for x in leaves)
+        if any(k[0] == "V" for k in keys):
+            keys = _variable_aliasing(keys, leaves)
         relaxed = None
         if open_dims:
             relaxed = tuple(_relaxed_leaf(k, open_dims[id(x)]) if id(x) in open_dims else k
@@ -393,7 +441,31 @@ class Function:
         tensors = _tensors(leaves)
         if conc is None:
             conc = self._lookup_or_trace(key, structure, leaves, tensors, relaxed)
+        if conc.arg_pos:
+            conc = self._for_variables(conc, key, structure, leaves, tensors)
         return conc.run(tensors)
+
+    def _for_variables(self, conc, key, structure, leaves, tensors):
+        """The trace `conc` for this call's Variable arguments.  As in TF, Variables of one
+        shape and dtype share a trace: the compiled step is reused with the call's Variables
+        (only one that the step also uses directly, e.g. from a closure, needs a trace of
+        its own)."""
+        arg_vars = tuple(leaves[i] for i in conc.arg_pos)
+        if all(a is b for a, b in zip(arg_vars, conc.arg_vars)):
+            return conc
+        ids = tuple(map(id, arg_vars))
+        hit = conc.rebound.get(ids)
+        if hit is not None and all(a is b for a, b in zip(arg_vars, hit.arg_vars)):
+            return hit
+        new = _rebind(conc, arg_vars)
+        if new is None:
+            own = key[:1] + ((key[1], ids),) + key[2:]
+            new = self._cache.get(own) or self._trace_with(own, structure, leaves, tensors,
+                                                           None)
+        if len(conc.rebound) >= 64:
+            conc.rebound.clear()
+        conc.rebound[ids] = new
+        return new
 
     def _lookup_or_trace(self, key, structure, leaves, tensors, relaxed):
         """A call whose exact shapes are new.  A signature with open (None) dimensions covering
@@ -425,7 +497,8 @@ class Function:
             conc = self._trace_with(key, structure, leaves, tensors, shapes)
         except Exception:
             self._trace_count = count
-            concrete = (tuple(_leaf_key(x) for x in leaves), _treedef(structure))
+            concrete = (_variable_aliasing(tuple(_leaf_key(x) for x in leaves), leaves),
+                        _treedef(structure))
             conc = self._cache.get(concrete) or self._trace_with(
                 concrete, structure, leaves, tensors, None)   # raises the user's own error
             self._concrete_only = True
@@ -450,6 +523,8 @@ class Function:
                 continue
             break
         conc = _finalize(closed, scope, info, lifted, len(tensors), shapes)
+        conc.arg_pos = tuple(i for i, x in enumerate(leaves) if hasattr(x, "_tape_variable"))
+        conc.arg_vars = tuple(leaves[i] for i in conc.arg_pos)
         self._cache[key] = conc
         if key is _NO_ARGS:
             self._run_no_args = conc.run
@@ -591,6 +666,7 @@ def _finalize(closed, scope, info, lifted, n_tensors, shapes):
     conc.rng_reserve = np.asarray(scope.rng_reserve, np.uint64) if has_rng else None
     conc.rng_counts, conc.rng_epoch = None, None
     conc.n_tensors = n_tensors
+    conc.base, conc.arg_pos, conc.arg_vars, conc.rebound = conc, (), (), {}
     conc.kernel = _FunctionKernel(conc, n_vars, n_tensors)
     conc.source, conc.run = _runner(conc)
     return conc
@@ -620,7 +696,7 @@ def _runner(conc):
                  "    if refcount(a%d) > OWNED:" % i,
                  "        a%d = copy(a%d)" % (i, i)]
     if has_rng:
-        body.append("    counters = rng_counts(conc)")
+        body.append("    counters = rng_counts(conc.base)")
     args = (["a%d" % i for i in range(nd)] + ["r%d._value" % i for i in range(nr)]
             + ["t%d._value" % i for i in range(nt)] + (["counters"] if has_rng else []))
     results = outs + ["d%d._value" % i for i in range(nd)]
