@@ -4,6 +4,7 @@
 
 * W3: MLP 32-64-64-1, batch 32, relu, MSE, SGD(0.01).  Goal: within 1.1x of pure JAX.
 * W4: MLP 784-1024-1024-10, batch 256, relu, softmax cross-entropy, Adam(1e-3).  Goal: 1.05x.
+* W3a: W3 with the batch passed as arguments, `step(x, y)` (both sides take it as an input).
 
 The pure-JAX reference is `jax.jit(value_and_grad(loss))` + optax with donated parameters and
 optimizer state — the physical limit for a JAX-backed library.  The jaxtape step is TF-style code
@@ -42,6 +43,8 @@ if "--no-pin" not in sys.argv and "--pin" not in sys.argv:
 CONFIGS = {
     "W3": dict(sizes=(32, 64, 64, 1), batch=32, loss="mse", opt="sgd", lr=0.01),
     "W4": dict(sizes=(784, 1024, 1024, 10), batch=256, loss="xent", opt="adam", lr=1e-3),
+    # W3 with the batch passed as arguments, `step(x, y)`, as TF training loops do
+    "W3a": dict(sizes=(32, 64, 64, 1), batch=32, loss="mse", opt="sgd", lr=0.01, args=True),
 }
 
 
@@ -65,7 +68,7 @@ def jaxtape_step(cfg):
     opt = (tf.keras.optimizers.SGD(cfg["lr"]) if cfg["opt"] == "sgd"
            else tf.keras.optimizers.Adam(cfg["lr"]))
 
-    def loss_fn():
+    def loss_fn(x, y):
         h = x
         n = len(params) // 2
         for i in range(n):
@@ -77,12 +80,19 @@ def jaxtape_step(cfg):
         return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=h))
 
     @tf.function
-    def step():
+    def step_on(xb, yb):
         with tf.GradientTape() as tape:
-            loss = loss_fn()
+            loss = loss_fn(xb, yb)
         grads = tape.gradient(loss, params)
         opt.apply_gradients(zip(grads, params))
         return loss
+
+    if cfg.get("args"):
+        return lambda: step_on(x, y).block_until_ready(), step_on
+
+    @tf.function
+    def step():
+        return step_on(x, y)     # inlined: the batch is a constant of this step
 
     return lambda: step().block_until_ready(), step
 
@@ -93,7 +103,7 @@ def jax_step(cfg):
     xj, yj = tf.to_jax(x), tf.to_jax(y)
     tx = optax.sgd(cfg["lr"]) if cfg["opt"] == "sgd" else optax.adam(cfg["lr"], eps=1e-7)
 
-    def loss_fn(ps):
+    def loss_fn(ps, xj, yj):
         h = xj
         n = len(ps) // 2
         for i in range(n):
@@ -104,14 +114,21 @@ def jax_step(cfg):
             return jnp.mean((h - yj) ** 2)
         return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(h, yj))
 
-    @jax.jit
-    def _step(ps, st):
-        loss, g = jax.value_and_grad(loss_fn)(ps)
+    def _step(ps, st, xb, yb):
+        loss, g = jax.value_and_grad(loss_fn)(ps, xb, yb)
         upd, st = tx.update(g, st, ps)
         return optax.apply_updates(ps, upd), st, loss
 
-    step = jax.jit(_step, donate_argnums=(0, 1))
     state = {"ps": ps, "st": tx.init(ps)}
+    if cfg.get("args"):
+        step_on = jax.jit(_step, donate_argnums=(0, 1))
+
+        def run_on():
+            state["ps"], state["st"], loss = step_on(state["ps"], state["st"], xj, yj)
+            return loss.block_until_ready()
+        return run_on
+
+    step = jax.jit(lambda ps, st: _step(ps, st, xj, yj), donate_argnums=(0, 1))
 
     def run():
         state["ps"], state["st"], loss = step(state["ps"], state["st"])

@@ -184,6 +184,17 @@ def init_scope():
         STATE.trace, STATE.tapes, STATE.init_owner = saved
 
 
+def _fast_key(args):
+    """The key of a call whose arguments are all tensors: their shapes and dtypes (None if
+    another kind of argument is among them)."""
+    key = []
+    for a in args:
+        if type(a) is not EagerTensor:
+            return None
+        key.append((a._value.shape, a._dtype._name))
+    return tuple(key)
+
+
 def _variable_aliasing(keys, leaves):
     """Variable arguments' keys, each with the position of the first argument that is the same
     Variable: f(v, v) and f(v, w) are different traces."""
@@ -364,6 +375,7 @@ class Function:
         self._trace_count = 0
         self._first_trace_done = False
         self._run_no_args = None
+        self._fast: dict = {}             # ((shape, dtype), ...) of all-tensor calls -> trace
         self._signature, self._plain_arity = _python_signature(fn)
         functools.update_wrapper(self, fn)
 
@@ -434,8 +446,16 @@ class Function:
         if STATE.trace is not None:
             # called while another function traces: inlined into that trace, as TF inlines
             return self._fn(*args, **kwargs)
-        if not args and not kwargs and self._run_no_args is not None:
-            return self._run_no_args(())   # a training step: the common case, kept short
+        if not kwargs:
+            # the common calls, kept short: step() and step(x, y) with tensors seen before
+            if not args:
+                if self._run_no_args is not None:
+                    return self._run_no_args(())
+            elif len(args) == self._plain_arity:
+                fast = _fast_key(args)
+                conc = self._fast.get(fast)
+                if conc is not None:
+                    return conc.run(args)
         key, structure, leaves, relaxed = self._flatten(args, kwargs)
         conc = self._cache.get(key)
         tensors = _tensors(leaves)
@@ -443,6 +463,10 @@ class Function:
             conc = self._lookup_or_trace(key, structure, leaves, tensors, relaxed)
         if conc.arg_pos:
             conc = self._for_variables(conc, key, structure, leaves, tensors)
+        elif not kwargs and args and len(args) == self._plain_arity:
+            fast = _fast_key(args)
+            if fast is not None:
+                self._fast[fast] = conc
         return conc.run(tensors)
 
     def _for_variables(self, conc, key, structure, leaves, tensors):
