@@ -95,9 +95,7 @@ def test_retracing_rules():
 def test_python_control_flow_on_tensors_is_a_clear_error():
     @tf.function
     def f(x):
-        if x > 0:
-            return x
-        return -x
+        return x if x > 0 else -x     # a conditional expression: not converted
 
     with pytest.raises(TypeError, match="jaxtape.cond"):
         f(tf.constant(1.0))

@@ -367,6 +367,7 @@ class Function:
     def __init__(self, fn, input_signature=None, reduce_retracing=False, jit_compile=None,
                  autograph=True, experimental_relax_shapes=None, name=None, **kwargs):
         self._fn = fn
+        self._autograph, self._converted = autograph, None
         self._input_signature = input_signature
         self._reduce_retracing = bool(reduce_retracing or experimental_relax_shapes)
         self._cache: dict = {}
@@ -385,13 +386,21 @@ class Function:
         bound = self.__dict__.get("_bound_%d" % id(obj))
         if bound is None:
             bound = Function(self._fn.__get__(obj, objtype), self._input_signature,
-                             reduce_retracing=self._reduce_retracing)
+                             reduce_retracing=self._reduce_retracing, autograph=self._autograph)
             self.__dict__["_bound_%d" % id(obj)] = bound
         return bound
 
     @property
     def python_function(self):
         return self._fn
+
+    def _python(self):
+        """The function as traced: with `autograph` (TF's default) its `if` and `while`
+        statements on tensors converted (autograph.py)."""
+        if self._converted is None:
+            from jaxtape._src import autograph
+            self._converted = autograph.convert(self._fn) if self._autograph else self._fn
+        return self._converted
 
     def experimental_get_tracing_count(self) -> int:
         """How many times the Python function has been traced."""
@@ -445,7 +454,7 @@ class Function:
     def __call__(self, *args, **kwargs):
         if STATE.trace is not None:
             # called while another function traces: inlined into that trace, as TF inlines
-            return self._fn(*args, **kwargs)
+            return self._python()(*args, **kwargs)
         if not kwargs:
             # the common calls, kept short: step() and step(x, y) with tensors seen before
             if not args:
@@ -555,7 +564,7 @@ class Function:
         return conc
 
     def _trace(self, structure, leaves, tensors, lifted, allow_create, shapes):
-        fn = self._fn
+        fn = self._python()
         scope = _TraceScope(allow_create, lifted)
         info = {}
 
@@ -575,10 +584,12 @@ class Function:
                 except (jax.errors.TracerBoolConversionError,
                         jax.errors.ConcretizationTypeError) as e:
                     raise TypeError(
-                        "A Python `if`/`while`/`bool()` on a tensor value inside "
-                        "jaxtape.function cannot be traced. Use jaxtape.cond(pred, true_fn, "
-                        "false_fn) or jaxtape.while_loop(cond, body, loop_vars) instead (TF "
-                        "converts these with AutoGraph; jaxtape does not).") from e
+                        "A Python `bool()` of a tensor value inside jaxtape.function cannot be "
+                        "traced. jaxtape converts `if` and `while` statements on tensors (as "
+                        "TF's AutoGraph), but not this use (a conditional expression, a loop "
+                        "with break/continue/return, a function without source). Use "
+                        "jaxtape.cond(pred, true_fn, false_fn), jaxtape.while_loop(cond, body, "
+                        "loop_vars) or jaxtape.where instead.") from e
                 out_arrays, static = [], []
                 for o in nest.flatten(out):
                     if isinstance(o, EagerTensor) or hasattr(o, "_read_as_tensor"):

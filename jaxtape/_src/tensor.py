@@ -24,9 +24,9 @@ _next_id = itertools.count(1).__next__
 
 _TRACED_MESSAGE = (
     "%s needs a concrete value, but this tensor is traced inside jaxtape.function. Python "
-    "control flow on tensor values cannot be compiled: use jaxtape.cond(pred, true_fn, false_fn), "
-    "jaxtape.while_loop(cond, body, loop_vars) or jaxtape.where instead (TF rewrites Python `if` "
-    "and `while` with AutoGraph; jaxtape does not).")
+    "control flow on tensor values is compiled only where jaxtape converts it (`if` and `while` "
+    "statements, as TF's AutoGraph): use jaxtape.cond(pred, true_fn, false_fn), "
+    "jaxtape.while_loop(cond, body, loop_vars) or jaxtape.where instead.")
 
 _DEVICE_NAMES: dict = {}
 

@@ -1,0 +1,172 @@
+"""AutoGraph: `if` / `while` statements on tensors inside jaxtape.function, as TF converts them.
+Each step is run eagerly and under `function` (the `run` fixture) and must agree."""
+
+import pytest
+
+import jaxtape as tf
+from jaxtape.testing import assert_allclose
+
+
+def sign_branch(x):
+    if tf.reduce_sum(x) > 0:
+        y = x * 2
+    else:
+        y = -x
+    return y
+
+
+def early_return(x):
+    if x > 0:
+        if x > 5:
+            return x * 100
+        return x
+    y = -x
+    return y
+
+
+def boolean_operators(x, training=True):
+    if training:                      # a Python value: plain Python, as written
+        x = x + 1
+    if x > 2 and x < 10:
+        x = x * 10
+    elif not x > 0:
+        x = -x
+    return x
+
+
+def sum_of_squares(n):
+    i = tf.constant(0)
+    total = tf.constant(0.0)
+    while i < n:
+        t = tf.cast(i, tf.float32)    # the body's own temporary
+        total += t * t
+        i += 1
+    return total
+
+
+def python_numbers_become_tensors(x):
+    if x > 0:
+        scale = 2.0
+    else:
+        scale = 3.0
+    return x * scale
+
+
+@pytest.mark.parametrize("fn, arg, want", [
+    (sign_branch, [1.0, 2.0], [2.0, 4.0]),
+    (sign_branch, [-1.0, -2.0], [1.0, 2.0]),
+    (early_return, 2.0, 2.0), (early_return, 7.0, 700.0), (early_return, -3.0, 3.0),
+    (boolean_operators, 1.5, 25.0), (boolean_operators, 20.0, 21.0),
+    (boolean_operators, -3.0, 2.0),
+    (python_numbers_become_tensors, 1.0, 2.0), (python_numbers_become_tensors, -1.0, -3.0),
+])
+def test_if_on_tensors(run, fn, arg, want):
+    assert_allclose(run(fn, tf.constant(arg)), want)
+
+
+@pytest.mark.parametrize("n, want", [(0, 0.0), (4, 14.0), (10, 285.0)])
+def test_while_on_tensors(run, n, want):
+    assert float(run(sum_of_squares, tf.constant(n))) == want
+
+
+def test_one_trace_serves_both_branches(capsys):
+    @tf.function
+    def f(x):
+        if x > 0:
+            print("true branch traced")
+            y = x
+        else:
+            print("false branch traced")
+            y = -x
+        return y
+
+    assert [float(f(tf.constant(v))) for v in (2.0, -3.0, 4.0)] == [2.0, 3.0, 4.0]
+    assert f.experimental_get_tracing_count() == 1
+    # as in TF, tracing runs both branches' Python once
+    assert capsys.readouterr().out == "true branch traced\nfalse branch traced\n"
+
+
+def test_gradient_through_a_converted_if(run):
+    def f(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            if x > 1.0:
+                y = x * x
+            else:
+                y = 3.0 * x
+        return tape.gradient(y, x)
+
+    assert float(run(f, tf.constant(2.0))) == 4.0
+    assert float(run(f, tf.constant(0.5))) == 3.0
+
+
+def test_keras_style_method_with_python_and_tensor_conditions():
+    class Model(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable(2.0)
+
+        @tf.function
+        def __call__(self, x, training=False):
+            if training:
+                x = x * 0.5
+            if x * self.w > 1.0:
+                x = x - 1.0
+            return x * self.w
+
+    m = Model()
+    assert float(m(tf.constant(1.0))) == 0.0           # 1*2 > 1: (1-1)*2
+    assert float(m(tf.constant(1.0), training=True)) == 1.0   # 0.5*2 = 1, not > 1
+    assert float(m(tf.constant(0.25))) == 0.5
+
+
+def test_branch_values_and_undefined_names():
+    @tf.function
+    def only_one_branch_defines(x):
+        if x > 0:
+            z = x
+        return z   # noqa: F821 (z has no value on the other path)
+
+    with pytest.raises(NameError):
+        only_one_branch_defines(tf.constant(1.0))
+
+    @tf.function
+    def temporary(x):
+        if x > 0:
+            t = x + 1.0
+            x = t * 2.0
+        return x
+
+    assert float(temporary(tf.constant(1.0))) == 4.0
+    assert float(temporary(tf.constant(-1.0))) == -1.0
+
+
+def test_unconverted_control_flow_is_a_clear_error():
+    @tf.function
+    def conditional_expression(x):
+        return x if x > 0 else -x
+
+    with pytest.raises(TypeError, match="jaxtape.cond"):
+        conditional_expression(tf.constant(1.0))
+
+    @tf.function
+    def loop_with_break(x):
+        while x > 0:
+            x = x - 1.0
+            if x < 3.0:
+                break
+        return x
+
+    with pytest.raises(TypeError, match="jaxtape.cond"):
+        loop_with_break(tf.constant(5.0))
+
+
+def test_autograph_off_keeps_python_semantics():
+    @tf.function(autograph=False)
+    def f(x):
+        if x > 0:
+            x = -x
+        return x
+
+    with pytest.raises(TypeError, match="jaxtape.cond"):
+        f(tf.constant(1.0))
