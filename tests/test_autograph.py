@@ -170,3 +170,35 @@ def test_autograph_off_keeps_python_semantics():
 
     with pytest.raises(TypeError, match="jaxtape.cond"):
         f(tf.constant(1.0))
+
+
+def squares_below(n):
+    total = tf.constant(0)
+    for i in tf.range(n):
+        total += i * i
+    return total
+
+
+def odd_sum(n):
+    acc = tf.constant(0.0)
+    for k in tf.range(1, n, 2):
+        acc += tf.cast(k, tf.float32)
+    return acc
+
+
+@pytest.mark.parametrize("fn, n, want", [
+    (squares_below, 0, 0), (squares_below, 4, 14), (squares_below, 10, 285),
+    (odd_sum, 8, 16.0), (odd_sum, 1, 0.0),
+])
+def test_for_over_tf_range(run, fn, n, want):
+    assert float(run(fn, tf.constant(n))) == want
+
+
+def test_for_over_a_known_range_unrolls():
+    @tf.function
+    def g(x):
+        for i in tf.range(3):
+            x = x * 2.0 + tf.cast(i, tf.float32)
+        return x
+
+    assert float(g(tf.constant(1.0))) == 12.0

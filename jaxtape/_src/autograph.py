@@ -1,9 +1,11 @@
-"""A small AutoGraph: Python `if` and `while` on tensor values inside `jaxtape.function`.
+"""A small AutoGraph: Python `if`, `while` and `for ... in tf.range` on tensors inside
+`jaxtape.function`.
 
 TF's `tf.function(autograph=True)` rewrites a step's Python control flow into graph ops.  This
 module does the part a training step usually needs, the same way: the function's source is
-parsed, and each `if` / `while` statement becomes a call into this module with its branches or
-loop body as local functions that take and return the variables the statement assigns:
+parsed, and each `if` / `while` / `for i in tf.range(...)` statement becomes a call into this
+module with its branches or loop body as local functions that take and return the variables
+the statement assigns:
 
     if x > 0:                        def if_true(y): y = x * 2; return (y,)
         y = x * 2           ->       def if_false(y): y = -x; return (y,)
@@ -13,12 +15,12 @@ loop body as local functions that take and return the variables the statement as
 At run time a Python (or known) condition runs plain Python, so code without tensor conditions
 behaves as written; a traced condition becomes `tf.cond` (both branches traced, the results
 selected) or `tf.while_loop`.  `and` / `or` / `not` in a converted condition become their
-tensor forms.
+tensor forms; `return`s that end both branches of an `if` become one return after it.
 
-Left as written (a traced condition there still raises the clear TypeError): statements whose
-body has `return`, `break`, `continue`, `yield`, `global` or `nonlocal`, `for` loops (a loop
-over a tensor of known length unrolls), and functions whose source is unavailable (lambdas,
-code typed at a prompt).
+Left as written (a traced condition there still raises the clear TypeError): statements with
+other `return`s, `break`, `continue`, `yield`, `global` or `nonlocal`; `for` loops over anything
+but `tf.range` (a loop over a tensor of known length unrolls); functions the step calls; and
+functions whose source is unavailable (lambdas, code typed at a prompt).
 """
 
 from __future__ import annotations
@@ -104,6 +106,44 @@ def while_stmt(cond, body, values, names):
     return tuple(full(out))
 
 
+def for_range(args, kwargs, body, values, names):
+    """`for i in tf.range(...)`: unrolled over the known range, else a tf.while_loop."""
+    from jaxtape._src.ops.array_ops import range as tf_range
+    if not any(_symbolic(a) for a in (*args, *kwargs.values())):
+        for i in tf_range(*args, **kwargs):
+            values = tuple(body(i, *values))
+        return tuple(values)
+    from jaxtape._src.ops._common import tensor
+    from jaxtape._src.ops.control_flow_ops import while_loop
+    from jaxtape._src.ops.math_ops import cast, greater, less, logical_or, logical_and
+    bounds = dict(zip(("start", "limit", "delta"), args), **kwargs)
+    if bounds.get("limit") is None:
+        bounds["start"], bounds["limit"] = 0, bounds["start"]
+    dtype = kwargs.get("dtype") or next(
+        (tensor(v).dtype for v in bounds.values() if _symbolic(v)))
+    start, limit, delta = (cast(tensor(bounds.get(k, d)), dtype)
+                           for k, d in (("start", 0), ("limit", 0), ("delta", 1)))
+    carried = [i for i, v in enumerate(values) if v is not UNDEFINED]
+
+    def full(vals):
+        out = [UNDEFINED] * len(values)
+        for i, v in zip(carried, vals):
+            out[i] = v
+        return out
+
+    def cond(i, *vals):
+        zero = tensor(0, dtype)
+        return logical_or(logical_and(greater(delta, zero), less(i, limit)),
+                          logical_and(less(delta, zero), greater(i, limit)))
+
+    def loop_body(i, *vals):
+        new = tuple(body(i, *full(vals)))
+        return [i + delta] + [new[j] for j in carried]
+
+    out = while_loop(cond, loop_body, [start] + [values[i] for i in carried])
+    return tuple(full(out[1:]))
+
+
 def and_(a, b):
     x = a()
     if not _symbolic(x):
@@ -181,6 +221,7 @@ class _Runtime:
     UNDEFINED = UNDEFINED
     if_stmt = staticmethod(if_stmt)
     while_stmt = staticmethod(while_stmt)
+    for_range = staticmethod(for_range)
     and_ = staticmethod(and_)
     or_ = staticmethod(or_)
     not_ = staticmethod(not_)
@@ -207,7 +248,8 @@ class _Converter:
         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             return [s]                      # nested definitions are left as written
         for field in ("body", "orelse", "finalbody"):
-            if isinstance(getattr(s, field, None), list) and not isinstance(s, (ast.If, ast.While)):
+            if isinstance(getattr(s, field, None), list) and not isinstance(
+                    s, (ast.If, ast.While)) and not (isinstance(s, ast.For) and _over_tf_range(s)):
                 setattr(s, field, self.block(getattr(s, field)))
         if isinstance(s, ast.Try):
             for h in s.handlers:
@@ -218,6 +260,9 @@ class _Converter:
         if isinstance(s, ast.While) and not s.orelse and _convertible(s):
             s.body = self.block(s.body)
             return self.convert_while(s)
+        if isinstance(s, ast.For) and _over_tf_range(s) and _convertible(s):
+            s.body = self.block(s.body)
+            return self.convert_for(s)
         if isinstance(s, (ast.If, ast.While)):
             s.body, s.orelse = self.block(s.body), self.block(s.orelse)
         return [s]
@@ -249,6 +294,22 @@ class _Converter:
         cond = _def(c, names, [ast.Return(value=_test(s.test))], returns=False)
         return [*_capture(names), cond, _def(b, names, s.body),
                 _assign_call(names, "while_stmt", [_load(c), _load(b)]), *_release(names)]
+
+    def convert_for(self, s):
+        self.changed = True
+        k = self._next()
+        names = self._names([s], s.body)      # the loop variable and what the body assigns
+        b, index = "ag__for_body_%d" % k, "ag__index_%d" % k
+        body = [ast.Assign(targets=[s.target], value=_load(index)), *s.body]
+        loop = _def(b, names, body)
+        loop.args.args.insert(0, ast.arg(arg=index))
+        call = s.iter
+        return [*_capture(names), loop,
+                _assign_call(names, "for_range", [
+                    ast.Tuple(elts=call.args, ctx=ast.Load()),
+                    ast.Dict(keys=[ast.Constant(kw.arg) for kw in call.keywords],
+                             values=[kw.value for kw in call.keywords]), _load(b)]),
+                *_release(names)]
 
     def _next(self):
         self.count += 1
@@ -322,6 +383,15 @@ def _walk_local(node):
         if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                                   ast.Lambda)):
             yield from _walk_local(child)
+
+
+def _over_tf_range(s) -> bool:
+    """`for <name> in <module>.range(...)` (tf.range; Python's own `range` unrolls), no else."""
+    it = s.iter
+    return (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute)
+            and it.func.attr == "range" and isinstance(s.target, ast.Name) and not s.orelse
+            and not any(isinstance(a, ast.Starred) for a in it.args)
+            and all(kw.arg is not None for kw in it.keywords))
 
 
 def _convertible(s) -> bool:
