@@ -202,3 +202,32 @@ def test_for_over_a_known_range_unrolls():
         return x
 
     assert float(g(tf.constant(1.0))) == 12.0
+
+
+def test_methods_using_super_and_nonlocal_state():
+    class Base(tf.Module):
+        def scale(self, x):
+            return x * 3.0
+
+    class Child(Base):
+        @tf.function
+        def __call__(self, x):
+            if x > 0:
+                x = super().scale(x)
+            return x
+
+    assert float(Child()(tf.constant(2.0))) == 6.0
+    assert float(Child()(tf.constant(-2.0))) == -2.0
+
+    calls = 0
+
+    @tf.function
+    def counted(x):
+        nonlocal calls
+        calls += 1
+        if x > 0:
+            x = x + 1.0
+        return x
+
+    assert float(counted(tf.constant(1.0))) == 2.0 and float(counted(tf.constant(-1.0))) == -1.0
+    assert calls == 1                                   # one trace, the closure cell updated

@@ -192,6 +192,10 @@ def convert(fn):
         return fn
     node.decorator_list = []
     freevars = fn.__code__.co_freevars
+    if "__class__" in freevars:
+        if not node.args.args:
+            return fn
+        _explicit_super(node, node.args.args[0].arg)
     factory = ast.FunctionDef(
         name="__factory", args=ast.arguments(
             posonlyargs=[], args=[ast.arg(arg=n) for n in (*freevars, _AG)], kwonlyargs=[],
@@ -314,6 +318,15 @@ class _Converter:
     def _next(self):
         self.count += 1
         return self.count
+
+
+def _explicit_super(node, first):
+    """`super()` -> `super(__class__, self)`: outside its class body the compiler does not
+    give a function the implicit `__class__` cell, so the converted method names it."""
+    for n in ast.walk(node):
+        if (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "super"
+                and not n.args and not n.keywords):
+            n.args = [_load("__class__"), _load(first)]
 
 
 _RETVAL = "jaxtape_retval__"
