@@ -407,7 +407,12 @@ class Function:
         return self._trace_count
 
     def get_concrete_function(self, *args, **kwargs):
-        """Trace for these arguments (if not yet); the function itself then calls that trace."""
+        """Trace for these arguments (if not yet); the function itself then calls that trace.
+        With an `input_signature`, no arguments are needed (TF traces the signature)."""
+        if not args and not kwargs and self._input_signature:
+            from jaxtape._src.ops.array_ops import zeros
+            args = tuple(zeros([1 if d is None else d for d in (spec.shape.dims or [])],
+                               spec.dtype) for spec in self._input_signature)
         key, structure, leaves, relaxed = self._flatten(args, kwargs)
         if key not in self._cache:
             self._lookup_or_trace(key, structure, leaves, _tensors(leaves), relaxed)
