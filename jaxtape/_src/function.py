@@ -423,23 +423,30 @@ class Function:
         """(key, structure, leaves, open): the call's cache key — each leaf's key (a tensor's
         is ("T", shape, dtype)) and the nesting — and, under an `input_signature`, the leaf
         keys with the dimensions its TensorSpecs leave open set to None."""
+        given = args, kwargs
         if (kwargs or len(args) != self._plain_arity) and self._signature is not None:
             # TF binds a call to the Python signature first: f(x, True), f(x, flag=True) and
             # f(x) with flag=True by default are one trace
-            bound = self._signature.bind(*args, **kwargs)
+            try:
+                bound = self._signature.bind(*args, **kwargs)
+            except TypeError as e:
+                if self._input_signature is None:
+                    raise
+                raise self._binding_error(str(e), given) from None
             bound.apply_defaults()
             args, kwargs = bound.args, bound.kwargs
         open_dims = {}
         if self._input_signature is not None:
+            if len(args) > len(self._input_signature):
+                raise self._binding_error("too many positional arguments", given)
             args = list(args)
             for i, (a, spec) in enumerate(zip(args, self._input_signature)):
                 if isinstance(spec, TensorSpec):
                     from jaxtape._src.convert import convert_to_tensor
                     t = convert_to_tensor(a, dtype=spec.dtype) if not _is_tensor(a) else a
                     if t.dtype is not spec.dtype or not spec.shape.is_compatible_with(t.shape):
-                        raise TypeError(
-                            "Binding inputs to tf.function failed: argument %d (%r) does not "
-                            "match input_signature %r." % (i, t, spec))
+                        raise self._binding_error("Can not cast %r to %r" % (
+                            TensorSpec(t.shape, t.dtype), spec), given)
                     args[i] = t
                     open_dims[id(t)] = spec.shape.dims
             args = tuple(args)
@@ -455,6 +462,16 @@ class Function:
             relaxed = tuple(_relaxed_leaf(k, open_dims[id(x)]) if id(x) in open_dims else k
                             for x, k in zip(leaves, keys))
         return (keys, _treedef(structure)), structure, leaves, relaxed
+
+    def _binding_error(self, reason, given):
+        """TF's TypeError for a call its input_signature does not accept."""
+        names = (list(self._signature.parameters) if self._signature is not None else [])
+        names += ["arg%d" % i for i in range(len(names), len(self._input_signature))]
+        signature = ", ".join("%s: %r" % (n, spec)
+                              for n, spec in zip(names, self._input_signature))
+        return TypeError(
+            "Binding inputs to tf.function failed due to `%s`. Received args: %r and kwargs: %r "
+            "for signature: (%s)." % (reason, tuple(given[0]), given[1], signature))
 
     def __call__(self, *args, **kwargs):
         if STATE.trace is not None:
