@@ -231,3 +231,24 @@ def test_methods_using_super_and_nonlocal_state():
 
     assert float(counted(tf.constant(1.0))) == 2.0 and float(counted(tf.constant(-1.0))) == -1.0
     assert calls == 1                                   # one trace, the closure cell updated
+
+
+COUNTER = 0
+
+
+def test_global_and_nonlocal_names_assigned_in_a_branch():
+    hits = 0
+
+    @tf.function
+    def f(x):
+        global COUNTER
+        nonlocal hits
+        if x is not None:             # Python condition: the statement is left as written
+            COUNTER += 1
+            hits += 1
+        if x > 0:                     # a tensor condition, converted
+            x = x * 2.0
+        return x
+
+    assert float(f(tf.constant(2.0))) == 4.0
+    assert COUNTER == 1 and hits == 1

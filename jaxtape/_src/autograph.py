@@ -186,7 +186,8 @@ def convert(fn):
     node = tree.body[0] if tree.body else None
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name != fn.__name__:
         return fn
-    converter = _Converter()
+    converter = _Converter(n for d in _walk_local(node) if isinstance(d, (ast.Global, ast.Nonlocal))
+                           for n in d.names)
     node.body = converter.block(_tail_returns(node.body))
     if not converter.changed:
         return fn
@@ -238,9 +239,13 @@ _UNCONVERTIBLE = (ast.Return, ast.Break, ast.Continue, ast.Yield, ast.YieldFrom,
 
 
 class _Converter:
-    def __init__(self):
+    def __init__(self, declared=()):
         self.changed = False
         self.count = 0
+        self.declared = set(declared)     # global / nonlocal names: assigned in place, not carried
+
+    def _ok(self, s) -> bool:
+        return _convertible(s) and not (set(_assigned([s])) & self.declared)
 
     def block(self, stmts):
         out = []
@@ -258,13 +263,13 @@ class _Converter:
         if isinstance(s, ast.Try):
             for h in s.handlers:
                 h.body = self.block(h.body)
-        if isinstance(s, ast.If) and _convertible(s):
+        if isinstance(s, ast.If) and self._ok(s):
             s.body, s.orelse = self.block(s.body), self.block(s.orelse)
             return self.convert_if(s)
-        if isinstance(s, ast.While) and not s.orelse and _convertible(s):
+        if isinstance(s, ast.While) and not s.orelse and self._ok(s):
             s.body = self.block(s.body)
             return self.convert_while(s)
-        if isinstance(s, ast.For) and _over_tf_range(s) and _convertible(s):
+        if isinstance(s, ast.For) and _over_tf_range(s) and self._ok(s):
             s.body = self.block(s.body)
             return self.convert_for(s)
         if isinstance(s, (ast.If, ast.While)):
