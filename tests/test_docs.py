@@ -38,3 +38,20 @@ def test_site_builds_strictly(tmp_path):
                          capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert (tmp_path / "site" / "none" / "index.html").exists()
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+    import pkgutil
+
+    import jaxtape
+
+    ran = 0
+    for info in pkgutil.walk_packages(jaxtape.__path__, "jaxtape."):
+        for test in doctest.DocTestFinder().find(importlib.import_module(info.name)):
+            if test.examples:
+                result = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS).run(test)
+                assert result.failed == 0, test.name
+                ran += result.attempted
+    assert ran >= 5

@@ -842,7 +842,31 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
              experimental_autograph_options=None, experimental_attributes=None,
              experimental_relax_shapes=None,
              experimental_compile=None, experimental_follow_type_hints=None, name=None):
-    """`tf.function`: trace once per signature, run as one compiled XLA computation."""
+    """`tf.function`: trace the Python function once per signature, run it as one compiled XLA
+    computation (`jax.jit`) with the Variables it uses as inputs and outputs.
+
+    As in TF: tensors are keyed by shape and dtype, Python values by value, Variable arguments
+    by shape and dtype; a call is first bound to the Python signature; `input_signature` with
+    `None` dimensions traces once for all the shapes it allows; `reduce_retracing=True` opens
+    the dimensions that differ between calls; `experimental_get_tracing_count()` counts traces.
+    With `autograph=True` (the default) the function's `if` / `while` statements on tensors and
+    `for i in tf.range(n)` become `tf.cond` / `tf.while_loop`.  `jit_compile` is accepted (every
+    step is compiled with XLA).
+
+    >>> import jaxtape as tf
+    >>> @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    ... def clipped_sum(x):
+    ...     total = tf.reduce_sum(x)
+    ...     if total > 10.0:
+    ...         total = tf.constant(10.0)
+    ...     return total
+    >>> clipped_sum(tf.constant([1.0, 2.0]))
+    <tf.Tensor: shape=(), dtype=float32, numpy=3.0>
+    >>> clipped_sum(tf.constant([5.0, 6.0, 7.0]))
+    <tf.Tensor: shape=(), dtype=float32, numpy=10.0>
+    >>> clipped_sum.experimental_get_tracing_count()
+    1
+    """
     def deco(f):
         return Function(f, input_signature=input_signature, reduce_retracing=reduce_retracing,
                         jit_compile=jit_compile, autograph=autograph)
