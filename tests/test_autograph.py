@@ -252,3 +252,39 @@ def test_global_and_nonlocal_names_assigned_in_a_branch():
 
     assert float(f(tf.constant(2.0))) == 4.0
     assert COUNTER == 1 and hits == 1
+
+
+class Gate(tf.keras.layers.Layer):
+    """A user layer whose `call` branches on a tensor: Keras converts it under tf.function."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], 1), initializer="ones")
+
+    def call(self, x, training=False):
+        h = tf.matmul(x, self.w)
+        if tf.reduce_mean(h) > 0:
+            h = h * 2.0
+        if training:
+            h = h + 1.0
+        return h
+
+
+def test_user_layer_call_is_converted(run):
+    layer = Gate()
+    x = tf.constant([[1.0, 2.0]])
+    assert run(lambda: layer(x)).numpy().tolist() == [[6.0]]
+    assert run(lambda: layer(-x, training=True)).numpy().tolist() == [[-2.0]]
+
+    class Net(tf.keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.gate = Gate()
+
+        def call(self, x):
+            y = self.gate(x)
+            if tf.reduce_sum(y) < 0:
+                y = -y
+            return y
+
+    net = Net()
+    assert run(lambda: net(-x)).numpy().tolist() == [[3.0]]

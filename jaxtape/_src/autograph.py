@@ -30,6 +30,7 @@ import functools
 import inspect
 import textwrap
 import types
+import weakref
 
 from jaxtape._src.tensor import EagerTensor, is_symbolic
 
@@ -219,6 +220,22 @@ def convert(fn):
     functools.update_wrapper(new, fn)
     new.__wrapped__ = fn
     return new
+
+
+_CONVERTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def method(obj, name="call"):
+    """`obj.<name>`, converted when its class is the user's (Keras converts a layer's `call`
+    while tracing, so a custom layer's `if` on a tensor works inside tf.function)."""
+    bound = getattr(obj, name)
+    fn = getattr(bound, "__func__", None)
+    if fn is None or getattr(fn, "__module__", "").startswith("jaxtape."):
+        return bound
+    new = _CONVERTED.get(fn)
+    if new is None:
+        new = _CONVERTED[fn] = convert(fn)
+    return bound if new is fn else types.MethodType(new, obj)
 
 
 class _Runtime:

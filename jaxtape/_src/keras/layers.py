@@ -187,7 +187,7 @@ class Layer:
         x = self._cast_input(inputs)
         shape = tuple(x.shape) if hasattr(x, "shape") else None
         self._maybe_build(shape)
-        return self.call(x, *args, **kwargs)
+        return _call_of(self)(x, *args, **kwargs)
 
     def call(self, inputs, *args, **kwargs):
         return inputs
@@ -204,6 +204,15 @@ class Layer:
 
     def __repr__(self):
         return "<%s name=%s, built=%s>" % (type(self).__name__, self.name, self.built)
+
+
+def _call_of(layer):
+    """`layer.call`; while jaxtape.function traces, a user layer's `call` with AutoGraph applied
+    (its `if` / `while` on tensors converted), as Keras does under tf.function."""
+    if STATE.trace is None:
+        return layer.call
+    from jaxtape._src import autograph
+    return autograph.method(layer, "call")
 
 
 class InputSpec:
@@ -417,7 +426,7 @@ class Model(Layer):
             x = inputs if isinstance(inputs, (list, tuple, dict)) else convert_to_tensor(inputs)
             if not self.built:
                 self._maybe_build(tuple(x.shape) if hasattr(x, "shape") else None)
-            return self.call(x, *args, **kwargs)
+            return _call_of(self)(x, *args, **kwargs)
 
     def _maybe_build(self, input_shape):
         self.built = True
