@@ -288,3 +288,47 @@ def test_user_layer_call_is_converted(run):
 
     net = Net()
     assert run(lambda: net(-x)).numpy().tolist() == [[3.0]]
+
+
+def clip_at(x, hi):
+    if x > hi:
+        x = tf.constant(hi)
+    return x
+
+
+def doubled_and_clipped(x):
+    return clip_at(x * 2.0, 5.0) + 1.0
+
+
+def logged(fn):
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args):
+        return fn(*args)
+    return wrapper
+
+
+@logged
+def decorated_clip(x):
+    if x < 0:
+        x = -x
+    return x
+
+
+def test_functions_the_step_calls_are_converted(run):
+    # TF converts the user functions a step calls (converted_call); library code is called as is
+    assert float(run(doubled_and_clipped, tf.constant(1.0))) == 3.0
+    assert float(run(doubled_and_clipped, tf.constant(4.0))) == 6.0
+    assert float(run(decorated_clip, tf.constant(-2.0))) == 2.0
+
+    @tf.function
+    def step(x):
+        def inner(y):                 # a nested helper
+            if y > 0:
+                y = y * 10.0
+            return y
+        return inner(x) + doubled_and_clipped(x)
+
+    assert float(step(tf.constant(1.0))) == 13.0 and float(step(tf.constant(-1.0))) == -2.0
+    assert step.experimental_get_tracing_count() == 1

@@ -17,21 +17,29 @@ behaves as written; a traced condition becomes `tf.cond` (both branches traced, 
 selected) or `tf.while_loop`.  `and` / `or` / `not` in a converted condition become their
 tensor forms; `return`s that end both branches of an `if` become one return after it.
 
+Calls in converted code go through `call`, which converts the user functions the step calls
+while it traces (TF's `converted_call`); library code (the standard library, installed packages,
+jaxtape itself) is called as written.  A user Keras layer's `call` is converted the same way.
+
 Left as written (a traced condition there still raises the clear TypeError): statements with
 other `return`s, `break`, `continue`, `yield`, `global` or `nonlocal`; `for` loops over anything
-but `tf.range` (a loop over a tensor of known length unrolls); functions the step calls; and
-functions whose source is unavailable (lambdas, code typed at a prompt).
+but `tf.range` (a loop over a tensor of known length unrolls); lambdas and functions whose source
+is unavailable (code typed at a prompt).
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import inspect
+import os
+import sysconfig
 import textwrap
 import types
 import weakref
 
+from jaxtape._src.context import STATE
 from jaxtape._src.tensor import EagerTensor, is_symbolic
 
 _AG = "jaxtape_autograph__"
@@ -179,18 +187,23 @@ def convert(fn):
     if not isinstance(fn, types.FunctionType) or fn.__name__ == "<lambda>":
         return fn
     try:
-        source = textwrap.dedent(inspect.getsource(fn))
+        # the code object's own source (inspect.getsource(fn) follows __wrapped__ to the
+        # function a decorator wraps)
+        source = textwrap.dedent(inspect.getsource(fn.__code__))
         tree = ast.parse(source)
     except (OSError, TypeError, SyntaxError, IndentationError):
         return fn
     ast.increment_lineno(tree, fn.__code__.co_firstlineno - 1)   # tracebacks show the file's
     node = tree.body[0] if tree.body else None
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name != fn.__name__:
+    if (not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            or node.name != fn.__code__.co_name):
         return fn
     converter = _Converter(n for d in _walk_local(node) if isinstance(d, (ast.Global, ast.Nonlocal))
                            for n in d.names)
     node.body = converter.block(_tail_returns(node.body))
-    if not converter.changed:
+    wrapper = _CallWrapper()
+    node.body = [wrapper.visit(stmt) for stmt in node.body]
+    if not (converter.changed or wrapper.changed):
         return fn
     node.decorator_list = []
     freevars = fn.__code__.co_freevars
@@ -211,11 +224,12 @@ def convert(fn):
         return fn
     inner = next(c for c in next(c for c in code.co_consts if isinstance(c, types.CodeType)
                                  ).co_consts if isinstance(c, types.CodeType) and
-                 c.co_name == fn.__name__)
+                 c.co_name == fn.__code__.co_name)
     cells = dict(zip(freevars, fn.__closure__ or ()))
     cells[_AG] = types.CellType(_RUNTIME)
     closure = tuple(cells[n] for n in inner.co_freevars)
-    new = types.FunctionType(inner, fn.__globals__, fn.__name__, fn.__defaults__, closure)
+    new = types.FunctionType(inner, fn.__globals__, fn.__code__.co_name, fn.__defaults__,
+                             closure)
     new.__kwdefaults__ = fn.__kwdefaults__
     functools.update_wrapper(new, fn)
     new.__wrapped__ = fn
@@ -223,6 +237,46 @@ def convert(fn):
 
 
 _CONVERTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def call(f, *args, **kwargs):
+    """A call in converted code: while jaxtape.function traces, a user function is converted
+    too (TF's converted_call), so a helper's `if` on a tensor works; library code is not."""
+    if STATE.trace is not None:
+        g = _converted(f)
+        if g is not None:
+            return g(*args, **kwargs)
+    return f(*args, **kwargs)
+
+
+def _converted(f):
+    fn = f.__func__ if isinstance(f, types.MethodType) else f
+    if type(fn) is not types.FunctionType:
+        return None
+    new = _CONVERTED.get(fn)
+    if new is None:
+        new = _CONVERTED[fn] = convert(fn) if _user_code(fn) else fn
+    if new is fn:
+        return None
+    return types.MethodType(new, f.__self__) if isinstance(f, types.MethodType) else new
+
+
+_LIBRARIES = ("jaxtape", "jax", "jaxlib", "numpy", "optax", "chex", "tensorflow", "keras",
+              "flax", "equinox", "scipy", "pytest", "_pytest", "hypothesis")
+
+
+def _user_code(fn) -> bool:
+    """Not the standard library's or an installed library's (TF: its do-not-convert list)."""
+    module = fn.__globals__.get("__name__") or ""     # (a decorator copies __module__)
+    if module.split(".")[0] in _LIBRARIES:
+        return False
+    path = fn.__code__.co_filename
+    return not path.startswith("<") and not any(path.startswith(p) for p in _LIBRARY_PATHS)
+
+
+_LIBRARY_PATHS = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib",
+                                                            "platlib")}
+                       | {os.path.dirname(os.path.dirname(os.path.abspath(__file__)))})
 
 
 def method(obj, name="call"):
@@ -244,6 +298,7 @@ class _Runtime:
     if_stmt = staticmethod(if_stmt)
     while_stmt = staticmethod(while_stmt)
     for_range = staticmethod(for_range)
+    call = staticmethod(call)
     and_ = staticmethod(and_)
     or_ = staticmethod(or_)
     not_ = staticmethod(not_)
@@ -349,6 +404,37 @@ def _explicit_super(node, first):
         if (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "super"
                 and not n.args and not n.keywords):
             n.args = [_load("__class__"), _load(first)]
+
+
+_FRAME_BUILTINS = frozenset(dir(builtins))   # super(), locals(), ...: called as written
+
+
+class _CallWrapper(ast.NodeTransformer):
+    """`f(a, k=b)` -> `ag.call(f, a, k=b)` (not in nested definitions, not builtins)."""
+
+    def __init__(self):
+        self.changed = False
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        f = node.func
+        if isinstance(f, ast.Name) and (f.id in _FRAME_BUILTINS or f.id.startswith("ag__")):
+            return node
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == _AG:
+            return node
+        self.changed = True
+        return ast.Call(func=_ag("call"), args=[f, *node.args], keywords=node.keywords)
+
+    def visit_FunctionDef(self, node):
+        return node if not node.name.startswith("ag__") else self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node):
+        return node
+
+    def visit_ClassDef(self, node):
+        return node
 
 
 _RETVAL = "jaxtape_retval__"
