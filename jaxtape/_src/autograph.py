@@ -271,7 +271,7 @@ def _user_code(fn) -> bool:
     if module.split(".")[0] in _LIBRARIES:
         return False
     path = fn.__code__.co_filename
-    return not path.startswith("<") and not any(path.startswith(p) for p in _LIBRARY_PATHS)
+    return not any(path.startswith(p) for p in _LIBRARY_PATHS)
 
 
 _LIBRARY_PATHS = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib",
