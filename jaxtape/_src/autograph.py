@@ -86,6 +86,24 @@ def _number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+class _Carry:
+    """What a loop on tensors carries: the variables that have values before it (one first
+    assigned in the body is the body's own temporary, and has none after the loop)."""
+
+    def __init__(self, values):
+        self.size = len(values)
+        self.kept = [i for i, v in enumerate(values) if v is not UNDEFINED]
+
+    def pick(self, values):
+        return [values[i] for i in self.kept]
+
+    def full(self, picked):
+        out = [UNDEFINED] * self.size
+        for i, v in zip(self.kept, picked):
+            out[i] = v
+        return out
+
+
 def while_stmt(cond, body, values, names):
     values = tuple(values)
     while True:
@@ -95,24 +113,12 @@ def while_stmt(cond, body, values, names):
         if not test:
             return values
         values = tuple(body(*values))
-    # a tensor condition: tf.while_loop over the variables defined before the loop (one first
-    # assigned in the body is the body's own temporary)
     from jaxtape._src.ops.control_flow_ops import while_loop
-    carried = [i for i, v in enumerate(values) if v is not UNDEFINED]
-
-    def full(vals):
-        out = [UNDEFINED] * len(values)
-        for i, v in zip(carried, vals):
-            out[i] = v
-        return out
-
-    def loop_body(*vals):
-        new = tuple(body(*full(vals)))
-        return [new[i] for i in carried]
-
-    out = while_loop(lambda *vals: cond(*full(vals)), loop_body,
-                     [values[i] for i in carried])
-    return tuple(full(out))
+    carry = _Carry(values)
+    out = while_loop(lambda *vals: cond(*carry.full(vals)),
+                     lambda *vals: carry.pick(tuple(body(*carry.full(vals)))),
+                     carry.pick(values))
+    return tuple(carry.full(out))
 
 
 def for_range(args, kwargs, body, values, names):
@@ -124,33 +130,27 @@ def for_range(args, kwargs, body, values, names):
         return tuple(values)
     from jaxtape._src.ops._common import tensor
     from jaxtape._src.ops.control_flow_ops import while_loop
-    from jaxtape._src.ops.math_ops import cast, greater, less, logical_or, logical_and
-    bounds = dict(zip(("start", "limit", "delta"), args), **kwargs)
+    from jaxtape._src.ops.math_ops import cast, greater, less, logical_and, logical_or
+    bounds = dict(zip(("start", "limit", "delta"), args))
+    bounds.update((k, v) for k, v in kwargs.items() if k in ("start", "limit", "delta"))
     if bounds.get("limit") is None:
         bounds["start"], bounds["limit"] = 0, bounds["start"]
     dtype = kwargs.get("dtype") or next(
-        (tensor(v).dtype for v in bounds.values() if _symbolic(v)))
+        tensor(v).dtype for v in bounds.values() if _symbolic(v))
     start, limit, delta = (cast(tensor(bounds.get(k, d)), dtype)
                            for k, d in (("start", 0), ("limit", 0), ("delta", 1)))
-    carried = [i for i, v in enumerate(values) if v is not UNDEFINED]
+    zero = tensor(0, dtype)
+    carry = _Carry(values)
 
-    def full(vals):
-        out = [UNDEFINED] * len(values)
-        for i, v in zip(carried, vals):
-            out[i] = v
-        return out
-
-    def cond(i, *vals):
-        zero = tensor(0, dtype)
+    def more(i, *vals):
         return logical_or(logical_and(greater(delta, zero), less(i, limit)),
                           logical_and(less(delta, zero), greater(i, limit)))
 
-    def loop_body(i, *vals):
-        new = tuple(body(i, *full(vals)))
-        return [i + delta] + [new[j] for j in carried]
+    def step(i, *vals):
+        return [i + delta, *carry.pick(tuple(body(i, *carry.full(vals))))]
 
-    out = while_loop(cond, loop_body, [start] + [values[i] for i in carried])
-    return tuple(full(out[1:]))
+    out = while_loop(more, step, [start, *carry.pick(values)])
+    return tuple(carry.full(out[1:]))
 
 
 def and_(a, b):
