@@ -179,8 +179,9 @@ def not_(x):
 # -- conversion --------------------------------------------------------------------------------
 
 def convert(fn):
-    """`fn` with its `if` / `while` statements converted, or `fn` itself when there is nothing
-    to convert or its source is unavailable."""
+    """`fn` with AutoGraph applied (its `if`, `while` and `for ... in tf.range` statements
+    converted, its calls routed through `call`), or `fn` itself when there is nothing to convert
+    or its source is unavailable.  The new function shares `fn`'s globals and closure cells."""
     if isinstance(fn, types.MethodType):
         inner = convert(fn.__func__)
         return fn if inner is fn.__func__ else types.MethodType(inner, fn.__self__)
