@@ -233,7 +233,7 @@ def convert(fn):
                              closure)
     new.__kwdefaults__ = fn.__kwdefaults__
     functools.update_wrapper(new, fn)
-    new.__wrapped__ = fn
+    del new.__wrapped__     # the cache maps fn -> new weakly: new must not keep fn alive
     return new
 
 
