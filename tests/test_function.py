@@ -212,6 +212,14 @@ def test_input_shardings_are_kept():
         "f = tf.function(lambda t: tf.tanh(t @ w))\n"
         "y = f(tf.convert_to_tensor(x))\n"
         "assert len(tf.to_jax(y).sharding.device_set) == 4, tf.to_jax(y).sharding\n"
+        # and through a trace with an open batch dimension (jax.export)
+        "g = tf.function(lambda t: tf.tanh(t @ w),\n"
+        "                input_signature=[tf.TensorSpec([None, 4], tf.float32)])\n"
+        "for n in (8, 12):\n"
+        "    xn = jax.device_put(np.ones((n, 4), np.float32), NamedSharding(mesh, P('d')))\n"
+        "    y = g(tf.convert_to_tensor(xn))\n"
+        "    assert len(tf.to_jax(y).sharding.device_set) == 4, tf.to_jax(y).sharding\n"
+        "assert g.experimental_get_tracing_count() == 1\n"
         "print('ok')\n")
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
                JAX_PLATFORMS="cpu")
