@@ -332,3 +332,25 @@ def test_functions_the_step_calls_are_converted(run):
 
     assert float(step(tf.constant(1.0))) == 13.0 and float(step(tf.constant(-1.0))) == -2.0
     assert step.experimental_get_tracing_count() == 1
+
+
+def test_branches_may_assign_variables():
+    # TF 2.21 gives [-1.0, 9.0, 8.0, 18.0]: only the taken branch's assignment lands
+    v, step = tf.Variable(0.0), tf.Variable(0)
+
+    @tf.function
+    def f(x):
+        step.assign_add(1)
+        if step % 2 == 0:
+            v.assign_add(x)
+        else:
+            v.assign_sub(1.0)
+        return v.read_value()
+
+    assert [float(f(tf.constant(10.0))) for _ in range(4)] == [-1.0, 9.0, 8.0, 18.0]
+    assert int(step) == 4
+
+    w = tf.Variable(1.0)
+    g = tf.function(lambda p: tf.cond(p, lambda: w.assign(5.0), lambda: w.assign(7.0)))
+    assert float(g(tf.constant(True))) == 5.0 and float(w) == 5.0
+    assert float(g(tf.constant(False))) == 7.0 and float(w) == 7.0

@@ -69,9 +69,9 @@ def if_stmt(cond, true_fn, false_fn, values, names):
     if not _symbolic(cond):
         return true_fn(*values) if cond else false_fn(*values)
     from jaxtape._src.ops._common import tensor
-    from jaxtape._src.ops.control_flow_ops import _run_branch, _select
-    a = list(_run_branch(lambda: true_fn(*values)))
-    b = list(_run_branch(lambda: false_fn(*values)))
+    from jaxtape._src.ops.control_flow_ops import _both_branches, _select
+    a, b = _both_branches(cond, lambda: true_fn(*values), lambda: false_fn(*values))
+    a, b = list(a), list(b)
     for i in range(len(names)):
         if a[i] is UNDEFINED or b[i] is UNDEFINED:
             # given a value by one branch only: it has none after the `if` (using it then

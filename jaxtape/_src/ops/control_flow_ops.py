@@ -5,8 +5,9 @@ differentiates as usual (TF eager does the same).  Inside `jaxtape.function` the
 traced value:
 
 * `cond` / `switch_case` evaluate every branch and select the results with `where` (recorded
-  ops, so gradients flow into the selected branch only, as TF's cond gradient does).  A branch
-  that assigns Variables cannot be selected this way; that raises a clear error.
+  ops, so gradients flow into the selected branch only, as TF's cond gradient does).  A
+  Variable a `cond` branch assigns gets the selected branch's value; in a `switch_case` branch
+  an assignment raises a clear error.
 * `while_loop` becomes `jax.lax.while_loop` (or a masked `lax.scan` when `maximum_iterations`
   is given, which reverse-mode differentiates).
 """
@@ -53,10 +54,34 @@ def _run_branch(fn):
         for var, value in scope.variable_values().values():
             if before.get(var._uid, (None, value))[1] is not value:
                 raise ValueError(
-                    "a branch of tf.cond/tf.switch_case assigns the Variable %s inside "
-                    "jaxtape.function, where both branches are evaluated; compute the new value "
-                    "with tf.cond and assign it after." % var.name)
+                    "a branch of tf.switch_case assigns the Variable %s inside "
+                    "jaxtape.function, where every branch is evaluated; compute the new value "
+                    "with tf.switch_case and assign it after (tf.cond's branches may assign)."
+                    % var.name)
     return out
+
+
+def _both_branches(pred, true_fn, false_fn):
+    """(true_fn(), false_fn()), both traced.  A Variable either branch assigns ends up with
+    the value of the branch `pred` selects, as if only that branch had run (TF's cond runs
+    one branch and its assignments only)."""
+    scope = STATE.trace
+    if scope is None:                 # traced by JAX directly: no Variables to track
+        return true_fn(), false_fn()
+    before = scope.variable_values()
+    a = true_fn()
+    after_a = scope.variable_values()
+    for uid, (var, value) in after_a.items():      # the false branch starts from the same state
+        if uid in before:
+            var._value = before[uid][1]
+    b = false_fn()
+    after_b = scope.variable_values()
+    p = tensor(pred)._value
+    for uid, (var, old) in before.items():
+        va, vb = after_a[uid][1], after_b[uid][1]
+        if va is not old or vb is not old:
+            var._set(jnp.where(p, va, vb))
+    return a, b
 
 
 @export("cond", gradient="yes")
@@ -67,7 +92,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     p = tensor(pred)
     if not is_symbolic(p._value):
         return true_fn() if bool(p) else false_fn()
-    return _select(p, _run_branch(true_fn), _run_branch(false_fn))
+    return _select(p, *_both_branches(p, true_fn, false_fn))
 
 
 @export("switch_case", gradient="yes")
