@@ -354,3 +354,18 @@ def test_branches_may_assign_variables():
     g = tf.function(lambda p: tf.cond(p, lambda: w.assign(5.0), lambda: w.assign(7.0)))
     assert float(g(tf.constant(True))) == 5.0 and float(w) == 5.0
     assert float(g(tf.constant(False))) == 7.0 and float(w) == 7.0
+
+
+def test_switch_case_and_case_branches_may_assign_variables():
+    # TF 2.21: [1, 11, 111, 211] (an index out of range runs the last branch) and [1, 6, 5]
+    v = tf.Variable(0.0)
+    f = tf.function(lambda i: tf.switch_case(i, [lambda: v.assign_add(1.0) * 1.0,
+                                                 lambda: v.assign_add(10.0) * 1.0,
+                                                 lambda: v.assign_add(100.0) * 1.0]))
+    assert [float(f(tf.constant(i))) for i in (0, 1, 2, 5)] == [1.0, 11.0, 111.0, 211.0]
+
+    u = tf.Variable(0.0)
+    g = tf.function(lambda x: tf.case([(x > 2.0, lambda: u.assign_add(1.0) + 0.0),
+                                       (x > 0.0, lambda: u.assign_add(5.0) + 0.0)],
+                                      default=lambda: u.assign_sub(1.0) + 0.0))
+    assert [float(g(tf.constant(x))) for x in (3.0, 1.0, -1.0)] == [1.0, 6.0, 5.0]

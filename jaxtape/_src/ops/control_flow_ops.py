@@ -4,10 +4,9 @@ Eagerly these run the chosen Python branch, so every op inside is recorded on th
 differentiates as usual (TF eager does the same).  Inside `jaxtape.function` the predicate is a
 traced value:
 
-* `cond` / `switch_case` evaluate every branch and select the results with `where` (recorded
-  ops, so gradients flow into the selected branch only, as TF's cond gradient does).  A
-  Variable a `cond` branch assigns gets the selected branch's value; in a `switch_case` branch
-  an assignment raises a clear error.
+* `cond` / `switch_case` / `case` evaluate every branch and select the results with `where`
+  (recorded ops, so gradients flow into the selected branch only, as TF's cond gradient does).
+  A Variable a branch assigns gets the selected branch's value.
 * `while_loop` becomes `jax.lax.while_loop` (or a masked `lax.scan` when `maximum_iterations`
   is given, which reverse-mode differentiates).
 """
@@ -44,21 +43,6 @@ def _select(pred, a, b):
         else:
             raise ValueError("Python values returned by the branches differ: %r vs %r" % (x, y))
     return nest.pack_sequence_as(a, out)
-
-
-def _run_branch(fn):
-    scope = STATE.trace
-    before = scope.variable_values() if scope is not None else {}
-    out = fn()
-    if scope is not None:
-        for var, value in scope.variable_values().values():
-            if before.get(var._uid, (None, value))[1] is not value:
-                raise ValueError(
-                    "a branch of tf.switch_case assigns the Variable %s inside "
-                    "jaxtape.function, where every branch is evaluated; compute the new value "
-                    "with tf.switch_case and assign it after (tf.cond's branches may assign)."
-                    % var.name)
-    return out
 
 
 def _both_branches(pred, true_fn, false_fn):
@@ -105,19 +89,26 @@ def switch_case(branch_index, branch_fns, default=None, name=None):
     if not is_symbolic(idx._value):
         return fns.get(int(idx), default)()
     from jaxtape._src.ops.math_ops import equal
-    result = _run_branch(default)
-    for k in sorted(fns, reverse=True):
-        result = _select(equal(idx, tensor(k, idx._dtype)), _run_branch(fns[k]), result)
-    return result
+    return _first_of([(equal(idx, tensor(k, idx._dtype)), fns[k]) for k in sorted(fns)],
+                     default)
+
+
+def _first_of(branches, default):
+    """The first `(pred, fn)` whose pred holds runs, else `default`: nested `cond`s, so inside
+    jaxtape.function every branch is traced once and Variable assignments are selected too."""
+    def at(j):
+        if j == len(branches):
+            return default
+        pred, fn = branches[j]
+        return lambda: cond(pred, fn, at(j + 1))
+    return at(0)()
 
 
 @export("case", gradient="yes")
 def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"):
+    """`tf.case`: the fn of the first pred that holds (TF's default: the last pair's fn)."""
     pairs = list(pred_fn_pairs.items()) if isinstance(pred_fn_pairs, dict) else list(pred_fn_pairs)
-    result = default() if default is not None else pairs[-1][1]()
-    for p, fn in reversed(pairs):
-        result = cond(p, fn, lambda r=result: r)
-    return result
+    return _first_of(pairs, default if default is not None else pairs[-1][1])
 
 
 def _as_list(loop_vars):
