@@ -97,7 +97,9 @@ def jaxtape_step(cfg):
     return lambda: step().block_until_ready(), step
 
 
-def jax_step(cfg):
+def reference(cfg):
+    """The pure-JAX pieces: (parameters, optax transform, loss(ps, x, y), step(ps, st, x, y),
+    x, y)."""
     params, x, y = _data(cfg)
     ps = [jnp.array(p.numpy()) for p in params]
     xj, yj = tf.to_jax(x), tf.to_jax(y)
@@ -119,6 +121,11 @@ def jax_step(cfg):
         upd, st = tx.update(g, st, ps)
         return optax.apply_updates(ps, upd), st, loss
 
+    return ps, tx, loss_fn, _step, xj, yj
+
+
+def jax_step(cfg):
+    ps, tx, _, _step, xj, yj = reference(cfg)
     state = {"ps": ps, "st": tx.init(ps)}
     if cfg.get("args"):
         step_on = jax.jit(_step, donate_argnums=(0, 1))

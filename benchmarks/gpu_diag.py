@@ -10,10 +10,8 @@ from collections import Counter
 sys.path.insert(0, "benchmarks")
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-import optax  # noqa: E402
 
 import bench_function as B  # noqa: E402
-import jaxtape as tf  # noqa: E402
 
 name = sys.argv[1] if len(sys.argv) > 1 else "W3"
 cfg = B.CONFIGS[name]
@@ -22,28 +20,11 @@ run_tape()
 conc = next(iter(fn._cache.values()))
 args = [v._value for v in conc.donated] + [v._value for v in conc.readonly]
 ours = conc.jitted.lower(*args).compile().as_text()
-params, x, y = B._data(cfg)
-ps = [jnp.array(p.numpy()) for p in params]
-xj, yj = tf.to_jax(x), tf.to_jax(y)
-tx = optax.sgd(cfg["lr"]) if cfg["opt"] == "sgd" else optax.adam(cfg["lr"], eps=1e-7)
-
-
-def loss_fn(ps):
-    h = xj
-    n = len(ps) // 2
-    for i in range(n):
-        h = h @ ps[2 * i] + ps[2 * i + 1]
-        if i < n - 1:
-            h = jax.nn.relu(h)
-    if cfg["loss"] == "mse":
-        return jnp.mean((h - yj) ** 2)
-    return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(h, yj))
+ps, tx, loss_fn, step_on, xj, yj = B.reference(cfg)
 
 
 def _step(ps, st):
-    loss, g = jax.value_and_grad(loss_fn)(ps)
-    upd, st = tx.update(g, st, ps)
-    return optax.apply_updates(ps, upd), st, loss
+    return step_on(ps, st, xj, yj)
 
 
 ref = jax.jit(_step, donate_argnums=(0, 1)).lower(ps, tx.init(ps)).compile().as_text()
@@ -70,7 +51,7 @@ def raw():
 def _step_counted(ps, st, it, lr):
     # the reference plus what Keras's SGD carries: an int64 step counter and a learning-rate
     # Variable read at call time
-    loss, g = jax.value_and_grad(loss_fn)(ps)
+    loss, g = jax.value_and_grad(loss_fn)(ps, xj, yj)
     ps = [p - lr * d for p, d in zip(ps, g)]
     return ps, st, it + 1, loss
 

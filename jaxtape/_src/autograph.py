@@ -65,14 +65,14 @@ def _symbolic(x) -> bool:
     return False
 
 
-def if_stmt(cond, true_fn, false_fn, values, names):
+def if_stmt(cond, true_fn, false_fn, values):
     if not _symbolic(cond):
         return true_fn(*values) if cond else false_fn(*values)
     from jaxtape._src.ops._common import tensor
     from jaxtape._src.ops.control_flow_ops import _both_branches, _select
     a, b = _both_branches(cond, lambda: true_fn(*values), lambda: false_fn(*values))
     a, b = list(a), list(b)
-    for i in range(len(names)):
+    for i in range(len(a)):
         if a[i] is UNDEFINED or b[i] is UNDEFINED:
             # given a value by one branch only: it has none after the `if` (using it then
             # fails as an unassigned local does; TF raises when it is used, too)
@@ -104,7 +104,7 @@ class _Carry:
         return out
 
 
-def while_stmt(cond, body, values, names):
+def while_stmt(cond, body, values):
     values = tuple(values)
     while True:
         test = cond(*values)
@@ -121,7 +121,7 @@ def while_stmt(cond, body, values, names):
     return tuple(carry.full(out))
 
 
-def for_range(args, kwargs, body, values, names):
+def for_range(args, kwargs, body, values):
     """`for i in tf.range(...)`: unrolled over the known range, else a tf.while_loop."""
     from jaxtape._src.ops.array_ops import range as tf_range
     if not any(_symbolic(a) for a in (*args, *kwargs.values())):
@@ -590,8 +590,7 @@ def _def(name, params, body, returns=True):
 
 def _assign_call(names, fn, args):
     values = ast.Tuple(elts=[_load(_value_name(n)) for n in names], ctx=ast.Load())
-    labels = ast.Tuple(elts=[ast.Constant(n) for n in names], ctx=ast.Load())
-    call = ast.Call(func=_ag(fn), args=[*args, values, labels], keywords=[])
+    call = ast.Call(func=_ag(fn), args=[*args, values], keywords=[])
     if not names:
         return ast.Expr(value=call)
     return ast.Assign(targets=[ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Store()) for n in names],

@@ -686,7 +686,7 @@ def _finalize(closed, scope, info, lifted, n_tensors, shapes):
     lifted_pos = [pos[v._uid] for v in lifted]
     n_vars = len(order)
 
-    def evaluate(var_vals, arrays, counters):
+    def substituted(var_vals, arrays, counters):
         cs = list(consts)
         for j, i in var_slots:
             cs[j] = var_vals[i]
@@ -699,22 +699,20 @@ def _finalize(closed, scope, info, lifted, n_tensors, shapes):
 
     def flat(*args):
         counters = args[-1] if has_rng else None
-        return tuple(evaluate(args[:n_vars], args[n_vars:n_vars + n_tensors], counters))
+        return tuple(substituted(args[:n_vars], args[n_vars:n_vars + n_tensors], counters))
 
-    donate = tuple(range(len(written)))
     if shapes is not None:
         specs = ([jax.ShapeDtypeStruct(v._value.shape, v._value.dtype) for v in order]
                  + list(shapes)
                  + ([jax.ShapeDtypeStruct((len(scope.rng_reserve),), np.uint64)]
                     if has_rng else []))
-        exported = jax.export.export(jax.jit(flat))(*specs)
+        flat = jax.export.export(jax.jit(flat))(*specs).call
 
-        def evaluate(var_vals, arrays, counters):   # noqa: F811 (the exported computation)
-            return exported.call(*var_vals, *arrays, *([counters] if has_rng else []))
+    def evaluate(var_vals, arrays, counters):
+        return flat(*var_vals, *arrays, *([counters] if has_rng else []))
 
-        flat = exported.call
     conc = _Concrete()
-    conc.jitted = jax.jit(flat, donate_argnums=donate)
+    conc.jitted = jax.jit(flat, donate_argnums=tuple(range(len(written))))
     conc.donated, conc.readonly = written, readonly
     conc.evaluate = evaluate
     conc.n_out = len(info["out_dtypes"])
