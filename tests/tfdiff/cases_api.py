@@ -1,0 +1,104 @@
+"""Names TF autodiff code uses: functional ops, segment ops, sparse, strings, image."""
+
+import numpy as np
+
+from tfdiff.harness import catch
+
+
+def case_map_fn(tf):
+    x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    return (tf.map_fn(lambda r: r * 2.0, x),
+            tf.map_fn(lambda r: tf.reduce_sum(r), x),
+            tf.map_fn(lambda a: (a[0] + a[1], a[0] * a[1]), (x, x)),
+            tf.map_fn(lambda r: tf.cast(r, tf.int32), x, fn_output_signature=tf.int32))
+
+
+def case_map_fn_gradient(tf):
+    x = tf.Variable([1.0, 2.0, 3.0])
+    with tf.GradientTape() as t:
+        y = tf.reduce_sum(tf.map_fn(lambda e: e * e * x[0], x))
+    return t.gradient(y, x)
+
+
+def case_scan_fold(tf):
+    x = tf.constant([1.0, 2.0, 3.0, 4.0])
+    return (tf.scan(lambda a, e: a + e, x), tf.scan(lambda a, e: a * e, x, initializer=1.0),
+            tf.foldl(lambda a, e: a + e, x), tf.foldr(lambda a, e: a * 2.0 + e, x),
+            tf.foldl(lambda a, e: a - e, x, initializer=10.0))
+
+
+def case_scan_gradient(tf):
+    x = tf.Variable([1.0, 2.0, 3.0])
+    with tf.GradientTape() as t:
+        y = tf.reduce_sum(tf.scan(lambda a, e: a * e + 1.0, x))
+    return t.gradient(y, x)
+
+
+def case_vectorized_map(tf):
+    x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    return tf.vectorized_map(lambda r: tf.reduce_sum(r * r), x)
+
+
+def case_get_static_value(tf):
+    return (tf.get_static_value(tf.constant([1, 2])), tf.get_static_value(3),
+            tf.get_static_value(tf.shape(tf.zeros([2, 5]))))
+
+
+def case_segment_ops(tf):
+    data = tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]])
+    seg = tf.constant([0, 0, 1, 2])
+    useg = tf.constant([2, 0, 2, 0])
+    return (tf.math.segment_sum(data, seg), tf.math.segment_mean(data, seg),
+            tf.math.segment_max(data, seg), tf.math.segment_min(data, seg),
+            tf.math.segment_prod(data, seg),
+            tf.math.unsorted_segment_sum(data, useg, 3),
+            tf.math.unsorted_segment_mean(data, useg, 3),
+            tf.math.unsorted_segment_max(data, useg, 3),
+            tf.math.unsorted_segment_min(data, useg, 3),
+            tf.math.unsorted_segment_prod(data, useg, 3))
+
+
+def case_segment_gradient(tf):
+    data = tf.Variable([1.0, 2.0, 3.0])
+    with tf.GradientTape() as t:
+        y = tf.reduce_sum(tf.math.unsorted_segment_sum(data, [1, 0, 1], 2) ** 2)
+    return t.gradient(y, data)
+
+
+def case_sparse_basics(tf):
+    st = tf.sparse.SparseTensor(indices=[[0, 0], [1, 2]], values=[1.0, 2.0], dense_shape=[3, 4])
+    d = tf.sparse.to_dense(st)
+    m = tf.sparse.sparse_dense_matmul(st, tf.ones([4, 2]))
+    return d, m, st.indices, st.values, st.dense_shape
+
+
+def case_sparse_matmul_gradient(tf):
+    st = tf.sparse.SparseTensor(indices=[[0, 0], [1, 2]], values=[1.0, 2.0], dense_shape=[2, 3])
+    w = tf.Variable([[1.0], [2.0], [3.0]])
+    with tf.GradientTape() as t:
+        y = tf.reduce_sum(tf.sparse.sparse_dense_matmul(st, w))
+    return t.gradient(y, w)
+
+
+def case_strings(tf):
+    s = tf.constant(["ab", "cde"])
+    return (tf.strings.length(s), tf.strings.join([s, s], separator="-"),
+            tf.strings.upper(s), tf.strings.to_number(tf.constant(["1.5", "2"])))
+
+
+def case_image_basics(tf):
+    img = tf.reshape(tf.range(2 * 4 * 4 * 1, dtype=tf.float32), [2, 4, 4, 1])
+    return (tf.image.flip_left_right(img)[0, 0], tf.image.flip_up_down(img)[0, :, 0],
+            tf.image.resize(img, [2, 2]), tf.image.resize(img, [8, 8], method="nearest").shape,
+            tf.image.central_crop(img, 0.5).shape,
+            tf.image.convert_image_dtype(tf.constant([[0, 255]], tf.uint8), tf.float32),
+            tf.image.image_gradients(img))
+
+
+def case_image_resize_bilinear_up(tf):
+    img = tf.reshape(tf.range(9, dtype=tf.float32), [1, 3, 3, 1])
+    return tf.image.resize(img, [5, 4]), tf.image.resize(img, [6, 6], method="bilinear")
+
+
+def case_is_tensor(tf):
+    return tf.is_tensor(tf.constant(1)), tf.is_tensor(np.ones(2)), tf.is_tensor(tf.Variable(1.0))
