@@ -70,16 +70,24 @@ def make_program(draw_int, n_inputs, n_steps):
 
 def _deps(program):
     """For each value, the set of values (inputs and intermediates) it depends on through
-    differentiable ops: the structural truth the None pattern must follow."""
+    differentiable ops: the structural truth the None pattern must follow.
+
+    As TF's tape, a value computed only from untracked ones is not tracked, and the integer
+    round trip `int_cast` leaves its float output untracked (the cast back from int is not
+    recorded): the gradient with respect to such an intermediate is None."""
     deps = [{i} for i in range(program["n_inputs"])]
+    tracked = [True] * program["n_inputs"]
     for k, st in enumerate(program["steps"]):
         me = program["n_inputs"] + k
         if st[0] == "u":
             d = UNARY[st[1]][2]
-            deps.append((set(deps[st[2]]) if d else set()) | {me})
+            tr = tracked[st[2]] and st[1] != "int_cast"
+            deps.append((set(deps[st[2]]) if d else set()) | ({me} if tr else set()))
         else:
             d = BINARY[st[1]][2]
-            deps.append(((deps[st[2]] | deps[st[3]]) if d else set()) | {me})
+            tr = tracked[st[2]] or tracked[st[3]]
+            deps.append(((deps[st[2]] | deps[st[3]]) if d else set()) | ({me} if tr else set()))
+        tracked.append(tr)
     return deps
 
 
@@ -139,7 +147,8 @@ def check(program, seed=0, mode="eager"):
     deps = _deps(program)
     out = []
     for s, g, r in zip(program["sources"], got, ref):
-        connected = any(s in deps[t] for t in program["targets"])
+        # a target that is the source itself has gradient one, tracked or not (as TF)
+        connected = any(s in deps[t] or s == t for t in program["targets"])
         if not connected:
             if g is not None:
                 out.append("source %d: expected None (not connected), got %s" % (s, g))

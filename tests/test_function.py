@@ -255,7 +255,7 @@ def test_one_trace_when_the_step_only_uses_existing_variables(capsys):
     assert f.experimental_get_tracing_count() == 1 and float(v) == 3.0
 
 
-def test_optimizer_slots_are_built_without_a_second_trace():
+def test_optimizer_slots_built_in_the_first_trace_trace_it_again():
     w = tf.Variable([1.0, 2.0])
     opt = tf.keras.optimizers.Adam(0.1)
 
@@ -268,8 +268,11 @@ def test_optimizer_slots_are_built_without_a_second_trace():
 
     step()
     step()
-    assert step.experimental_get_tracing_count() == 1   # TF 2.21 + Keras 3: 1 (init_scope)
-    assert int(opt.iterations.numpy()) == 2 and len(opt.variables) == 4
+    step()
+    # measured under TF 2.21 + Keras 3 (tests/tfdiff cases_function::lazy_slots_trace_count):
+    # the first call builds the slots and traces twice; later calls trace nothing
+    assert step.experimental_get_tracing_count() == 2
+    assert int(opt.iterations.numpy()) == 3 and len(opt.variables) == 4
 
 
 def test_variables_are_read_at_call_time_by_every_path():

@@ -207,6 +207,9 @@ def convert(fn):
     if not (converter.changed or wrapper.changed):
         return fn
     node.decorator_list = []
+    # a name of its own inside the factory: a recursive call by the function's (global) name
+    # must still reach the global, not a factory local
+    node.name = _CONVERTED_NAME
     freevars = fn.__code__.co_freevars
     if "__class__" in freevars:
         if not node.args.args:
@@ -225,7 +228,11 @@ def convert(fn):
         return fn
     inner = next(c for c in next(c for c in code.co_consts if isinstance(c, types.CodeType)
                                  ).co_consts if isinstance(c, types.CodeType) and
-                 c.co_name == fn.__code__.co_name)
+                 c.co_name == _CONVERTED_NAME)
+    names = {"co_name": fn.__code__.co_name}
+    if hasattr(inner, "co_qualname"):   # Python 3.11+
+        names["co_qualname"] = fn.__code__.co_qualname
+    inner = inner.replace(**names)
     cells = dict(zip(freevars, fn.__closure__ or ()))
     cells[_AG] = types.CellType(_RUNTIME)
     closure = tuple(cells[n] for n in inner.co_freevars)
@@ -238,6 +245,7 @@ def convert(fn):
 
 
 _CONVERTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CONVERTED_NAME = "__autograph_converted"
 
 
 def call(f, *args, **kwargs):

@@ -95,7 +95,7 @@ def _check_nograd(nodes, target_ids):
             need.update(n.in_ids)
 
 
-def plan(recorder, targets, sources):
+def plan(recorder, targets, sources, dense=False):
     """The slice of the record between targets and sources.
 
     Returns (key, leaf_vals, leaf_ids, sparse): the structure key, the captured leaf values in
@@ -213,7 +213,7 @@ def plan(recorder, targets, sources):
                     else:
                         refs.append(r)
         srefs.append(tuple(refs) if refs else None)
-    sparse = _sparse_sources(chosen, srefs, trefs, leaf_ids) if any_sparse else {}
+    sparse = _sparse_sources(chosen, srefs, trefs, leaf_ids) if any_sparse and not dense else {}
     avals = tuple([(v.shape, v.dtype) for v in leaf_vals])
     key = (tuple(struct), avals, tuple(trefs), tuple(srefs))
     return key, leaf_vals, leaf_ids, sparse, chosen, recipe
@@ -240,16 +240,17 @@ def _describe(recorder, targets, sources):
 _plans: "collections.OrderedDict" = collections.OrderedDict()
 
 
-def plan_memo(recorder, targets, sources):
+def plan_memo(recorder, targets, sources, dense=False):
     """`plan`, memoized on the recorded structure: a loop that records the same ops each step
-    skips the walks over the record and only gathers this step's leaf values."""
+    skips the walks over the record and only gathers this step's leaf values.  `dense`: no
+    IndexedSlices (a Jacobian is dense, as TF's)."""
     if recorder is None or not recorder.memo_ok or recorder.has_nograd:
-        k, lv, li, sp, _, _ = plan(recorder, targets, sources)
+        k, lv, li, sp, _, _ = plan(recorder, targets, sources, dense)
         return k, lv, li, sp
-    mk = (tuple(recorder.sigs),) + _describe(recorder, targets, sources)
+    mk = (tuple(recorder.sigs), dense) + _describe(recorder, targets, sources)
     hit = _plans.get(mk)
     if hit is None:
-        key, leaf_vals, leaf_ids, sparse, chosen, recipe = plan(recorder, targets, sources)
+        key, leaf_vals, leaf_ids, sparse, chosen, recipe = plan(recorder, targets, sources, dense)
         index = {id(n): j for j, n in enumerate(recorder.nodes)}
         rec_recipe = tuple(r if r[0] == "t" else (index[id(chosen[r[0]])], r[1]) for r in recipe)
         sp_recipe = None
@@ -316,13 +317,21 @@ def _sparse_sources(chosen, srefs, trefs, leaf_ids):
     return out
 
 
-def _replay(struct, leaves, probes):
+def _replay(struct, leaves, probes, ieee=False):
+    """Run the recorded ops on `leaves`.  With `ieee`, every op's outputs pass through an
+    `optimization_barrier`, so XLA cannot rewrite across ops (`log(exp(x))` into `x`, `e/e` into
+    1): each op's value and its backward step are computed as TF eager computes them, one op at
+    a time in IEEE arithmetic (the gradient of `log(exp(x))` where `exp` overflows is NaN, as
+    TF's).  Fusion inside one op is unaffected."""
     outs = []
+    barrier = jax.lax.optimization_barrier
     for j, (kern, params, wires) in enumerate(struct):
         args = [leaves[w] if type(w) is int else outs[w[0]][w[1]] for w in wires]
         r = kern.impl(*args, **dict(params)) if params else kern.impl(*args)
         if not kern.multi:
             r = (r,)
+        if ieee:
+            r = tuple(barrier(tuple(r)))
         if j in probes:
             r = tuple(x + probes[j][k] if k in probes[j] else x for k, x in enumerate(r))
         outs.append(r)
@@ -336,10 +345,11 @@ def _resolve(ref, leaves, outs):
 def build(key, mode):
     """The pure function `fn(leaf_vals, cts) -> per-source gradients` for a plan key.
 
-    mode: ("grad", ct_given, target_avals) | ("jac", target_avals) | ("bjac", target_avals)
+    mode: ("grad", ct_given, ieee, target_avals) | ("jac", ieee, target_avals) |
+    ("bjac", ieee, target_avals); `ieee`: op boundaries kept (eager gradients, see `_replay`).
     """
     struct, avals, trefs, srefs = key
-    t_avals = mode[-1]
+    t_avals, ieee = mode[-1], mode[-2]
     flat = [r for refs in srefs if refs for r in refs if r != "sparse"]
     diff_leaves = sorted({r for r in flat if type(r) is int})
     probe_refs = sorted({r[1:] for r in flat if type(r) is not int})
@@ -352,7 +362,7 @@ def build(key, mode):
         probes: dict = {}
         for (j, k), z in zip(probe_refs, pv):
             probes.setdefault(j, {})[k] = z
-        outs = _replay(struct, leaves, probes)
+        outs = _replay(struct, leaves, probes, ieee)
         return [_resolve(trefs[i], leaves, outs) for i in live_t]
 
     def vjp_all(leaf_vals, cts):
@@ -522,14 +532,16 @@ def _check_gradients(key, leaf_vals, outs, cts, t_avals):
 
 def run(recorder, targets, sources, cts, ct_ids, mode):
     """Gradients for `sources` (a list, None where unconnected)."""
-    key, leaf_vals, leaf_ids, sparse = plan_memo(recorder, targets, sources)
+    key, leaf_vals, leaf_ids, sparse = plan_memo(recorder, targets, sources, mode[0] != "grad")
     srefs = key[3]
     if all(r is None for r in srefs):
         return [None] * len(sources)
     struct, avals, trefs, _ = key
     live_t = [i for i, r in enumerate(trefs) if r is not None]
     t_avals = tuple((tuple(targets[i].value.shape), targets[i].value.dtype) for i in live_t)
-    full_mode = mode + (t_avals,)
+    # Eager gradients keep TF eager's op-by-op arithmetic; inside jaxtape.function the step is
+    # one XLA program, simplified as a whole (as TF's graph optimizer simplifies a tf.function).
+    full_mode = mode + (STATE.trace is None, t_avals)
     if cts is not None:
         cts = [cts[i] for i in live_t]
     ck = (key, full_mode)

@@ -149,12 +149,19 @@ def custom_gradient(f=None):
                             "'variables', since function uses variables: %s" % (variables,))
         flat = nest.flatten(result)
         outs = [o if isinstance(o, EagerTensor) else convert_to_tensor(o) for o in flat]
-        if STATE.tapes:
+        if STATE.tapes or STATE.trace is not None:
             reads = [v._read_as_tensor() for v in variables]
             params = {"nx": len(xs), "variables": tuple(v.ref() for v in variables),
                       "kwargs": tuple(sorted(kwargs.items()))}
-            outs = [make(o._value, o._dtype) for o in outs]
-            record(kernel, params, list(xs) + reads, outs)
+            if STATE.trace is not None:
+                # Inside jaxtape.function the outputs are the custom_vjp's, so a gradient of
+                # the compiled step taken outside it (a tape around the call) uses grad_fn too
+                arrays = kernel._impl(*[t._value for t in list(xs) + reads], **params)
+                outs = [make(a, o._dtype) for a, o in zip(arrays, outs)]
+            else:
+                outs = [make(o._value, o._dtype) for o in outs]
+            if STATE.tapes:
+                record(kernel, params, list(xs) + reads, outs)
         return nest.pack_sequence_as(result, outs)
 
     return wrapper

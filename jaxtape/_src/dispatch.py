@@ -116,14 +116,26 @@ def _foldable(vals) -> bool:
 
 
 def record(kernel, params, inputs, outputs):
-    """Append a Node to every recording tape that tracks one of `inputs`."""
+    """Append a Node to every recording tape that tracks one of `inputs`.
+
+    As TF's tape (`ShouldRecord`): only a tracked input of a differentiable dtype counts, so
+    `tf.cast(int_variable, tf.float32)` starts nothing the tape follows."""
     node = None
     for rec in STATE.tapes:
         tracked = rec.tracked
+        seen = False
         for t in inputs:
             if t._id in tracked:
-                break
+                if t._dtype._diff:
+                    break
+                seen = True
+            elif t._id in rec.untracked:
+                seen = True
         else:
+            if seen:    # not recorded, but remembered so tape.explain can say why
+                ins = tuple(t._id for t in inputs)
+                for o in outputs:
+                    rec.untracked[o._id] = (kernel.name, ins)
             continue
         if node is None:
             node = Node(kernel, tuple(sorted(params.items())) if params else (), tuple(inputs),

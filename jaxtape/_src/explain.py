@@ -200,12 +200,43 @@ def _target_not_recorded(tape, rec, tid, source, desc):
                 "target_not_recorded", source, "The target was computed after the with-block "
                 "ended, when the tape was no longer recording.",
                 "Move that computation inside the with-block.")
+    blocked = _through_integer(rec, tid, set(_ids_of(source, rec)))
+    if blocked is not None:
+        return GradientReport(
+            "not_differentiable", source, "Every path from %s to the target goes through an "
+            "integer or bool tensor (made by %s), which the tape does not follow." % (
+                desc, blocked), "Keep the computation in floating point (no cast to an integer "
+            "dtype, tf.nn.softmax instead of tf.argmax), or accept that this gradient is None.",
+            op=blocked)
     esc = _escape_from(rec, set(_ids_of(source, rec)))
     if esc is not None:
         return _left_tape(source, desc, esc)
     return GradientReport(
         "not_connected", source, "The target does not depend on any tensor the tape watched: "
         "it is a constant for this tape.", "Compute it from %s inside the with-block." % desc)
+
+
+def _through_integer(rec, tid, sids):
+    """The op that made the integer tensor between the source and an unrecorded target (the
+    target was computed from recorded integer values only), or None."""
+    if tid not in rec.untracked:
+        return None
+    reach = _downstream(rec, sids)
+    todo, seen = [tid], set()
+    while todo:
+        i = todo.pop()
+        if i in seen:
+            continue
+        seen.add(i)
+        hit = rec.untracked.get(i)
+        if hit is None:
+            continue
+        for j in hit[1]:
+            if j in reach:
+                node = rec.tracked.get(j)
+                return node.kernel.name if node is not None else hit[0]
+            todo.append(j)
+    return None
 
 
 def _downstream(rec, sids):

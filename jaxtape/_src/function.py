@@ -37,12 +37,15 @@ from jaxtape._src import dtypes as _dt
 from jaxtape._src import nest
 from jaxtape._src.context import STATE
 from jaxtape._src.dispatch import dtype_of
+from jaxtape._src.indexed_slices import IndexedSlices
 from jaxtape._src.shape import TensorShape
 from jaxtape._src.tensor import EagerTensor, is_tracer, make
 from jaxtape._src.variables import live_variables
 
 _CREATE_ERROR = ("tf.function only supports singleton tf.Variables created on the first call. "
                  "Make sure the tf.Variable is only created once or created outside tf.function.")
+_LATER_CREATE_ERROR = ("Creating variables on a non-first call to a function decorated with "
+                       "tf.function.")
 
 
 class TensorSpec:
@@ -80,8 +83,10 @@ def _alias(value, taken):
 class _TraceScope:
     """What one trace sees: the Variables it reads, writes and creates, and its random ops."""
 
-    def __init__(self, allow_create, lifted=()):
+    def __init__(self, allow_create, lifted=(), first_call=True):
         self.allow_create = allow_create
+        self.first_call = first_call   # False: a trace for a later call (a new signature)
+        self.created_state = False      # Keras state built lazily (optimizer slots)
         self.lifted = {v._uid for v in lifted}
         self.created = []       # (var, initial value): plain Variables this trace created
         self.aliases = {}       # id(alias) -> (var, alias)
@@ -109,6 +114,19 @@ class _TraceScope:
         self.saved.append((var, value, a))
         var._value = a
 
+    def after_init_scope(self):
+        """A Variable assigned under `init_scope` keeps its new value (an eager write) and the
+        step goes on reading it at call time: it gets a fresh alias."""
+        for j, (var, before, a) in enumerate(self.saved):
+            value = var._value
+            if value is a or is_tracer(value) or id(a) not in self.aliases:
+                continue
+            del self.aliases[id(a)]
+            a2 = _alias(value, self.aliases)
+            self.aliases[id(a2)] = (var, a2)
+            self.saved[j] = (var, value, a2)
+            var._value = a2
+
     def is_symbolic(self, x) -> bool:
         return id(x) in self.aliases or id(x) in self.rng
 
@@ -126,8 +144,15 @@ class _TraceScope:
     def on_create(self, var):
         """Called once the new Variable holds its initial value."""
         if not self.allow_create:
-            raise ValueError(_CREATE_ERROR)
+            raise ValueError(_CREATE_ERROR if self.first_call else _LATER_CREATE_ERROR)
         self.created.append((var, var._value))
+
+    def on_lazy_state(self):
+        """Keras builds state (optimizer slots) lazily, under `init_scope`; TF counts it as the
+        trace creating Variables: the first call traces again, a later call raises."""
+        if not self.allow_create:
+            raise ValueError(_CREATE_ERROR if self.first_call else _LATER_CREATE_ERROR)
+        self.created_state = True
 
     def on_eager_create(self, var):
         """A Variable created under `init_scope`: an eager Variable the trace reads."""
@@ -176,12 +201,21 @@ def init_scope():
     out of the graph), with tapes paused.  A Variable created inside is an ordinary eager
     Variable, read by the step at call time; its creation causes no second trace."""
     saved = STATE.trace, STATE.tapes, STATE.init_owner
+    scope = STATE.trace
     STATE.init_owner = STATE.trace or STATE.init_owner
     STATE.trace, STATE.tapes = None, []
     try:
-        yield
+        if scope is None:
+            yield
+        else:
+            # ops on concrete values run now, not staged into the trace: the block runs once,
+            # at trace time, as TF lifts it out of the graph
+            with jax.ensure_compile_time_eval():
+                yield
     finally:
         STATE.trace, STATE.tapes, STATE.init_owner = saved
+        if scope is not None:
+            scope.after_init_scope()
 
 
 def _fast_key(args):
@@ -563,15 +597,15 @@ class Function:
 
     def _trace_with(self, key, structure, leaves, tensors, shapes):
         lifted: list = []
-        allow_create = not self._first_trace_done
+        allow_create = first_call = not self._first_trace_done
         while True:
             closed, scope, info = self._trace(structure, leaves, tensors, lifted, allow_create,
-                                              shapes)
+                                              shapes, first_call)
             self._first_trace_done = True
             allow_create = False
             literal = _literal_values(closed.jaxpr)
             inlined = [var for i, (var, _) in scope.aliases.items() if i in literal]
-            if scope.created or inlined:
+            if scope.created or scope.created_state or inlined:
                 # TF traces again when the first trace created Variables (a second creation then
                 # raises); a Variable whose array JAX inlined as a literal is lifted to an input
                 lifted = lifted + inlined
@@ -585,9 +619,9 @@ class Function:
             self._run_no_args = conc.run
         return conc
 
-    def _trace(self, structure, leaves, tensors, lifted, allow_create, shapes):
+    def _trace(self, structure, leaves, tensors, lifted, allow_create, shapes, first_call=True):
         fn = self._python()
-        scope = _TraceScope(allow_create, lifted)
+        scope = _TraceScope(allow_create, lifted, first_call)
         info = {}
 
         def pure(var_arrays, arrays):
@@ -612,12 +646,17 @@ class Function:
                         "with break/continue/return, a function without source). Use "
                         "jaxtape.cond(pred, true_fn, false_fn), jaxtape.while_loop(cond, body, "
                         "loop_vars) or jaxtape.where instead.") from e
+                out = _outputs_as_tensors(out)
                 out_arrays, static = [], []
                 for o in nest.flatten(out):
                     if isinstance(o, EagerTensor) or hasattr(o, "_read_as_tensor"):
                         t = o if isinstance(o, EagerTensor) else o._read_as_tensor()
                         out_arrays.append(t._value)
                         static.append(None)
+                    elif isinstance(o, IndexedSlices):
+                        out_arrays += [o.values._value, o.indices._value,
+                                       o.dense_shape._value]
+                        static.append(("slices",))
                     else:
                         static.append(("static", o))
                 written = scope.changed()
@@ -633,6 +672,19 @@ class Function:
         specs = shapes or [jax.ShapeDtypeStruct(t._value.shape, t._value.dtype) for t in tensors]
         closed = jax.make_jaxpr(pure)(var_specs, specs)
         return closed, scope, info
+
+
+def _outputs_as_tensors(out):
+    """TF returns every Python number, bool or string a traced function returns as a Tensor
+    (a constant of the compiled step); `None` and other objects come back as they are."""
+    def conv(o):
+        if isinstance(o, (bool, int, float, complex, str, bytes, np.generic, np.ndarray)):
+            from jaxtape._src.convert import convert_to_tensor
+            return convert_to_tensor(o)
+        return o
+    if isinstance(out, (list, tuple, dict)):
+        return nest.map_structure(conv, out)
+    return conv(out)
 
 
 def _make_traced(a):
@@ -810,7 +862,14 @@ def _treedef(structure):
 
 def _rebuild(conc, out_tensors):
     it = iter(out_tensors)
-    flat = [next(it) if s is None else s[1] for s in conc.out_static]
+    flat = []
+    for s in conc.out_static:
+        if s is None:
+            flat.append(next(it))
+        elif s[0] == "slices":
+            flat.append(IndexedSlices(next(it), next(it), next(it)))
+        else:
+            flat.append(s[1])
     return nest.pack_sequence_as(conc.out_tree, flat)
 
 

@@ -14,6 +14,7 @@ import sys
 import weakref
 
 import jax.numpy as jnp
+import numpy as np
 
 from jaxtape._src import backward, nest
 from jaxtape._src import dtypes as _dt
@@ -58,7 +59,8 @@ class _Recorder:
     """What one tape has recorded: plain data."""
 
     __slots__ = ("tracked", "nodes", "reads", "watched_vars", "watch_accessed", "has_nograd",
-                 "debug", "sigs", "pos", "leaf_pos", "memo_ok", "escaped", "__weakref__")
+                 "debug", "sigs", "pos", "leaf_pos", "memo_ok", "escaped", "untracked",
+                 "__weakref__")
 
     def __init__(self, watch_accessed: bool, owner):
         self.tracked: dict = {}      # tensor id -> producing Node, or None for a watched leaf
@@ -76,6 +78,9 @@ class _Recorder:
         self.debug = FLAGS["debug"]
         # no back-reference to the GradientTape: no cycle, so `del tape` frees the record at once
         self.escaped: dict = {}      # tensor id -> call site (or None): values that left via numpy
+        # tensor id -> (op name, input ids): outputs of ops whose tracked inputs were all
+        # integer/bool (TF does not record them); kept for tape.explain only
+        self.untracked: dict = {}
         _live_recorders.add(self)
 
     def watch_variable(self, var) -> None:
@@ -308,9 +313,11 @@ class GradientTape:
             raise RuntimeError(
                 "GradientTape must be created with persistent=True to compute the jacobian with "
                 "eager execution enabled and with experimental_use_pfor set to False.")
+        t = _target(target)
+        _check_chunked_pfor(self._persistent, parallel_iterations, experimental_use_pfor,
+                            int(np.prod(t.value.shape)), "jacobian")
         rec = self._begin_use("jacobian")
         mode = _unconnected(unconnected_gradients)
-        t = _target(target)
         flat_s = nest.flatten(sources)
         srcs = [_source(s, rec) for s in flat_s]
         tshape = tuple(t.value.shape)
@@ -346,6 +353,8 @@ class GradientTape:
         if tshape[0] != sshape[0]:
             raise ValueError("Need first dimension of target shape %s and source shape %s to "
                              "match." % (tshape, sshape))
+        _check_chunked_pfor(self._persistent, parallel_iterations, experimental_use_pfor,
+                            int(np.prod(tshape[1:])), "batch_jacobian")
         rec = self._begin_use("jacobian")
         try:
             if not t.dtype.is_differentiable:
@@ -358,6 +367,24 @@ class GradientTape:
         if g is None:
             g = make(jnp.zeros(tshape + sshape[1:], s.dtype.as_numpy_dtype), s.dtype)
         return g
+
+
+def _check_chunked_pfor(persistent, parallel_iterations, use_pfor, size, what):
+    """TF vectorizes a jacobian in chunks of `parallel_iterations` rows; a chunk that is not
+    the whole target reuses the tape, which a non-persistent tape refuses."""
+    if persistent or not use_pfor or parallel_iterations is None:
+        return
+    if parallel_iterations < size:
+        raise ValueError("Encountered an exception while vectorizing the %s computation. "
+                         "Vectorization can be disabled by setting experimental_use_pfor to "
+                         "False." % what)
+    if parallel_iterations == size and what == "jacobian":
+        raise ValueError("Encountered an exception while vectorizing the jacobian computation. "
+                         "Vectorization can be disabled by setting experimental_use_pfor to "
+                         "False.")
+    if parallel_iterations == size:
+        raise RuntimeError("GradientTape must be created with persistent=True to compute the "
+                           "batch_jacobian with parallel_iterations.")
 
 
 def _target(t) -> backward.Target:
@@ -390,7 +417,7 @@ def _zeros_for(s: backward.Source):
 
 
 def _output_gradients(output_gradients, targets):
-    flat = nest.flatten(output_gradients) if isinstance(output_gradients, (list, tuple)) \
+    flat = nest.flatten(output_gradients) if isinstance(output_gradients, (list, tuple, dict)) \
         else [output_gradients]
     if len(flat) < len(targets):
         raise ValueError("output_gradients has %d entries but there are %d targets: pass one "

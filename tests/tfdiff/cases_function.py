@@ -155,3 +155,44 @@ def case_jvp_in_function_loop(tf):
         return total
 
     return f(tf.constant(2.0))
+
+
+def case_slotless_optimizer_trace_count(tf):
+    w = tf.Variable([1.0, 2.0])
+    out = {}
+    for name, opt in [("sgd", tf.keras.optimizers.SGD(0.1)),
+                      ("momentum", tf.keras.optimizers.SGD(0.1, momentum=0.9)),
+                      ("rmsprop", tf.keras.optimizers.RMSprop(0.1))]:
+        @tf.function
+        def step():
+            with tf.GradientTape() as t:
+                loss = tf.reduce_sum(w * w)
+            opt.apply_gradients([(t.gradient(loss, w), w)])
+            return loss
+
+        step()
+        step()
+        out[name] = (step.experimental_get_tracing_count(), len(opt.variables))
+    return out, w
+
+
+def case_variable_created_on_later_call(tf):
+    v = tf.Variable(1.0)
+
+    @tf.function
+    def mk(i):
+        if i == 1:
+            tf.Variable(2.0)
+        return v + 1.0
+
+    return mk(0), catch(mk, 1, match=True)
+
+
+def case_variable_created_every_trace(tf):
+    @tf.function
+    def mk(x):
+        w = tf.Variable(2.0)
+        return w * x
+
+    # (TF's first line is "in user code:", its traceback wrapper; the class is what counts)
+    return catch(mk, tf.constant(1.0))

@@ -229,7 +229,10 @@ class Optimizer:
             with jax.ensure_compile_time_eval():
                 init = self._tx.init([jnp.zeros(var._value.shape, var._value.dtype)])[0]
             path = (kvar.path if isinstance(kvar, KerasVariable) else var.name[:-2]).replace("/", "_")
-            # Keras builds optimizer state eagerly (init_scope): no second trace in a function
+            # Keras builds optimizer state eagerly (init_scope); TF's function still counts it
+            # as this trace creating Variables (the first call traces twice)
+            if STATE.trace is not None and len(init):
+                STATE.trace.on_lazy_state()
             with init_scope(), _path_scope(self.name):
                 slots = tuple(KerasVariable(lambda s, d, a=a: a, tuple(a.shape), var._dtype,
                                             trainable=False, name="%s_%s" % (path, n))
