@@ -28,22 +28,33 @@ def _unsupported(value):
                       % (value, type(value)))
 
 
-def _scan(value, shape_out, kinds, depth=0):
-    """Walk a nested Python sequence: record its shape and the kinds of its scalars."""
-    if isinstance(value, (list, tuple)):
-        n = len(value)
-        if len(shape_out) <= depth:
-            shape_out.append(n)
-        elif shape_out[depth] != n:
-            raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
-        for v in value:
-            _scan(v, shape_out, kinds, depth + 1)
-        if n == 0 and len(shape_out) > depth + 1:
-            raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
+def _scan(value, shape_out, kinds):
+    """Walk a nested Python sequence: record its shape and the kinds of its scalars.
+
+    TF's converter: the shape is read off the first element at each depth; a shape with no
+    elements is accepted as it is (`[[], [1.0]]` has shape (2, 0): nothing else is read), any
+    other sequence must match it exactly."""
+    obj = value
+    while isinstance(obj, (list, tuple)):
+        shape_out.append(len(obj))
+        if not obj:
+            break
+        obj = obj[0]
+    if 0 in shape_out:
         return
-    if len(shape_out) > depth:
+    _check_rectangular(value, shape_out, kinds, 0)
+
+
+def _check_rectangular(value, shape, kinds, depth):
+    if depth == len(shape):
+        if isinstance(value, (list, tuple)):
+            raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
+        kinds.append(value)
+        return
+    if not isinstance(value, (list, tuple)) or len(value) != shape[depth]:
         raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
-    kinds.append(value)
+    for v in value:
+        _check_rectangular(v, shape, kinds, depth + 1)
 
 
 def _kind(v):
@@ -65,8 +76,6 @@ def _infer_python(value):
     shape: list = []
     scalars: list = []
     _scan(value, shape, scalars)
-    if len(shape) > 0 and any(len(shape) != d for d in [len(shape)]):
-        pass
     kinds = set()
     for s in scalars:
         k = _kind(s)
@@ -91,7 +100,14 @@ def _infer_python(value):
     if "c" in kinds:
         return np.array(scalars, dtype=np.complex128).reshape(shape), _dt.complex128
     if "f" in kinds:
-        return np.array(scalars, dtype=np.float64).astype(np.float32).reshape(shape), _dt.float32
+        wide = np.array(scalars, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            arr = wide.astype(np.float32)
+        if np.any(np.isinf(arr) & np.isfinite(wide)):
+            # TF's message, although the value is out of float32's range, not float64's
+            raise ValueError("Can't convert Python sequence with a value out of range for a "
+                             "double-precision float.")
+        return arr.reshape(shape), _dt.float32
     ints = [int(s) for s in scalars]
     lo, hi = min(ints), max(ints)
     if lo >= _INT32_MIN and hi <= _INT32_MAX:
@@ -110,6 +126,8 @@ def _python_to_dtype(value, dtype: _dt.DType):
     if None in kinds:
         bad = next(s for s in scalars if _kind(s) is None)
         raise _unsupported(bad)
+    if "s" in kinds and len(kinds) > 1:
+        raise ValueError("Can't convert Python sequence with mixed types to Tensor.")
     bad = False
     if dtype is _dt.string:
         bad = bool(kinds - {"s"})
@@ -130,15 +148,27 @@ def _python_to_dtype(value, dtype: _dt.DType):
         return np.zeros(shape, dtype.as_numpy_dtype)
     if dtype.is_integer:
         ints = [int(s) for s in scalars]
+        if dtype is _dt.uint64 and (min(ints) < 0 or max(ints) >= 2 ** 64):
+            # TF 2.21's converter fails inside its C extension here (an exception set while
+            # returning a result), which Python reports as SystemError; jaxtape raises the
+            # same class so `except` clauses written against TF behave alike
+            raise SystemError("<class 'tensorflow.python.framework.ops.EagerTensor'> returned a "
+                              "result with an exception set")
         # TF wraps silently: tf.constant(300, tf.int8) == 44.
         arr = np.array([i & ((1 << 64) - 1) for i in ints], dtype=np.uint64) if (
             min(ints) < _INT64_MIN or max(ints) > _INT64_MAX) else np.array(ints, dtype=np.int64)
         return arr.astype(dtype.as_numpy_dtype).reshape(shape)
     src = np.array(scalars, dtype=np.complex128 if "c" in kinds else np.float64)
-    return src.astype(dtype.as_numpy_dtype).reshape(shape)
+    with np.errstate(over="ignore"):     # an explicit narrow float dtype overflows to inf
+        return src.astype(dtype.as_numpy_dtype).reshape(shape)
 
 
 def _from_numpy(arr: np.ndarray, dtype):
+    if arr.dtype.kind == "O":
+        for v in arr.reshape(-1):
+            if not isinstance(v, (str, bytes)):
+                raise ValueError("Failed to convert a NumPy array to a Tensor (Unsupported "
+                                 "object type %s)." % type(v).__name__)
     if arr.dtype.kind in "OSU":
         out = np.empty(arr.shape, dtype=object)
         flat = [v.encode("utf-8") if isinstance(v, str) else bytes(v) for v in arr.reshape(-1)]

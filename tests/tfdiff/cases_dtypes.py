@@ -126,3 +126,12 @@ def case_sparse_ce_fn_out_of_range(tf):
                   from_logits=True),
             catch(tf.nn.sparse_softmax_cross_entropy_with_logits, labels=tf.constant([5]),
                   logits=logits))
+
+
+def case_operator_eq_conversions(tf):
+    a = tf.constant([1.0, 2.0])
+    return (catch(lambda: a == None), catch(lambda: a != None),  # noqa: E711
+            catch(lambda: a == "a"), catch(lambda: a == object()),
+            catch(lambda: a == [1, "a"]), catch(lambda: a == (1.0, 3.0)),
+            catch(lambda: a == tf.ones([3])), catch(lambda: a != tf.ones([3])),
+            catch(lambda: a == tf.constant([1, 2])), catch(lambda: tf.constant("x") == "x"))

@@ -97,7 +97,8 @@ def encode(obj):
 def _close(a, b, dtype, rtol):
     if isinstance(a, list) or isinstance(b, list):   # complex: [real, imag]
         return (isinstance(a, list) and isinstance(b, list)
-                and all(_close(x, y, "float64", rtol) for x, y in zip(a, b)))
+                and all(_close(x, y, "float32" if dtype == "complex64" else "float64", rtol)
+                        for x, y in zip(a, b)))
     if isinstance(a, str) or isinstance(b, str):
         return a == b
     if isinstance(a, bool) or isinstance(a, int) and not isinstance(b, float):

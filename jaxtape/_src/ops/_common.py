@@ -9,7 +9,7 @@ import jax.numpy as jnp
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor, is_tensor_like
-from jaxtape._src.errors import InvalidArgumentError
+from jaxtape._src.errors import InvalidArgumentError, NotFoundError
 from jaxtape._src.tensor import EagerTensor, make
 
 FLOAT = frozenset(("float16", "bfloat16", "float32", "float64"))
@@ -98,6 +98,15 @@ def check_dtype(op: str, t, allowed, attr="T"):
             "{{node %s}}; Op<name=%s> [Op:%s]" % (
                 attr, t._dtype.name, ", ".join(sorted(kernel_name(_dt.as_dtype(a)) for a in allowed)),
                 op, op, op))
+
+
+def check_kernel(op: str, t, no_kernel):
+    """TF registers the op for these dtypes but has no CPU kernel: NotFoundError, as TF's
+    placer raises it."""
+    if t._dtype._name in no_kernel:
+        raise NotFoundError(
+            None, None, "Could not find device for node: {{node %s}} = %s[T=DT_%s]" % (
+                op, op, t._dtype._name.upper()))
 
 
 def incompatible(op: str, a, b) -> InvalidArgumentError:

@@ -10,6 +10,7 @@ gradient `z * log(x)` only where `x > 0`) so higher derivatives have TF's struct
 from __future__ import annotations
 
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -23,7 +24,7 @@ from jaxtape._src.dispatch import bind
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.ops._common import (
     COMPLEX, FLOAT, FLOATC, INT, NUMERIC, REAL, SIGNED, axis_param, binary_args,
-    broadcastable, check_dtype, check_same_dtype, incompatible, tensor)
+    broadcastable, check_dtype, check_kernel, check_same_dtype, incompatible, tensor)
 from jaxtape._src.registry import Kernel, define_operator, export
 from jaxtape._src.tensor import EagerTensor, is_symbolic, make
 
@@ -124,13 +125,28 @@ def _clip(x, lo, hi):
 # unary ops
 # ------------------------------------------------------------------------------------------
 
-def _unary(paths, tf_name, fn, allowed=FLOATC, grad="diff", operator=None, jit=True):
+_SIGNED_NUM = FLOATC | SIGNED
+_HALF = frozenset(("float16", "bfloat16"))
+_BF16 = frozenset(("bfloat16",))
+_F32_64 = frozenset(("float32", "float64"))
+_NO_BF16 = _F32_64 | {"float16"}
+
+
+def _unary(paths, tf_name, fn, allowed=FLOATC, grad="diff", operator=None, jit=True,
+           no_kernel=frozenset()):
+    """An elementwise op: `allowed` are the dtypes TF's op registry accepts (others raise TF's
+    InvalidArgumentError), `no_kernel` those it registers without a CPU kernel (NotFoundError);
+    both measured against TF 2.21 (tests/tfdiff/cases_dtype_sweep.py)."""
     kern = Kernel(tf_name, fn, grad=grad, jit=jit)
+    if no_kernel:
+        allowed = allowed | no_kernel
 
     def op(x, name=None):
         x = tensor(x)
         if allowed is not None and x._dtype._name not in allowed:
             check_dtype(tf_name, x, allowed)
+        if no_kernel:
+            check_kernel(tf_name, x, no_kernel)
         return bind(kern, (x,))
 
     op.__name__ = paths[0].rpartition(".")[2]
@@ -172,16 +188,20 @@ def _is_finite(x):
 
 
 def _softplus(x):
-    return jnp.logaddexp(x, jnp.zeros_like(x))
+    # TF's kernel, branch for branch: x where exp(-x) is below the dtype's epsilon, exp(x)
+    # where exp(x) is, log1p(exp(x)) between (this decides the low bits in float16/bfloat16)
+    threshold = jnp.asarray(math.log(float(jnp.finfo(x.dtype).eps)) + 2.0, x.dtype)
+    return jnp.where(x > -threshold, x,
+                     jnp.where(x < threshold, jnp.exp(x), jnp.log1p(jnp.exp(x))))
 
 
 def _softsign(x):
     return x / (1 + jnp.abs(x))
 
 
-abs = _unary(("abs", "math.abs"), "Abs", _abs, NUMERIC, operator="abs", jit=True)  # noqa: A001
-negative = _unary(("negative", "math.negative"), "Neg", _neg, NUMERIC, operator="neg")
-sign = _unary(("sign", "math.sign"), "Sign", _sign, NUMERIC)
+abs = _unary(("abs", "math.abs"), "Abs", _abs, _SIGNED_NUM, operator="abs", jit=True)  # noqa: A001
+negative = _unary(("negative", "math.negative"), "Neg", _neg, _SIGNED_NUM, operator="neg")
+sign = _unary(("sign", "math.sign"), "Sign", _sign, _SIGNED_NUM)
 square = _unary(("square", "math.square"), "Square", jnp.square, NUMERIC)
 sqrt = _unary(("sqrt", "math.sqrt"), "Sqrt", _sqrt, jit=True)
 rsqrt = _unary(("math.rsqrt",), "Rsqrt", _rsqrt)
@@ -203,22 +223,23 @@ acosh = _unary(("acosh", "math.acosh"), "Acosh", jnp.arccosh)
 atanh = _unary(("atanh", "math.atanh"), "Atanh", jnp.arctanh)
 sigmoid = _unary(("sigmoid", "math.sigmoid", "nn.sigmoid"), "Sigmoid", _sigmoid)
 log_sigmoid = _unary(("math.log_sigmoid",), "LogSigmoid", jax.nn.log_sigmoid, FLOAT)
-reciprocal = _unary(("math.reciprocal",), "Reciprocal", _reciprocal)
+reciprocal = _unary(("math.reciprocal",), "Reciprocal", _reciprocal, no_kernel=SIGNED)
 erf = _unary(("math.erf",), "Erf", jsp.erf, FLOAT)
 erfc = _unary(("math.erfc",), "Erfc", jsp.erfc, FLOAT)
-erfinv = _unary(("math.erfinv",), "Erfinv", jsp.erfinv, FLOAT)
-ndtri = _unary(("math.ndtri",), "Ndtri", jsp.ndtri, FLOAT)
-lgamma = _unary(("math.lgamma",), "Lgamma", jsp.gammaln, FLOAT)
-digamma = _unary(("math.digamma",), "Digamma", jsp.digamma, FLOAT)
-bessel_i0e = _unary(("math.bessel_i0e",), "BesselI0e", jsp.i0e, FLOAT)
-bessel_i1e = _unary(("math.bessel_i1e",), "BesselI1e", jsp.i1e, FLOAT)
+erfinv = _unary(("math.erfinv",), "Erfinv", jsp.erfinv, _F32_64, no_kernel=_HALF)
+ndtri = _unary(("math.ndtri",), "Ndtri", jsp.ndtri, _F32_64, no_kernel=_HALF)
+lgamma = _unary(("math.lgamma",), "Lgamma", jsp.gammaln, _NO_BF16, no_kernel=_BF16)
+digamma = _unary(("math.digamma",), "Digamma", jsp.digamma, _NO_BF16, no_kernel=_BF16)
+bessel_i0e = _unary(("math.bessel_i0e",), "BesselI0e", jsp.i0e, _NO_BF16, no_kernel=_BF16)
+bessel_i1e = _unary(("math.bessel_i1e",), "BesselI1e", jsp.i1e, _NO_BF16, no_kernel=_BF16)
 softplus = _unary(("math.softplus", "nn.softplus"), "Softplus", _softplus, FLOAT)
 softsign = _unary(("math.softsign", "nn.softsign"), "Softsign", _softsign, FLOAT)
 floor = _unary(("floor", "math.floor"), "Floor", jnp.floor, FLOAT, grad="nondiff")
 ceil = _unary(("math.ceil",), "Ceil", jnp.ceil, FLOAT, grad="nondiff")
-round = _unary(("round", "math.round"), "Round", _round_half_even, NUMERIC,  # noqa: A001
+round = _unary(("round", "math.round"), "Round", _round_half_even, REAL, no_kernel=COMPLEX,  # noqa: A001
                grad="nondiff")
-rint = _unary(("math.rint",), "Rint", _round_half_even, FLOAT, grad="nondiff")
+rint = _unary(("math.rint",), "Rint", _round_half_even, _F32_64, grad="nondiff",
+              no_kernel=_HALF)
 is_finite = _unary(("math.is_finite", "debugging.is_finite"), "IsFinite", _is_finite, FLOAT,
                    grad="none")
 is_nan = _unary(("math.is_nan", "debugging.is_nan"), "IsNan", jnp.isnan, FLOAT, grad="none")
@@ -244,6 +265,9 @@ def _invert_op(x):
 def real(input, name=None):  # noqa: A002
     """`tf.math.real`: the real part (identity for real tensors)."""
     x = tensor(input)
+    if x._dtype._name not in NUMERIC:
+        raise TypeError("input must be a numeric tensor, but got tensor with dtype %s"
+                        % (x._dtype,))
     if not x._dtype.is_complex:
         return x
     return bind(real_k, (x,))
@@ -260,6 +284,8 @@ def imag(input, name=None):  # noqa: A002
 @export("math.conj", "conj")
 def conj(x, name=None):
     x = tensor(x)
+    if x._dtype._name not in NUMERIC:
+        raise TypeError("Expected numeric or variant tensor, got dtype %r." % (x._dtype,))
     if not x._dtype.is_complex:
         return x
     return bind(conj_k, (x,))
@@ -268,6 +294,9 @@ def conj(x, name=None):
 @export("math.angle", "angle")
 def angle(input, name=None):  # noqa: A002
     x = tensor(input)
+    if x._dtype._name not in FLOATC:   # TF builds pi / 0 constants of the input's dtype
+        raise TypeError("Cannot convert %s to EagerTensor of dtype %s"
+                        % ("0" if x._dtype is _dt.bool_ else "3.141592653589793", x._dtype.name))
     return bind(angle_k, (x,))
 
 
@@ -276,8 +305,11 @@ def angle(input, name=None):  # noqa: A002
 # ------------------------------------------------------------------------------------------
 
 def _binary(paths, tf_name, fn, allowed=NUMERIC, strict=True, grad="diff", out_check=None,
-            jit=True):
+            jit=True, no_kernel=frozenset()):
+    """An elementwise binary op with broadcasting; `allowed` / `no_kernel` as for `_unary`."""
     kern = Kernel(tf_name, fn, grad=grad, jit=jit)
+    if no_kernel:
+        allowed = allowed | no_kernel
 
     def op(x, y, name=None):
         x, y = binary_args(x, y, strict)
@@ -285,6 +317,8 @@ def _binary(paths, tf_name, fn, allowed=NUMERIC, strict=True, grad="diff", out_c
             check_same_dtype(tf_name, x, y)
         if allowed is not None and x._dtype._name not in allowed:
             check_dtype(tf_name, x, allowed)
+        if no_kernel:
+            check_kernel(tf_name, x, no_kernel)
         if out_check is not None:
             out_check(x, y)
         try:
@@ -339,7 +373,9 @@ def _pow_impl(x, y):
 
 
 def _truncatediv(x, y):
-    return lax.div(x, y)
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        return lax.div(x, y)
+    return jnp.trunc(x / y)
 
 
 def _truncatemod(x, y):
@@ -390,28 +426,49 @@ subtract = _binary(("subtract", "math.subtract"), "Sub", jnp.subtract)
 multiply = _binary(("multiply", "math.multiply"), "Mul", jnp.multiply)
 _realdiv = _binary((), "RealDiv", jnp.true_divide, FLOATC)
 floordiv = _binary(("math.floordiv",), "FloorDiv", _floordiv, REAL, grad="nondiff",
+                   no_kernel=COMPLEX,
                    out_check=_int_div_check)
 floormod = _binary(("math.floormod", "math.mod"), "FloorMod", _floormod, REAL,
                    out_check=_int_div_check)
-pow = _binary(("pow", "math.pow"), "Pow", _pow_impl, NUMERIC, out_check=_pow_check, jit=True)  # noqa: A001
+pow = _binary(("pow", "math.pow"), "Pow", _pow_impl, _SIGNED_NUM, out_check=_pow_check, jit=True)  # noqa: A001
 maximum = _binary(("maximum", "math.maximum"), "Maximum", _maximum, REAL, jit=True)
 minimum = _binary(("minimum", "math.minimum"), "Minimum", _minimum, REAL, jit=True)
 squared_difference = _binary(("math.squared_difference",), "SquaredDifference",
-                             _squared_difference, NUMERIC)
+                             _squared_difference, FLOATC | {"int32", "int64"})
 atan2 = _binary(("math.atan2", "atan2"), "Atan2", jnp.arctan2, FLOAT)
 xlogy = _binary(("math.xlogy",), "Xlogy", _xlogy, FLOATC, jit=True)
 xdivy = _binary(("math.xdivy",), "Xdivy", _xdivy, FLOATC, jit=True)
 xlog1py = _binary(("math.xlog1py",), "Xlog1py", _xlog1py, FLOATC, jit=True)
-divide_no_nan = _binary(("math.divide_no_nan", "div_no_nan"), "DivNoNan", _div_no_nan, FLOATC)
+_divide_no_nan = _binary((), "DivNoNan", _div_no_nan, FLOATC)
+
+
+@export("math.divide_no_nan", "div_no_nan", kernel="DivNoNan")
+def divide_no_nan(x, y, name=None):
+    """`tf.math.divide_no_nan`: 0 where `y` is 0; integers are divided as by truediv."""
+    x, y = binary_args(x, y)
+    if x._dtype is not y._dtype:
+        check_same_dtype("DivNoNan", x, y)
+    x, y = _int_to_float("tf.math.divide_no_nan", x, y)
+    return _divide_no_nan(x, y)
 multiply_no_nan = _binary(("math.multiply_no_nan",), "MulNoNan", _mul_no_nan, FLOATC)
-truncatediv = _binary(("truncatediv", "math.truncatediv"), "TruncateDiv", _truncatediv, REAL,
+truncatediv = _binary(("truncatediv",), "TruncateDiv", _truncatediv, REAL, no_kernel=COMPLEX,
                       grad="nondiff", out_check=_int_div_check)
-truncatemod = _binary(("truncatemod", "math.truncatemod"), "TruncateMod", _truncatemod, REAL,
+truncatemod = _binary(("truncatemod",), "TruncateMod", _truncatemod, _F32_64 | {"int32", "int64"},
+                      no_kernel=_HALF,
                       out_check=_int_div_check)
-igamma = _binary(("math.igamma",), "Igamma", jsp.gammainc, FLOAT)
-igammac = _binary(("math.igammac",), "Igammac", jsp.gammaincc, FLOAT)
-zeta = _binary(("math.zeta",), "Zeta", jsp.zeta, FLOAT)
-polygamma = _binary(("math.polygamma",), "Polygamma", lambda a, x: jsp.polygamma(a, x), FLOAT)
+igamma = _binary(("math.igamma",), "Igamma", jsp.gammainc, _F32_64, no_kernel=_HALF)
+igammac = _binary(("math.igammac",), "Igammac", jsp.gammaincc, _F32_64, no_kernel=_HALF)
+zeta = _binary(("math.zeta",), "Zeta", jsp.zeta, _F32_64)
+def _polygamma(a, x):
+    # TF's float order `a` (jax.scipy's polygamma wants an integer n):
+    # psi^(n)(x) = (-1)^(n+1) n! zeta(n+1, x), and digamma for n = 0
+    n1 = a + jnp.ones_like(a)
+    sign = jnp.where(jnp.mod(a, 2) == 0, -jnp.ones_like(a), jnp.ones_like(a))
+    rest = sign * jnp.exp(jsp.gammaln(n1)) * jsp.zeta(n1, x)
+    return jnp.where(a == 0, jsp.digamma(x), rest)
+
+
+polygamma = _binary(("math.polygamma",), "Polygamma", _polygamma, _F32_64)
 _BOOL = frozenset(("bool",))
 logical_and = _binary(("logical_and", "math.logical_and"), "LogicalAnd", jnp.logical_and, _BOOL,
                       grad="nondiff")
@@ -476,10 +533,22 @@ def divide(x, y, name=None):
         y, "_read_as_tensor") else tensor(y)
     if x._dtype is not y._dtype:
         raise TypeError("`x` and `y` must have the same dtype, got %r != %r." % (x._dtype, y._dtype))
+    x, y = _int_to_float("__truediv__", x, y)
+    return _realdiv(x, y)
+
+
+def _int_to_float(where, x, y):
+    """TF's truediv rule: int8/16 (and uint8/16) operands become float32, wider ones float64;
+    bool is refused."""
+    if x._dtype is _dt.bool_:
+        raise TypeError("Invalid dtype tf.bool in %s. Expected one of {tf.uint8, tf.int8, "
+                        "tf.uint16, tf.int16, tf.uint32, tf.int32, tf.uint64, tf.int64, "
+                        "tf.bfloat16, tf.float16, tf.float32, tf.float64, tf.complex64, "
+                        "tf.complex128}." % where)
     if x._dtype._name in INT:
         target = _dt.float64 if x._dtype.size >= 4 else _dt.float32
         x, y = cast(x, target), cast(y, target)
-    return _realdiv(x, y)
+    return x, y
 
 
 def _truediv_soft(x, y):
@@ -509,7 +578,14 @@ define_operator("radd")(_radd)
 define_operator("raw_add")(jnp.add)
 define_operator("raw_sub")(jnp.subtract)
 _op_pair("sub", subtract)
-_op_pair("mul", multiply)
+def _op_mul(x, y):
+    x, y = binary_args(x, y)
+    if x._dtype is _dt.bool_ and y._dtype is _dt.bool_:   # TF's __mul__ on bools: logical_and
+        return logical_and(x, y)
+    return multiply(x, y)
+
+
+_op_pair("mul", _op_mul)
 _op_pair("floordiv", floordiv)
 _op_pair("mod", floormod)
 _op_pair("pow", pow)
@@ -546,17 +622,18 @@ define_operator("ge")(lambda x, y: greater_equal(x, y))
 
 
 def _python_compare(op, on_mismatch: bool):
-    """`t == other` / `t != other`: None, unconvertible values, other dtypes and incompatible
-    shapes give a plain result (no error), as TF's operators do; `tf.math.equal` raises."""
+    """`t == other` / `t != other` as TF 2.21's operators: `None` gives a plain bool and
+    incompatible shapes a scalar bool tensor (where `tf.math.equal` raises); a value that does
+    not convert raises as conversion does, and two tensors of different dtypes raise
+    InvalidArgumentError (measured: tests/tfdiff cases_dtypes::compare_*)."""
+    tf_name = "Equal" if op is equal else "NotEqual"
+
     def fn(x, y):
         if y is None:
             return on_mismatch
-        try:
-            x, y = binary_args(x, y)
-        except (TypeError, ValueError):
-            return on_mismatch
+        x, y = binary_args(x, y)
         if x._dtype is not y._dtype:
-            return on_mismatch
+            check_same_dtype(tf_name, x, y)
         if not broadcastable(x._value, y._value):
             return make(jnp.asarray(on_mismatch), _dt.bool_)
         return op(x, y)
@@ -637,11 +714,14 @@ _clip_k = Kernel("ClipByValue", _clip, jit=True)
 # ------------------------------------------------------------------------------------------
 
 
-def _reduction(paths, tf_name, fn, allowed=NUMERIC, grad="diff", jit=True):
+def _reduction(paths, tf_name, fn, allowed=NUMERIC, grad="diff", jit=True, type_error=False):
     kern = Kernel(tf_name, fn, grad=grad, jit=jit)
 
     def op(input_tensor, axis=None, keepdims=False, name=None):
         x = tensor(input_tensor)
+        if type_error and x._dtype._name in INT:   # TF checks this in Python
+            raise TypeError("Input must be either real or complex. Received integer type %s."
+                            % (x._dtype,))
         if allowed is not None and x._dtype._name not in allowed:
             check_dtype(tf_name, x, allowed)
         ax = axis_param(axis, x.ndim)
@@ -691,8 +771,9 @@ reduce_max = _reduction(("reduce_max", "math.reduce_max"), "Max", jnp.max, REAL)
 reduce_min = _reduction(("reduce_min", "math.reduce_min"), "Min", jnp.min, REAL)
 reduce_logsumexp = _reduction(("reduce_logsumexp", "math.reduce_logsumexp"), "LogSumExp",
                               _logsumexp, FLOAT)
-reduce_variance = _reduction(("math.reduce_variance",), "Variance", _variance, FLOATC)
-reduce_std = _reduction(("math.reduce_std",), "Std", _std, FLOATC, jit=True)
+reduce_variance = _reduction(("math.reduce_variance",), "Variance", _variance, FLOATC,
+                             type_error=True)
+reduce_std = _reduction(("math.reduce_std",), "Std", _std, FLOATC, jit=True, type_error=True)
 reduce_all = _reduction(("reduce_all", "math.reduce_all"), "All", jnp.all,
                         frozenset(("bool",)), grad="nondiff")
 reduce_any = _reduction(("reduce_any", "math.reduce_any"), "Any", jnp.any,
@@ -701,9 +782,12 @@ reduce_any = _reduction(("reduce_any", "math.reduce_any"), "Any", jnp.any,
 
 def _arg(paths, tf_name, fn):
     kern = Kernel(tf_name, fn, grad="nondiff")
+    allowed = REAL | {"bool"}
 
     def op(input, axis=None, output_type=_dt.int64, name=None):  # noqa: A002
         x = tensor(input)
+        if x._dtype._name not in allowed:
+            check_dtype(tf_name, x, allowed)
         ax = 0 if axis is None else int(axis_param(axis, x.ndim))
         return bind(kern, (x,), {"axis": ax, "dtype": np.dtype(_dt.as_dtype(output_type).as_numpy_dtype)})
 
@@ -718,11 +802,13 @@ argmin = _arg(("argmin", "math.argmin"), "ArgMin",
               lambda x, axis, dtype: jnp.argmin(x, axis=axis).astype(dtype))
 
 
-def _cum(paths, tf_name, fn):
+def _cum(paths, tf_name, fn, allowed=NUMERIC):
     kern = Kernel(tf_name, fn)
 
     def op(x, axis=0, exclusive=False, reverse=False, name=None):
         x = tensor(x)
+        if x._dtype._name not in allowed:
+            check_dtype(tf_name, x, allowed)
         return bind(kern, (x,), {"axis": int(axis_param(axis)), "exclusive": bool(exclusive),
                                  "reverse": bool(reverse)})
 
@@ -765,7 +851,8 @@ def _cumlse(x, axis, exclusive, reverse):
     return y
 
 
-cumulative_logsumexp = _cum(("math.cumulative_logsumexp",), "CumulativeLogsumexp", _cumlse)
+cumulative_logsumexp = _cum(("math.cumulative_logsumexp",), "CumulativeLogsumexp", _cumlse,
+                            FLOAT)
 
 
 @export("math.count_nonzero", "count_nonzero", gradient="none (not differentiable)")
@@ -777,8 +864,23 @@ def count_nonzero(input, axis=None, keepdims=None, dtype=_dt.int64, name=None): 
 
 @export("math.reduce_euclidean_norm")
 def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    """`tf.math.reduce_euclidean_norm` (TF's EuclideanNorm kernel: integers too, the root
+    truncated to the integer dtype)."""
     x = tensor(input_tensor)
+    if x._dtype._name not in NUMERIC:
+        check_dtype("EuclideanNorm", x, NUMERIC)
+    if x._dtype._name in INT:
+        ax = axis_param(axis, x.ndim)
+        return bind(_int_norm_k, (x,), {"axis": ax, "keepdims": bool(keepdims)})
     return sqrt(reduce_sum(multiply(x, conj(x)), axis=axis, keepdims=keepdims))
+
+
+def _int_norm(x, axis, keepdims):
+    s = jnp.sum(x.astype(jnp.float64) ** 2, axis=axis, keepdims=keepdims)
+    return jnp.sqrt(s).astype(x.dtype)
+
+
+_int_norm_k = Kernel("EuclideanNorm", _int_norm, grad="nondiff")
 
 
 @export("math.add_n", "add_n")
@@ -815,6 +917,8 @@ def _matmul_impl(a, b, ta, tb, aa, ab):
 
 
 matmul_k = Kernel("MatMul", _matmul_impl)
+_MATMUL = FLOATC | {"int32", "int64"}
+_MATMUL_NO_KERNEL = frozenset(("uint8", "uint16", "uint32", "uint64"))
 
 
 @export("matmul", "linalg.matmul", kernel="MatMul")
@@ -825,6 +929,9 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     a, b = binary_args(a, b)
     if a._dtype is not b._dtype:
         check_same_dtype("MatMul", a, b)
+    if a._dtype._name not in _MATMUL:
+        check_dtype("MatMul", a, _MATMUL | _MATMUL_NO_KERNEL)
+        check_kernel("MatMul", a, _MATMUL_NO_KERNEL)
     for i, t in enumerate((a, b)):
         if t.ndim < 2:
             raise InvalidArgumentError(None, None, "In[%d] and In[%d] ndims must be >= 2: %d [Op:MatMul]"

@@ -11,17 +11,18 @@ from jaxtape._src.convert import convert_to_tensor, is_tensor_like
 from jaxtape._src.dispatch import bind
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.ops import math_ops as M
-from jaxtape._src.ops._common import FLOAT, FLOATC, check_dtype, check_same_dtype, tensor
+from jaxtape._src.ops._common import (FLOAT, FLOATC, INT, REAL, check_dtype,
+                                      check_same_dtype, tensor)
 from jaxtape._src.registry import Kernel, export
 
 
-def _act(paths, tf_name, fn, **params):
+def _act(paths, tf_name, fn, allowed=FLOAT, **params):
     kern = Kernel(tf_name, fn, jit=True)
 
     def op(features, name=None, **kw):
         x = tensor(features)
-        if x._dtype._name not in FLOAT:
-            check_dtype(tf_name, x, FLOAT)
+        if x._dtype._name not in allowed:
+            check_dtype(tf_name, x, allowed)
         p = dict(params)
         p.update(kw)
         return bind(kern, (x,), p or None)
@@ -91,15 +92,22 @@ def _selu_jvp(p, t):
 
 
 def _gelu(x, approximate):
-    return jax.nn.gelu(x, approximate=approximate)
+    # TF's formulas, term for term (jax.nn.gelu rounds differently in float64)
+    half = jnp.asarray(0.5, x.dtype)
+    one = jnp.asarray(1.0, x.dtype)
+    if approximate:
+        c = jnp.asarray(0.7978845608028654, x.dtype)
+        return half * x * (one + jnp.tanh(c * (x + jnp.asarray(0.044715, x.dtype) * x ** 3)))
+    del one
+    return half * x * jax.scipy.special.erfc(-x * jnp.asarray(0.7071067811865476, x.dtype))
 
 
 def _silu(x, beta):
     return x * jax.nn.sigmoid(jnp.asarray(beta, x.dtype) * x)
 
 
-relu = _act(("nn.relu",), "Relu", _relu)
-relu6 = _act(("nn.relu6",), "Relu6", _relu6)
+relu = _act(("nn.relu",), "Relu", _relu, REAL)      # TF: every real dtype (measured)
+relu6 = _act(("nn.relu6",), "Relu6", _relu6, REAL)
 elu = _act(("nn.elu",), "Elu", _elu)
 selu = _act(("nn.selu",), "Selu", _selu)
 _leaky_k = Kernel("LeakyRelu", _leaky)
@@ -111,18 +119,27 @@ _silu_k = Kernel("Swish", _silu)
 def leaky_relu(features, alpha=0.2, name=None):
     """`tf.nn.leaky_relu`: gradient `alpha` at 0, as TF."""
     x = tensor(features)
+    if x._dtype._name in INT:      # TF: integer features are cast to float32 first
+        x = M.cast(x, _dt.float32)
+    if x._dtype._name not in FLOAT:
+        check_dtype("LeakyRelu", x, FLOAT)
     return bind(_leaky_k, (x,), {"alpha": float(alpha)})
 
 
 @export("nn.gelu", kernel="Gelu")
 def gelu(features, approximate=False, name=None):
     x = tensor(features)
+    if x._dtype._name not in FLOAT:
+        raise ValueError("`features.dtype` must be a floating point tensor.Received:features."
+                         "dtype=%s" % (x._dtype,))
     return bind(_gelu_k, (x,), {"approximate": bool(approximate)})
 
 
 @export("nn.silu", "nn.swish", kernel="Swish")
 def silu(features, beta=1.0):
     x = tensor(features)
+    if x._dtype._name not in FLOATC:
+        check_dtype("Sigmoid", x, FLOATC)
     return bind(_silu_k, (x,), {"beta": float(beta)})
 
 
@@ -141,6 +158,8 @@ def softmax(logits, axis=None, name=None):
 @export("nn.log_softmax", "math.log_softmax", kernel="LogSoftmax")
 def log_softmax(logits, axis=None, name=None):
     x = tensor(logits)
+    if x._dtype._name not in FLOAT:
+        check_dtype("LogSoftmax", x, FLOAT)
     return bind(_log_softmax_k, (x,), {"axis": -1 if axis is None else int(axis)})
 
 

@@ -235,7 +235,7 @@ def uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=Non
     """`tf.random.uniform`: TF's exact stream for float32 (see the module docstring)."""
     d = _dt.as_dtype(dtype)
     if d.name not in _UNIFORM_DTYPES:
-        raise ValueError("Argument `dtype` got invalid value %r. Accepted dtypes are (tf.float16, "
+        raise ValueError("Argument `dtype` got invalid value %s. Accepted dtypes are (tf.float16, "
                          "tf.bfloat16, tf.float32, tf.float64, tf.int32, tf.int64)." % d)
     shp = shape_param(shape)
     if d.is_integer:
