@@ -13,10 +13,14 @@ VJP, `J v = d/du <J^T u, v>` — which is exactly what TF itself does for forwar
 
 from __future__ import annotations
 
+import weakref
+
 import jax
 import jax.numpy as jnp
 
 from jaxtape._src import backward, nest
+from jaxtape._src.context import STATE
+from jaxtape._src.dispatch import record_raw
 from jaxtape._src.registry import export_value
 from jaxtape._src.tape import GradientTape, UnconnectedGradients, _source, _target, _unconnected
 from jaxtape._src.convert import convert_to_tensor
@@ -60,12 +64,48 @@ def _jvp_fn(key, n_diff):
             return primary(leaf_vals, tangents)
         except TypeError:
             # custom_vjp inside (tf.custom_gradient, sqrt): JAX defines no forward mode for it
-            _jvp_cache[key] = (entry[0], entry[1], True)
+            _jvp_cache[key] = (entry[0], entry[1], True, entry[3])
             return fallback(leaf_vals, tangents)
 
-    fn = (call, diff_leaves, False)
+    fn = (call, diff_leaves, False, {False: (primary, jvp), True: (fallback, double_backprop)})
     _jvp_cache[key] = fn
     return fn
+
+
+def _record_jvp(key, leaf_vals, leaf_ids, tangents, out):
+    """A JVP computed while tapes record is itself an op on them (as TF's accumulator records
+    its forward-mode ops), so forward-over-forward and backward-over-forward compose."""
+    _, _, use_fallback, fns = _jvp_cache[key]
+    jitted, raw = fns[use_fallback]
+    kk = (key, use_fallback)
+    kern = _kernels.get(kk)
+    if kern is None:
+        kern = _JvpKernel(key, lambda lv, tl: (jitted(lv, tl),),
+                          lambda lv, tl: (raw(lv, tl),), len(leaf_vals))
+        kern._in_avals = [(tuple(v.shape), v.dtype) for v in list(leaf_vals)
+                          + [t._value for t in tangents]]
+        _kernels[kk] = kern
+    record_raw(kern, list(leaf_ids) + [t._id for t in tangents],
+               list(leaf_vals) + [t._value for t in tangents], [out])
+
+
+class _JvpKernel(backward.GradKernel):
+    """A recorded JVP.  Its output counts as depending on every primal it was computed from
+    (TF's forward-mode ops keep the primal in their formulas: the second derivative of `3 * x`
+    through a JVP is 0.0, not None)."""
+
+    __slots__ = ()
+    has_conn = False
+
+    def __init__(self, key, fn, raw, n_leaves):
+        super().__init__(key, fn, raw, n_leaves)
+        self.name = "ForwardAccumulatorJvp"
+
+    def connectivity(self, node):
+        return None
+
+
+_kernels: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
 
 
 class ForwardAccumulator:
@@ -109,14 +149,16 @@ class ForwardAccumulator:
         if t.dtype._diff:
             key, leaf_vals, leaf_ids, _ = backward.plan_memo(rec, [t], srcs)
             if key[2][0] is not None and any(r is not None for r in key[3]):
-                fn, diff_leaves, _ = _jvp_fn(key, None)
+                fn, diff_leaves = _jvp_fn(key, None)[:2]
                 tangent_of = {}
                 for refs, tan in zip(key[3], self._tangents):
                     for r in refs or ():
                         if type(r) is int:
-                            tangent_of[r] = tan._value
-                tl = [tangent_of[i] for i in diff_leaves]
-                out = make(fn(list(leaf_vals), tl), t.dtype)
+                            tangent_of[r] = tan
+                tans = [tangent_of[i] for i in diff_leaves]
+                out = make(fn(list(leaf_vals), [x._value for x in tans]), t.dtype)
+                if STATE.tapes:
+                    _record_jvp(key, leaf_vals, leaf_ids, tans, out)
         if out is None and mode is UnconnectedGradients.ZERO:
             out = make(jnp.zeros(shape, t.dtype.as_numpy_dtype), t.dtype)
         return out

@@ -67,6 +67,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     if t.ndim == p.ndim and t.shape[-1] == 1:
         t = reshape(t, tuple(t.shape)[:-1])
     t = M.cast(t, "int32")
+    if ignore_class is None:
+        from jaxtape._src.ops.nn_ops import check_labels
+        check_labels(t, p.shape[-1])    # Keras on TF: the sparse cross-entropy kernel's check
     oh = one_hot(t, p.shape[-1], dtype=p.dtype)
     return categorical_crossentropy(oh, p, from_logits=from_logits, axis=axis)
 

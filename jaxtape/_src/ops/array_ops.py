@@ -133,7 +133,9 @@ def _scalar_of(v):
         return v, _dt.as_dtype(v.dtype)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise TypeError("range() arguments must be numbers or scalar tensors, got %r" % (v,))
-    return v, (_dt.float32 if isinstance(v, float) else _dt.int32)
+    if isinstance(v, float):
+        return v, _dt.float32
+    return v, (_dt.int32 if -2 ** 31 <= v < 2 ** 31 else _dt.int64)   # TF: int64 past int32
 
 
 @export("range", gradient="n/a")
@@ -162,9 +164,11 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
         n = -(-(lim - s) // dl)
         arr = (s + dl * np.arange(builtins.max(n, 0), dtype=np.int64)).astype(d.as_numpy_dtype)
     else:
-        import math
-        n = builtins.max(int(math.ceil((lim - s) / dl)), 0)
         npd = d.as_numpy_dtype
+        # TF's size: ceil(|(limit - start) / delta|) computed in the output dtype (in float64
+        # 8.0 / 0.01 is 800.00002 and would give one element more)
+        with np.errstate(all="ignore"):
+            n = int(np.ceil(np.abs((npd(lim) - npd(s)) / npd(dl))))
         # TF's kernel accumulates `val += delta` in the output dtype.
         steps = np.full(n, dl, dtype=npd)
         if n:

@@ -198,13 +198,24 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
     lb = tensor(labels)
     if not lb._dtype.is_integer:
         raise TypeError("labels must be an integer tensor, got %s" % lb._dtype.name)
-    n = lg._value.shape[-1]
-    import numpy as np
-    lv = np.asarray(lb._value)
-    if lv.size and (lv.min() < 0 or lv.max() >= n):
-        raise InvalidArgumentError(None, None, "Received a label value of %d which is outside the "
-                                   "valid range of [0, %d)." % (lv.max() if lv.max() >= n else lv.min(), n))
+    check_labels(lb, lg._value.shape[-1])
     return bind(_spxent_k, (lb, lg))
+
+
+def check_labels(labels, n):
+    """TF's CPU kernel refuses a sparse label outside [0, n).  Labels known only when a compiled
+    step runs are not checked (XLA, like TF on GPU, gives NaN there)."""
+    from jaxtape._src.tensor import is_tracer
+    if is_tracer(labels._value):
+        return
+    import numpy as np
+    lv = np.asarray(labels._value).reshape(-1)
+    bad = np.flatnonzero((lv < 0) | (lv >= n))
+    if bad.size:
+        raise InvalidArgumentError(
+            None, None, "Received a label value of %d which is outside the valid range of "
+            "[0, %d).  Label values: %s [Op:SparseSoftmaxCrossEntropyWithLogits]" % (
+                lv[bad[0]], n, " ".join(str(v) for v in lv.tolist())))
 
 
 @export("nn.sigmoid_cross_entropy_with_logits", kernel="SigmoidCrossEntropyWithLogits")
