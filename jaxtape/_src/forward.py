@@ -89,20 +89,33 @@ def _record_jvp(key, leaf_vals, leaf_ids, tangents, out):
                list(leaf_vals) + [t._value for t in tangents], [out])
 
 
+# ops whose TF gradient function does not read their inputs: a JVP through them does not
+# depend on those inputs
+_LINEAR = frozenset(("AddV2", "Sub", "Neg", "Identity", "Reshape", "AddN", "Transpose",
+                     "ExpandDims", "Squeeze", "Pack", "ConcatV2", "StopGradient"))
+
+
 class _JvpKernel(backward.GradKernel):
-    """A recorded JVP.  Its output counts as depending on every primal it was computed from
-    (TF's forward-mode ops keep the primal in their formulas: the second derivative of `3 * x`
-    through a JVP is 0.0, not None)."""
+    """A recorded JVP.  Its output depends on what the JVP's formula reads (its jaxpr) and, as
+    in TF, whose forward-mode formulas keep the primal inputs of every non-linear op they pass
+    through: the JVP of `3 * x` is 0.0-connected to `x` (TF: 0.0, not None), that of `x + c`
+    is not connected to `c`."""
 
     __slots__ = ()
-    has_conn = False
 
     def __init__(self, key, fn, raw, n_leaves):
         super().__init__(key, fn, raw, n_leaves)
         self.name = "ForwardAccumulatorJvp"
 
     def connectivity(self, node):
-        return None
+        if self._conn is None:
+            deps = backward._jaxpr_deps(self._call_raw, self._in_avals)
+            kept = set()
+            for kern, _, wires in self.key[0]:
+                if kern.name not in _LINEAR:
+                    kept.update(w for w in wires if type(w) is int)
+            self._conn = [frozenset(d | kept) for d in deps]
+        return self._conn
 
 
 _kernels: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
