@@ -15,9 +15,11 @@ from jaxtape._src.custom_gradient import custom_gradient, recompute_grad  # noqa
 export_value("custom_gradient", custom_gradient)
 export_value("recompute_grad", recompute_grad)
 
-from jaxtape._src.function import Function, TensorSpec, function, init_scope  # noqa: E402
+from jaxtape._src.function import (  # noqa: E402
+    Function, TensorSpec, function, gradients, init_scope)
 
 export_value("function", function)
+export_value("gradients", gradients)
 export_value("init_scope", init_scope)
 export_value("TensorSpec", TensorSpec)
 export_value("types.experimental.GenericFunction", Function)

@@ -124,6 +124,10 @@ def record(kernel, params, inputs, outputs):
     for rec in STATE.tapes:
         tracked = rec.tracked
         seen = False
+        if rec.all:     # the graph of a trace (tf.gradients): every input is a watched leaf
+            for t in inputs:
+                if t._id not in tracked:
+                    tracked[t._id] = None
         for t in inputs:
             if t._id in tracked:
                 if t._dtype._diff:

@@ -96,6 +96,7 @@ class _TraceScope:
         self.rng_reserve = []   # counters each random op reserves per call
         self.op_seeds = 0       # TF: a graph's unseeded random ops get op seeds 0, 1, 2, ...
         self.shapes = {}        # id(value of tf.shape(x)) -> (value, x's symbolic dims)
+        self.graph = None       # a tape recording every op (functions calling tf.gradients)
 
     def enter(self, lifted, values):
         for var, value in zip(lifted, values):
@@ -395,6 +396,67 @@ class _Concrete:
 
 
 
+class _SymbolicTensor:
+    """What a concrete function's `structured_outputs` holds: a traced output's shape and
+    dtype (TF: a graph tensor)."""
+
+    __slots__ = ("shape", "dtype", "name")
+
+    def __init__(self, shape, dtype, name):
+        self.shape, self.dtype, self.name = shape, dtype, name
+
+    def __repr__(self):
+        return "<tf.Tensor '%s' shape=%s dtype=%s>" % (self.name, self.shape, self.dtype.name)
+
+
+_SymbolicTensor.__name__ = _SymbolicTensor.__qualname__ = "SymbolicTensor"
+
+
+class ConcreteFunction:
+    """`tf.types.experimental.ConcreteFunction`: one traced signature of a function.  Calling it
+    calls the function (which dispatches to this trace for these shapes)."""
+
+    def __init__(self, function, conc):
+        self._function, self._conc = function, conc
+
+    def __call__(self, *args, **kwargs):
+        return self._function(*args, **kwargs)
+
+    def _outputs(self, leaf):
+        def each(o):
+            t = o if isinstance(o, EagerTensor) else (
+                o._read_as_tensor() if hasattr(o, "_read_as_tensor") else None)
+            return leaf(t) if t is not None else o
+        tree = self._conc.out_tree
+        return nest.map_structure(each, tree) if isinstance(tree, (list, tuple, dict)) \
+            else each(tree)
+
+    @property
+    def structured_outputs(self):
+        count = [0]
+
+        def symbolic(t):
+            i, count[0] = count[0], count[0] + 1
+            return _SymbolicTensor(TensorShape(list(t._value.shape)), t._dtype,
+                                   "Identity:0" if i == 0 else "Identity_%d:0" % i)
+        return self._outputs(symbolic)
+
+    @property
+    def output_dtypes(self):
+        return self._outputs(lambda t: t._dtype)
+
+    @property
+    def output_shapes(self):
+        return self._outputs(lambda t: TensorShape(list(t._value.shape)))
+
+    @property
+    def function_type(self):
+        return self._function
+
+    def __repr__(self):
+        return "<ConcreteFunction %s>" % getattr(self._function._fn, "__name__", "function")
+
+
 class Function:
     """A `jaxtape.function`-decorated callable."""
 
@@ -408,6 +470,7 @@ class Function:
         self._relaxed: list = []          # signatures traced with unknown (None) dimensions
         self._concrete_only = False       # set when a trace with unknown dimensions failed
         self._trace_count = 0
+        self._record_graph = False
         self._first_trace_done = False
         self._run_no_args = None
         self._fast: dict = {}             # ((shape, dtype), ...) of all-tensor calls -> trace
@@ -443,14 +506,23 @@ class Function:
     def get_concrete_function(self, *args, **kwargs):
         """Trace for these arguments (if not yet); the function itself then calls that trace.
         With an `input_signature`, no arguments are needed (TF traces the signature)."""
+        from jaxtape._src.ops.array_ops import zeros
+
+        def placeholder(spec):
+            return zeros([1 if d is None else d for d in (spec.shape.dims or [])], spec.dtype)
+
         if not args and not kwargs and self._input_signature:
-            from jaxtape._src.ops.array_ops import zeros
-            args = tuple(zeros([1 if d is None else d for d in (spec.shape.dims or [])],
-                               spec.dtype) for spec in self._input_signature)
-        key, structure, leaves, relaxed = self._flatten(args, kwargs)
-        if key not in self._cache:
-            self._lookup_or_trace(key, structure, leaves, _tensors(leaves), relaxed)
-        return self
+            args = tuple(placeholder(spec) for spec in self._input_signature)
+        # a TensorSpec argument stands for a tensor of its shape and dtype
+        args = nest.map_structure(lambda a: placeholder(a) if isinstance(a, TensorSpec) else a,
+                                  list(args))
+        kwargs = {k: placeholder(v) if isinstance(v, TensorSpec) else v
+                  for k, v in kwargs.items()}
+        key, structure, leaves, relaxed = self._flatten(tuple(args), kwargs)
+        conc = self._cache.get(key)
+        if conc is None:
+            conc = self._lookup_or_trace(key, structure, leaves, _tensors(leaves), relaxed)
+        return ConcreteFunction(self, conc)
 
     # -- calling ----------------------------------------------------------------------------
     def _flatten(self, args, kwargs):
@@ -627,8 +699,16 @@ class Function:
         def pure(var_arrays, arrays):
             saved_trace, saved_tapes = STATE.trace, STATE.tapes
             STATE.trace, STATE.tapes = scope, []
+            graph = None
             try:
                 scope.enter(lifted, var_arrays)
+                if self._record_graph:
+                    # tf.gradients needs the graph: record every op of the trace, as TF's graph
+                    # holds them (only functions that call tf.gradients pay for it)
+                    from jaxtape._src.tape import GradientTape
+                    graph = scope.graph = GradientTape(persistent=True)
+                    graph.__enter__()
+                    graph._recorder.all = True
                 it = iter(arrays)
                 new_leaves = [_make_traced(next(it))
                               if _is_tensor(x) or isinstance(x, (np.ndarray, np.generic)) else x
@@ -665,12 +745,21 @@ class Function:
                             single=isinstance(out, EagerTensor) or hasattr(out, "_read_as_tensor"))
                 return out_arrays, [v._value for v in written]
             finally:
+                if graph is not None:
+                    graph.__exit__(None, None, None)
                 STATE.trace, STATE.tapes = saved_trace, saved_tapes
                 scope.exit()
 
         var_specs = [jax.ShapeDtypeStruct(v._value.shape, v._value.dtype) for v in lifted]
         specs = shapes or [jax.ShapeDtypeStruct(t._value.shape, t._value.dtype) for t in tensors]
-        closed = jax.make_jaxpr(pure)(var_specs, specs)
+        try:
+            closed = jax.make_jaxpr(pure)(var_specs, specs)
+        except _NeedGraph:
+            # the function calls tf.gradients: trace it again, recording its graph
+            self._record_graph = True
+            self._trace_count -= 1
+            return self._trace(structure, leaves, tensors, lifted, allow_create, shapes,
+                               first_call)
         return closed, scope, info
 
 
@@ -685,6 +774,49 @@ def _outputs_as_tensors(out):
     if isinstance(out, (list, tuple, dict)):
         return nest.map_structure(conv, out)
     return conv(out)
+
+
+class _NeedGraph(Exception):
+    """tf.gradients was called in a trace that does not record its graph."""
+
+
+def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
+              aggregation_method=None, stop_gradients=None,
+              unconnected_gradients="none"):
+    """`tf.gradients`: inside `jaxtape.function` only (as TF 2: symbolic gradients of the
+    traced graph); d(sum of ys)/d(xs) as a list, one entry per x, `None` where unconnected.
+
+    The first trace that reaches it traces the function again with every op recorded (TF's
+    graph); later traces record from the start."""
+    if STATE.trace is None:
+        raise RuntimeError("tf.gradients is not supported when eager execution is enabled. "
+                           "Use tf.GradientTape instead.")
+    if stop_gradients is not None:
+        raise NotImplementedError("tf.gradients(stop_gradients=...) is not supported by "
+                                  "jaxtape; wrap those tensors in tf.stop_gradient instead.")
+    graph = STATE.trace.graph
+    if graph is None:
+        raise _NeedGraph()
+    ys = list(ys) if isinstance(ys, (list, tuple)) else [ys]
+    xs_list = list(xs) if isinstance(xs, (list, tuple)) else [xs]
+    og = None
+    if grad_ys is not None:
+        og = list(grad_ys) if isinstance(grad_ys, (list, tuple)) else [grad_ys]
+        og = [g if g is not None else _ones_like(y) for g, y in zip(og, ys)]
+    # the gradient computation is recorded on the graph too (tf.gradients of tf.gradients)
+    try:
+        graph._recording = False     # gradient() on a recording persistent tape warns
+        out = graph.gradient(ys, xs_list, output_gradients=og,
+                             unconnected_gradients=unconnected_gradients)
+    finally:
+        graph._recording = True
+    return list(out)
+
+
+def _ones_like(y):
+    from jaxtape._src.convert import convert_to_tensor
+    y = convert_to_tensor(y)
+    return make(jnp.ones(y._value.shape, y._value.dtype), y._dtype)
 
 
 def _make_traced(a):

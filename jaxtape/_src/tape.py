@@ -59,7 +59,7 @@ class _Recorder:
     """What one tape has recorded: plain data."""
 
     __slots__ = ("tracked", "nodes", "reads", "watched_vars", "watch_accessed", "has_nograd",
-                 "debug", "sigs", "pos", "leaf_pos", "memo_ok", "escaped", "untracked",
+                 "debug", "sigs", "pos", "leaf_pos", "memo_ok", "escaped", "untracked", "all",
                  "__weakref__")
 
     def __init__(self, watch_accessed: bool, owner):
@@ -81,6 +81,7 @@ class _Recorder:
         # tensor id -> (op name, input ids): outputs of ops whose tracked inputs were all
         # integer/bool (TF does not record them); kept for tape.explain only
         self.untracked: dict = {}
+        self.all = False             # records every op (tf.gradients' graph inside a trace)
         _live_recorders.add(self)
 
     def watch_variable(self, var) -> None:

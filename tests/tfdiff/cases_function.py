@@ -141,7 +141,9 @@ def case_concrete_function_outputs(tf):
         return {"a": x * 2.0, "b": tf.cast(x, tf.int32)}
 
     c = f.get_concrete_function(tf.TensorSpec([2], tf.float32))
-    return c.structured_outputs, c.output_dtypes, c.output_shapes
+    so = c.structured_outputs
+    return (so, {k: (v.shape, v.dtype) for k, v in so.items()}, c.output_dtypes,
+            c.output_shapes, c(tf.constant([1.0, 2.0])))
 
 
 def case_jvp_in_function_loop(tf):
@@ -196,3 +198,30 @@ def case_variable_created_every_trace(tf):
 
     # (TF's first line is "in user code:", its traceback wrapper; the class is what counts)
     return catch(mk, tf.constant(1.0))
+
+
+def case_gradients_variables_and_grad_ys(tf):
+    w = tf.Variable([1.0, 2.0])
+    b = tf.Variable(0.5)
+
+    @tf.function
+    def f(x):
+        y = tf.reduce_sum(w * x) + b * b
+        z = x * w
+        gw, gb = tf.gradients(y, [w, b])
+        gz = tf.gradients(z, x, grad_ys=tf.constant([1.0, 10.0]))
+        n = tf.gradients(y, tf.constant(1.0))
+        return gw, gb, gz, n
+
+    out = f(tf.constant([3.0, 4.0]))
+    return out, f.experimental_get_tracing_count()
+
+
+def case_gradients_second_order(tf):
+    @tf.function
+    def f(x):
+        y = x * x * x
+        g = tf.gradients(y, x)[0]
+        return g, tf.gradients(g, x)[0]
+
+    return f(tf.constant(2.0))
