@@ -28,7 +28,7 @@ from jaxtape._src.registry import namespace as _namespace  # noqa: E402
 globals().update(_namespace(""))
 
 from jaxtape import (  # noqa: E402,F401
-    bitwise, debugging, dtypes, errors, linalg, math, nest, nn, random)
+    bitwise, debugging, dtypes, errors, image, linalg, math, nest, nn, random, sparse, strings)
 from jaxtape import autodiff, extend, keras, testing, train  # noqa: E402,F401
 
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@ import jaxtape as tf
 from jaxtape._src import registry
 
 MODULES = ["math", "nn", "linalg", "random", "dtypes", "errors", "nest", "debugging", "bitwise",
-           "extend", "autodiff",
+           "extend", "autodiff", "sparse", "strings", "image",
            "testing", "keras.layers", "keras.optimizers", "keras.losses", "keras.initializers",
            "keras.activations", "keras.metrics"]
 

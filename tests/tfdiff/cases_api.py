@@ -102,3 +102,90 @@ def case_image_resize_bilinear_up(tf):
 
 def case_is_tensor(tf):
     return tf.is_tensor(tf.constant(1)), tf.is_tensor(np.ones(2)), tf.is_tensor(tf.Variable(1.0))
+
+
+def case_map_fn_nested_and_in_function(tf):
+    @tf.function
+    def f(x):
+        return tf.map_fn(lambda e: {"s": e[0] * 2.0, "p": e[0] * e[1]}, (x, x + 1.0),
+                         fn_output_signature={"s": tf.float32, "p": tf.float32})
+    return f(tf.constant([1.0, 2.0, 3.0]))
+
+
+def case_scan_nested_initializer_reverse(tf):
+    x = tf.constant([1.0, 2.0, 3.0])
+    return (tf.scan(lambda a, e: (a[0] + e, a[1] * e), x, initializer=(0.0, 1.0)),
+            tf.scan(lambda a, e: a + e, x, reverse=True),
+            tf.foldr(lambda a, e: a - e, x, initializer=0.0))
+
+
+def case_unsorted_segment_in_function_gradient(tf):
+    w = tf.Variable([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+
+    @tf.function
+    def f(ids):
+        with tf.GradientTape() as t:
+            s = tf.math.unsorted_segment_max(w, ids, 2)
+            loss = tf.reduce_sum(s * s) + tf.reduce_sum(tf.math.unsorted_segment_mean(w, ids, 2))
+        return loss, t.gradient(loss, w)
+    return f(tf.constant([1, 0, 1]))
+
+
+def case_segment_errors(tf):
+    d = tf.constant([1.0, 2.0, 3.0])
+    return (catch(tf.math.segment_sum, d, tf.constant([1, 0, 1])),
+            catch(tf.math.segment_sum, d, tf.constant([0, 1])),
+            catch(tf.math.unsorted_segment_sum, d, tf.constant([0, 5, 1]), 2),
+            tf.math.segment_sum(d, tf.constant([0, 0, 2])),
+            tf.math.segment_max(d, tf.constant([0, 0, 2])),
+            tf.math.unsorted_segment_prod(d, tf.constant([0, 0, 2]), 4))
+
+
+def case_sparse_more(tf):
+    st = tf.sparse.SparseTensor([[0, 1], [2, 0]], [3.0, 4.0], [3, 2])
+    d = tf.constant([[0.0, 1.5], [0.0, 0.0]])
+    fd = tf.sparse.from_dense(d)
+    return (tf.sparse.to_dense(st, default_value=-1.0), fd.indices, fd.values, fd.dense_shape,
+            st.shape, st.dtype, tf.sparse.reduce_sum(st, axis=0),
+            tf.sparse.to_dense(tf.sparse.reorder(
+                tf.sparse.SparseTensor([[2, 0], [0, 1]], [4.0, 3.0], [3, 2]))))
+
+
+def case_sparse_values_gradient(tf):
+    vals = tf.Variable([1.0, 2.0])
+    b = tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    with tf.GradientTape() as t:
+        st = tf.sparse.SparseTensor([[0, 0], [1, 2]], vals, [2, 3])
+        y = tf.reduce_sum(tf.sparse.sparse_dense_matmul(st, b) ** 2)
+    return y, t.gradient(y, vals)
+
+
+def case_strings_more(tf):
+    return (tf.strings.lower(tf.constant(["AbC"])), tf.strings.strip(tf.constant([" x "])),
+            catch(tf.strings.to_number, tf.constant(["abc"])),
+            tf.strings.to_number(tf.constant(["7"]), out_type=tf.int32),
+            tf.strings.as_string(tf.constant([1, 22])),
+            tf.strings.as_string(tf.constant([1.5]), precision=2),
+            tf.strings.length(tf.constant("héllo"), unit="UTF8_CHAR"),
+            tf.strings.split(tf.constant("a b  c")))
+
+
+def case_image_more(tf):
+    img = tf.reshape(tf.range(3 * 4 * 3, dtype=tf.float32) / 36.0, [3, 4, 3])
+    u8 = tf.constant([[[0, 128, 255]]], tf.uint8)
+    return (tf.image.rgb_to_grayscale(img), tf.image.per_image_standardization(img),
+            tf.image.convert_image_dtype(tf.constant([[[0.0, 0.5, 1.0]]]), tf.uint8),
+            tf.image.convert_image_dtype(u8, tf.float32),
+            tf.image.convert_image_dtype(u8, tf.int32),
+            tf.image.resize(img, [5, 7], method="nearest"),
+            tf.image.resize(img, [2, 3]), tf.image.central_crop(img, 0.5),
+            tf.image.flip_left_right(img), tf.image.adjust_brightness(img, 0.1),
+            tf.image.crop_to_bounding_box(img, 1, 1, 2, 2),
+            tf.image.pad_to_bounding_box(img, 1, 0, 5, 5))
+
+
+def case_image_resize_gradient(tf):
+    img = tf.Variable(tf.reshape(tf.range(16, dtype=tf.float32), [1, 4, 4, 1]))
+    with tf.GradientTape() as t:
+        y = tf.reduce_sum(tf.image.resize(img, [3, 5]) ** 2)
+    return y, t.gradient(y, img)
