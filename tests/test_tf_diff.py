@@ -25,8 +25,24 @@ def test_every_case_is_recorded():
     assert not missing, "run tools/record_tf.py under TensorFlow for: %s" % missing
 
 
+# Known, documented divergences: each still diverges (strict xfail: a fix must remove it here).
+KNOWN = {
+    # Inside jaxtape.function the whole step is one XLA program, which XLA simplifies as a
+    # whole (log(exp(x)) -> x), as TF's graph optimizer simplifies a tf.function in its own
+    # ways ((x + 1e8) - 1e8 -> x); eager gradients keep TF's op-by-op IEEE arithmetic.  See
+    # docs/migration.md, "Numerics inside jaxtape.function".
+    "cases_numerics::log_exp_in_function": "XLA simplifies a compiled step as a whole",
+    # How often Python code in a custom gradient runs while a function traces is not part of
+    # TF's contract (TF: "side effects run at trace time, possibly more than once"); jaxtape
+    # traces the body for the forward value, the custom_vjp and the None analysis.
+    "cases_custom_gradient::python_counters_in_function": "trace-time Python call counts",
+}
+
+
 @pytest.mark.parametrize("cid,fn", CASES, ids=[c for c, _ in CASES])
-def test_matches_tensorflow(cid, fn):
+def test_matches_tensorflow(cid, fn, request):
+    if cid in KNOWN:
+        request.applymarker(pytest.mark.xfail(reason=KNOWN[cid], strict=True))
     if cid not in RECORDED:
         pytest.fail("not recorded: run tools/record_tf.py")
     tf.random.set_seed(0)

@@ -17,6 +17,7 @@ import inspect
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxtape._src import nest
 from jaxtape._src.context import STATE
@@ -58,12 +59,13 @@ def _accepts_variables(fn) -> bool:
 
 
 class _CustomKernel(Kernel):
-    __slots__ = ("fn", "_none_cache")
+    __slots__ = ("fn", "_none_cache", "_traceable")
 
     def __init__(self, fn):
         super().__init__("CustomGradient", self._impl, multi=True)
         self.fn = fn
         self._none_cache = {}
+        self._traceable = {}
 
     # the body, re-run on arrays (inside jit/vjp traces)
     def _body(self, arrays, nx, variables, kwargs):
@@ -88,6 +90,24 @@ class _CustomKernel(Kernel):
                              "returned %d instead." % (nx, len(in_g)))
         var_g = list(var_g or [])
         return in_g + var_g + [None] * (len(variables) - len(var_g))
+
+    def traceable(self, ins, outs, params):
+        """Whether the body and grad_fn trace (once per shapes, then cached)."""
+        key = (tuple((t._value.shape, t._dtype) for t in ins), params["kwargs"])
+        ok = self._traceable.get(key)
+        if ok is None:
+            variables = [r.deref() for r in params["variables"]]
+
+            def both(arrays, cts):
+                return self._grads(list(arrays), list(cts), params["nx"], variables,
+                                   params["kwargs"])
+            try:
+                jax.eval_shape(both, [t._value for t in ins], [o._value for o in outs])
+                ok = True
+            except TypeError:      # .numpy() / float() / bool() of a traced value
+                ok = False
+            self._traceable[key] = ok
+        return ok
 
     def _impl(self, *arrays, nx, variables, kwargs):
         variables = [r.deref() for r in variables]
@@ -129,6 +149,58 @@ class _CustomKernel(Kernel):
         return conn
 
 
+class _EagerCustomKernel(Kernel):
+    """One eager call of a custom-gradient function whose body or grad_fn needs concrete
+    values: its backward step calls that call's `grad_fn` eagerly, on the host (a
+    `jax.pure_callback` inside the compiled backward pass), as TF runs it.  A new kernel per
+    call, so each gradient compiles its pass anew: correct, not fast."""
+
+    __slots__ = ("grad_fn", "nx", "variables", "out_vals", "in_specs", "out_specs",
+                 "in_dtypes")
+
+    def __init__(self, grad_fn, nx, variables, ins, outs):
+        super().__init__("CustomGradient", self._impl, multi=True, jit=False)
+        self.grad_fn, self.nx, self.variables = grad_fn, nx, list(variables)
+        self.out_vals = [np.asarray(o._value) for o in outs]
+        self.in_specs = [jax.ShapeDtypeStruct(t._value.shape, t._value.dtype) for t in ins]
+        self.out_specs = [jax.ShapeDtypeStruct(o._value.shape, o._value.dtype) for o in outs]
+        self.in_dtypes = [t._dtype for t in ins]
+
+    def _host_grads(self, *cts):
+        dys = [make(jnp.asarray(c), dtype_of(jnp.asarray(c))) for c in cts]
+        with paused_tapes():
+            if self.variables:
+                in_g, var_g = self.grad_fn(*dys, variables=list(self.variables))
+            else:
+                in_g, var_g = self.grad_fn(*dys), []
+        in_g = list(in_g) if isinstance(in_g, (list, tuple)) else [in_g]
+        if len(in_g) != self.nx:
+            raise ValueError("custom_gradient function expected to return %d gradients, but "
+                             "returned %d instead." % (self.nx, len(in_g)))
+        gs = in_g + list(var_g or []) + [None] * (len(self.variables) - len(var_g or []))
+        return tuple(np.zeros(s.shape, s.dtype) if g is None else
+                     np.asarray(convert_to_tensor(g)._value).astype(s.dtype).reshape(s.shape)
+                     for g, s in zip(gs, self.in_specs))
+
+    def _impl(self, *arrays):
+        kernel = self
+
+        @jax.custom_vjp
+        def f(*arrs):
+            return tuple(jax.pure_callback(lambda *a: tuple(kernel.out_vals), kernel.out_specs,
+                                           *arrs, vmap_method="sequential"))
+
+        def fwd(*arrs):
+            return f(*arrs), None
+
+        def bwd(_, cts):
+            return tuple(jax.pure_callback(kernel._host_grads, kernel.in_specs, *cts,
+                                           vmap_method="sequential"))
+
+        f.defvjp(fwd, bwd)
+        return f(*arrays)
+
+
 def custom_gradient(f=None):
     """`@tf.custom_gradient`: `f(*x) -> (y, grad_fn)` with `grad_fn(*dy) -> dx` (and, when `f`
     reads Variables, `grad_fn(*dy, variables=...) -> (dx, dvars)`)."""
@@ -161,7 +233,14 @@ def custom_gradient(f=None):
             else:
                 outs = [make(o._value, o._dtype) for o in outs]
             if STATE.tapes:
-                record(kernel, params, list(xs) + reads, outs)
+                ins = list(xs) + reads
+                if STATE.trace is None and not kernel.traceable(ins, outs, params):
+                    # the body or grad_fn needs concrete values (.numpy(), float(), a Python
+                    # `if`): TF runs them eagerly, and so does this node's backward step
+                    record(_EagerCustomKernel(grad_fn, len(xs), variables, ins, outs), None,
+                           ins, outs)
+                else:
+                    record(kernel, params, ins, outs)
         return nest.pack_sequence_as(result, outs)
 
     return wrapper

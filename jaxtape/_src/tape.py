@@ -263,6 +263,7 @@ class GradientTape:
                 self._keep_reasons(rec, target, sources, grads)
         finally:
             self._end_use()
+        grads = _integer_identities(grads, srcs, targets, cts)
         if mode is UnconnectedGradients.ZERO:
             grads = [_zeros_for(s) if g is None else g for g, s in zip(grads, srcs)]
         return grads[0] if single_s else nest.pack_sequence_as(sources, grads)
@@ -411,6 +412,24 @@ def _source(s, rec) -> backward.Source:
     raise TypeError("gradient() sources must be Tensors or Variables (or a nest of them), got %r "
                     "of type %s. Pass the tf.Variable or the tensor you watched with tape.watch()."
                     % (s, type(s).__name__))
+
+
+def _integer_identities(grads, srcs, targets, cts):
+    """TF: a source that is itself a target gets that target's upstream gradient (ones by
+    default) whatever its dtype, so an integer tensor differentiated w.r.t. itself gives ones,
+    not None (floats get this from the backward pass)."""
+    out = list(grads)
+    for k, s in enumerate(srcs):
+        if out[k] is not None or s.dtype._diff:
+            continue
+        total = None
+        for i, t in enumerate(targets):
+            if t.id in s.ids:
+                g = cts[i] if cts is not None else jnp.ones(t.value.shape, t.value.dtype)
+                total = g if total is None else total + g
+        if total is not None:
+            out[k] = make(jnp.asarray(total, s.dtype.as_numpy_dtype), s.dtype)
+    return out
 
 
 def _zeros_for(s: backward.Source):
