@@ -111,3 +111,23 @@ def test_empty_target_list():
         x * 2.0
     assert t.gradient([], x) is None
     assert t.explain([], x).reason == "not_connected"
+
+
+def test_sites_in_a_user_folder_named_jaxtape(tmp_path):
+    """A user's own code in a folder named `jaxtape` (a clone of this repository) is user code:
+    library frames are recognised by the package's directory, not by a path fragment."""
+    import subprocess
+    import sys
+    folder = tmp_path / "jaxtape" / "src"
+    folder.mkdir(parents=True)
+    script = folder / "prog.py"
+    script.write_text(
+        "import jaxtape as tf\n"
+        "tf.debugging.set_gradient_debug(True)\n"
+        "x = tf.Variable(2.0)\n"
+        "with tf.GradientTape(persistent=True) as t:\n"
+        "    r = tf.round(x)\n"
+        "print(t.explain(r, x).site)\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         check=True, cwd=str(tmp_path), timeout=120)
+    assert "prog.py" in out.stdout and "5)" in out.stdout, out.stdout + out.stderr

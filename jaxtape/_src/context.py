@@ -6,6 +6,8 @@ one attribute read.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 
@@ -22,3 +24,21 @@ STATE = _State()
 
 def active_tapes():
     return STATE.tapes
+
+
+# jaxtape's own directory: frames in files under it are library frames.  (Matching "/jaxtape/"
+# in a path would also match a user's project folder named jaxtape, such as a clone of this
+# repository.)
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def is_library_file(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_PACKAGE_DIR) if filename[:1] != "<" else False
+
+
+def user_site(depth: int = 2):
+    """(file, line) of the innermost caller outside jaxtape, starting `depth` frames up."""
+    f = sys._getframe(depth)
+    while f is not None and is_library_file(f.f_code.co_filename):
+        f = f.f_back
+    return None if f is None else (f.f_code.co_filename, f.f_lineno)

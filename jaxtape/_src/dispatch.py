@@ -12,7 +12,7 @@ import jax
 import numpy as np
 
 from jaxtape._src import dtypes as _dt
-from jaxtape._src.context import STATE
+from jaxtape._src.context import STATE, user_site
 from jaxtape._src.tensor import is_tracer, make
 
 NUMERICS = {"enabled": False}
@@ -188,8 +188,4 @@ def record_raw(kernel, in_ids, in_vals, outputs):
 
 
 def _user_site():
-    import sys
-    f = sys._getframe(3)
-    while f is not None and "/jaxtape/" in f.f_code.co_filename.replace("\\", "/"):
-        f = f.f_back
-    return None if f is None else (f.f_code.co_filename, f.f_lineno)
+    return user_site(4)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
-import sys
 import weakref
 
 import jax.numpy as jnp
@@ -18,7 +17,7 @@ import numpy as np
 
 from jaxtape._src import backward, nest
 from jaxtape._src import dtypes as _dt
-from jaxtape._src.context import STATE
+from jaxtape._src.context import STATE, user_site
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.explain import FLAGS
 from jaxtape._src.tensor import _next_id
@@ -96,10 +95,7 @@ def _is_source(x) -> bool:
 
 
 def _site():
-    f = sys._getframe(2)
-    while f is not None and "/jaxtape/_src/" in f.f_code.co_filename.replace("\\", "/"):
-        f = f.f_back
-    return (f.f_code.co_filename, f.f_lineno) if f is not None else None
+    return user_site(3)
 
 
 def _warn_limited(message: str, limit: int) -> None:

@@ -195,11 +195,7 @@ class EagerTensor(Tensor):
 
 
 def _site():
-    import sys
-    f = sys._getframe(2)
-    while f is not None and "/jaxtape/" in f.f_code.co_filename.replace("\\", "/"):
-        f = f.f_back
-    return None if f is None else (f.f_code.co_filename, f.f_lineno)
+    return _context.user_site(3)
 
 
 def _rebuild(value, dtype_name):
