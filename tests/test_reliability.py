@@ -91,17 +91,21 @@ def test_check_numerics_forward_and_backward():
         tf.debugging.disable_check_numerics()
 
 
+def _entry(i):
+    return "jit_fn-%064x-cache" % i
+
+
 def test_compilation_cache_pruning_and_opt_out(tmp_path):
     import os
     import subprocess
     import sys
     from jaxtape._src import compile_cache
     for i in range(5):
-        p = tmp_path / ("entry%d" % i)
+        p = tmp_path / _entry(i)
         p.write_bytes(b"x" * 1000)
         os.utime(p, (1000 + i, 1000 + i))
-    compile_cache._prune(str(tmp_path), 2500)
-    assert sorted(os.listdir(tmp_path)) == ["entry3", "entry4"]   # least recently used go first
+    compile_cache.prune(str(tmp_path), 2500)
+    assert sorted(os.listdir(tmp_path)) == [_entry(3), _entry(4)]  # least recently used first
     code = "import jax, jaxtape; print(repr(jax.config.jax_compilation_cache_dir))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=dict(os.environ, JAXTAPE_CACHE_DIR=""), check=True)
@@ -109,3 +113,74 @@ def test_compilation_cache_pruning_and_opt_out(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=dict(os.environ, JAXTAPE_CACHE_DIR=str(tmp_path / "c")), check=True)
     assert str(tmp_path / "c") in out.stdout
+    assert os.stat(tmp_path / "c").st_mode & 0o777 == 0o700
+
+
+def _import_with_cache(path, code="import jax, jaxtape; "
+                       "print(repr(jax.config.jax_compilation_cache_dir))"):
+    import os
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-W", "always", "-c", code], capture_output=True,
+                          text=True, env=dict(os.environ, JAXTAPE_CACHE_DIR=str(path)),
+                          check=True, timeout=120)
+
+
+def test_compilation_cache_never_deletes_user_files(tmp_path):
+    """A cache directory pointed at a folder of data is refused: nothing in it is touched."""
+    import os
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(6):
+        (data / ("file%d.bin" % i)).write_bytes(b"d" * 4096)
+    (data / _entry(1)).write_bytes(b"looks like an entry")
+    from jaxtape._src import compile_cache
+    with __import__("pytest").warns(RuntimeWarning, match="did not write"):
+        assert compile_cache.prepare(str(data)) is None
+    compile_cache.prune(str(data), 0)          # even pruning to nothing keeps the user's files
+    assert sorted(os.listdir(data)) == sorted(["file%d.bin" % i for i in range(6)])
+    out = _import_with_cache(data)
+    assert "did not write" in out.stderr and str(data) not in out.stdout
+    assert len(os.listdir(data)) == 6
+
+
+def test_compilation_cache_refuses_unsafe_directories(tmp_path):
+    import os
+    from jaxtape._src import compile_cache
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    with __import__("pytest").warns(RuntimeWarning, match="other users can write"):
+        assert compile_cache.prepare(str(shared)) is None
+    link = tmp_path / "link"
+    os.symlink(tmp_path / "elsewhere", link)
+    (tmp_path / "elsewhere").mkdir()
+    with __import__("pytest").warns(RuntimeWarning, match="not a plain directory"):
+        assert compile_cache.prepare(str(link)) is None
+    old = os.umask(0)
+    try:     # under umask 000 the cache is still created private
+        assert compile_cache.prepare(str(tmp_path / "new")) is not None
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "new").st_mode & 0o777 == 0o700
+
+
+def test_compilation_cache_entries_are_verified(tmp_path):
+    """An entry whose bytes changed after the process that compiled it exited is removed before
+    JAX can load it (a swapped entry once turned tf.sin into cosine)."""
+    import os
+    cache = tmp_path / "cache"
+    run = ("import jaxtape as tf; import numpy as np; "
+           "print(float(tf.reduce_sum(tf.sin(tf.constant([0.5, 1.0])))))")
+    first = _import_with_cache(cache, run).stdout.strip()
+    from jaxtape._src import compile_cache
+    entries = [n for n in os.listdir(cache) if compile_cache.is_entry(n)]
+    assert entries and "manifest.json" in os.listdir(cache)
+    victim = cache / entries[0]
+    victim.write_bytes(b"tampered" + victim.read_bytes()[8:])
+    planted = cache / _entry(7)                      # never recorded by an exiting process
+    planted.write_bytes(b"planted")
+    again = _import_with_cache(cache, run).stdout.strip()
+    assert again == first
+    assert not planted.exists()
+    assert not victim.exists() or victim.read_bytes()[:8] != b"tampered"
