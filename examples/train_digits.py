@@ -61,9 +61,11 @@ def main(argv=None):
     hist_path = os.path.join(args.dir, "history.json")
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint)
-        if os.path.exists(hist_path):
+        try:
             with open(hist_path) as f:
                 history = {k: v[:int(epoch.numpy())] for k, v in json.load(f).items()}
+        except (OSError, ValueError):
+            print("no readable history.json: the plots start at the resumed epoch")
         print("resumed from %s (epoch %d)" % (manager.latest_checkpoint, int(epoch.numpy())))
 
     @tf.function
@@ -96,8 +98,14 @@ def main(argv=None):
         history["test_acc"].append(float(accuracy(xt, yt)))
         epoch.assign(e + 1)
         manager.save()
-        with open(hist_path, "w") as f:
+        # as atomically as the checkpoint: a new file, synced, then renamed over the old one
+        # (an interrupted write leaves the previous history, never an empty file)
+        tmp = hist_path + ".tmp"
+        with open(tmp, "w") as f:
             json.dump(history, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, hist_path)
         print("epoch %2d  loss %.4f  train acc %.4f  test acc %.4f" % (
             e + 1, history["loss"][-1], history["train_acc"][-1], history["test_acc"][-1]))
         if args.stop_after is not None and e + 1 >= args.stop_after:

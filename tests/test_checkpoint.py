@@ -89,3 +89,191 @@ def test_manager_keeps_max_and_reloads(tmp_path):
     assert [os.path.basename(p) for p in m.checkpoints] == ["ckpt-3", "ckpt-4"]
     m2 = tf.train.CheckpointManager(tf.train.Checkpoint(v=tf.Variable(0.0)), str(tmp_path))
     assert m2.latest_checkpoint == m.latest_checkpoint
+
+
+def _saved(tmp_path, name="ckpts", n=3, keep=5):
+    v = tf.Variable([0.0, 0.0])
+    ckpt = tf.train.Checkpoint(v=v)
+    mgr = tf.train.CheckpointManager(ckpt, str(tmp_path / name), max_to_keep=keep)
+    for i in range(1, n + 1):
+        v.assign([float(i), -float(i)])
+        mgr.save()
+    return v, ckpt, mgr
+
+
+def test_moved_and_copied_folders_restore_from_themselves(tmp_path):
+    import shutil
+    _saved(tmp_path, n=3)
+    shutil.copytree(tmp_path / "ckpts", tmp_path / "copy")
+    shutil.move(str(tmp_path / "ckpts"), str(tmp_path / "moved"))
+    for folder in ("copy", "moved"):
+        v = tf.Variable([9.0, 9.0])
+        mgr = tf.train.CheckpointManager(tf.train.Checkpoint(v=v), str(tmp_path / folder))
+        assert mgr.latest_checkpoint == str(tmp_path / folder / "ckpt-3")
+        tf.train.Checkpoint(v=v).restore(mgr.latest_checkpoint).assert_consumed()
+        assert v.numpy().tolist() == [3.0, -3.0]
+    # the copy's manager deletes its own files only, never the original's
+    v = tf.Variable([0.0, 0.0])
+    ckpt = tf.train.Checkpoint(v=v)
+    mgr = tf.train.CheckpointManager(ckpt, str(tmp_path / "copy"), max_to_keep=1)
+    ckpt.restore(mgr.latest_checkpoint)
+    mgr.save()
+    assert sorted(os.listdir(tmp_path / "moved")) == [
+        "checkpoint.json", "ckpt-1.npz", "ckpt-2.npz", "ckpt-3.npz"]
+    assert [f for f in sorted(os.listdir(tmp_path / "copy")) if f.endswith(".npz")] == \
+        ["ckpt-4.npz"]
+
+
+def test_state_file_cannot_make_the_manager_delete_outside(tmp_path):
+    import json
+    victim = tmp_path / "precious.npz"
+    victim.write_bytes(b"user data")
+    d = tmp_path / "ckpts"
+    d.mkdir()
+    (d / "checkpoint.json").write_text(json.dumps(
+        {"latest": str(tmp_path / "precious"), "all": [str(tmp_path / "precious"),
+                                                      "../precious", "/etc/passwd"]}))
+    v, ckpt, mgr = _saved(tmp_path, n=3, keep=1)
+    assert victim.read_bytes() == b"user data"
+    assert mgr.checkpoints == [str(d / "ckpt-3")]
+
+
+def test_stale_or_missing_state_file_finds_the_newest_complete_checkpoint(tmp_path):
+    _saved(tmp_path, n=3)
+    d = tmp_path / "ckpts"
+    (d / "checkpoint.json").unlink()
+    (d / "ckpt-7.npz").write_bytes(b"PK\x03\x04 torn write")      # not a whole archive
+    v = tf.Variable([0.0, 0.0])
+    mgr = tf.train.CheckpointManager(tf.train.Checkpoint(v=v), str(d))
+    assert mgr.latest_checkpoint == str(d / "ckpt-3")
+    assert mgr.checkpoints == [str(d / ("ckpt-%d" % i)) for i in (1, 2, 3)]
+
+
+def test_restore_is_lazy_bounded_and_reports_corruption(tmp_path):
+    import zipfile
+    v, ckpt, mgr = _saved(tmp_path, n=1)
+    # a crafted archive: an entry that declares 1 GB for a 2-float Variable
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        header = np.lib.format.header_data_from_array_1_0(np.zeros(2 ** 28, np.float32))
+        with z.open("v.npy", "w", force_zip64=True) as f:
+            np.lib.format.write_array_header_1_0(f, header)
+            chunk = bytes(2 ** 20)
+            for _ in range(1024):
+                f.write(chunk)
+        z.writestr("save_counter.npy", b"")
+    assert bomb.stat().st_size < 5 * 2 ** 20
+    with pytest.raises(tf.errors.DataLossError, match="declares"):
+        tf.train.Checkpoint(v=v).restore(str(tmp_path / "bomb"))
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a zip at all")
+    with pytest.raises(tf.errors.DataLossError) as e:
+        tf.train.Checkpoint(v=v).restore(str(tmp_path / "junk"))
+    assert "allow_pickle" not in str(e.value)
+
+
+def test_restore_status_assertions(tmp_path):
+    v, w = tf.Variable(1.0), tf.Variable(2.0)
+    only_v = tf.train.Checkpoint(v=v).save(str(tmp_path / "a" / "x"))
+    both = tf.train.Checkpoint(v=v, w=w).save(str(tmp_path / "b" / "x"))
+    st = tf.train.Checkpoint(v=v, w=w).restore(only_v)      # w not in the checkpoint
+    with pytest.raises(AssertionError, match="not bound to checkpointed values"):
+        st.assert_consumed()
+    with pytest.raises(AssertionError, match="not bound"):
+        st.assert_existing_objects_matched()
+    st.assert_nontrivial_match()
+    st = tf.train.Checkpoint(v=v).restore(both)              # the checkpoint has more
+    with pytest.raises(AssertionError, match="Unresolved object in checkpoint"):
+        st.assert_consumed()
+    st.assert_existing_objects_matched()
+    st.expect_partial()
+    tf.train.Checkpoint(v=v).restore(only_v).assert_consumed()
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="positive integer or `None`"):
+            tf.train.CheckpointManager(tf.train.Checkpoint(v=v), str(tmp_path / "m"),
+                                       max_to_keep=bad)
+
+
+def test_temporary_files_are_exclusive_and_cleaned(tmp_path):
+    d = tmp_path / "ckpts"
+    d.mkdir()
+    target = tmp_path / "outside"
+    target.write_bytes(b"keep")
+    # a pre-placed link under the old predictable temporary name is never followed
+    os.symlink(target, d / ("ckpt-1.npz.tmp-%d" % os.getpid()))
+    (d / (".ckpt-1.npz" + ".jaxtape-tmp-" + "leftover")).write_bytes(b"x" * 100)
+    _saved(tmp_path, n=2)
+    assert target.read_bytes() == b"keep"
+    assert not [f for f in os.listdir(d) if ".jaxtape-tmp-" in f]
+
+
+KILL_DRIVER = r'''
+import os, random, signal, sys, time
+import numpy as np
+import jaxtape as tf       # creates no array: each forked child can still use JAX
+root = sys.argv[1]
+rng = random.Random(0)
+for trial in range(int(sys.argv[2])):
+    d = os.path.join(root, "t%d" % trial)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        v = tf.Variable(np.zeros(1 << 20, np.float32))
+        mgr = tf.train.CheckpointManager(tf.train.Checkpoint(v=v), d, max_to_keep=1)
+        for step in range(1, 10 ** 6):
+            v.assign(np.full(1 << 20, step, np.float32))
+            mgr.save()
+            os.write(w, b"%d\n" % step)
+    os.close(w)
+    time.sleep(rng.uniform(0.3, 1.0))
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    data = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    steps = data.split()
+    print(trial, int(steps[-1]) if steps else 0, flush=True)
+'''
+
+KILL_CHECK = r'''
+import os, sys
+import numpy as np
+import jaxtape as tf
+root = sys.argv[1]
+for line in sys.stdin:
+    trial, reported = map(int, line.split())
+    d = os.path.join(root, "t%d" % trial)
+    v = tf.Variable(np.zeros(1 << 20, np.float32))
+    mgr = tf.train.CheckpointManager(tf.train.Checkpoint(v=v), d, max_to_keep=1)
+    if reported == 0 and mgr.latest_checkpoint is None:
+        print(trial, "none-yet")
+        continue
+    tf.train.Checkpoint(v=v).restore(mgr.latest_checkpoint).assert_consumed()
+    got = float(v.numpy()[0])
+    assert np.all(v.numpy() == got), "a mixed checkpoint"
+    mgr.save()          # cleans what the killed save left
+    left = [f for f in os.listdir(d) if ".jaxtape-tmp-" in f]
+    print(trial, "ok" if got >= reported and not left else "BAD %s %s %s" % (got, reported, left))
+'''
+
+
+def test_kill_minus_nine_mid_save_always_leaves_a_complete_checkpoint(tmp_path):
+    """30 trials: a child saves in a loop (4 MB, max_to_keep=1) and is SIGKILLed at a random
+    moment; the manager then restores the last reported save or a newer one, whole."""
+    import subprocess
+    import sys
+    env = dict(os.environ, JAXTAPE_CACHE_DIR="")
+    runs = subprocess.run([sys.executable, "-c", KILL_DRIVER, str(tmp_path), "30"],
+                          capture_output=True, text=True, timeout=300, env=env, check=True)
+    check = subprocess.run([sys.executable, "-c", KILL_CHECK, str(tmp_path)], input=runs.stdout,
+                           capture_output=True, text=True, timeout=300, env=env)
+    lines = check.stdout.split("\n")
+    assert check.returncode == 0, check.stderr[-2000:]
+    results = [ln.split(None, 1)[1] for ln in lines if ln.strip()]
+    assert len(results) == 30 and all(r in ("ok", "none-yet") for r in results), results
+    assert results.count("ok") >= 25, results

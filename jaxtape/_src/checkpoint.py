@@ -1,17 +1,32 @@
 """`tf.train.Checkpoint` and `tf.train.CheckpointManager`, stored as `.npz` files.
 
 The object graph (Variables, `tf.Module`s, Keras layers and models, optimizers, nests of them)
-is flattened to string keys; values are written with numpy's `.npz` format.  Writes are atomic:
-the file is written under a temporary name, flushed to disk, then renamed over the final name
-(`os.replace`), so a crash mid-save leaves the previous checkpoints intact and never a partial one
-under a checkpoint's name.  Restoring checks every shape and dtype and raises a `ValueError` that
-names the key.
+is flattened to string keys; values are written with numpy's `.npz` format.
+
+Safety rules:
+
+* Writes are atomic: a file is written under a fresh temporary name created exclusively in the
+  target directory (`O_EXCL`, never following a planted link), flushed to disk, then renamed
+  over the final name (`os.replace`), and the directory is synced.  A crash mid-save leaves the
+  previous checkpoints intact and never a partial file under a checkpoint's name; the next save
+  removes temporary files a killed save left.
+* Restoring reads only the entries it restores, each refused (DataLossError) if its declared
+  size is not the size of the Variable it restores, so a crafted archive cannot make a restore
+  decompress gigabytes; shapes and dtypes are checked; a corrupt file raises DataLossError.
+  Pickled payloads are never loaded.
+* A CheckpointManager's state file names checkpoints relative to its directory: a moved or
+  copied folder restores from itself, and the manager only ever deletes `<name>-<N>.npz` files
+  inside its own directory.  With a stale or missing state file it still finds the newest
+  complete checkpoint on disk.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import tempfile
+import zipfile
 
 import numpy as np
 
@@ -78,16 +93,21 @@ def _slot_entries(optimizers, var_keys, all_vars):
     return out
 
 
+TMP_TAG = ".jaxtape-tmp-"
+
+
 def _atomic_write(path, write):
-    tmp = "%s.tmp-%d" % (path, os.getpid())
+    d = os.path.dirname(os.path.abspath(path))
+    # mkstemp: a fresh, unpredictable name opened with O_CREAT | O_EXCL, mode 0600
+    fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(path) + TMP_TAG)
     try:
-        with open(tmp, "wb") as f:
+        with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
+        if os.path.lexists(tmp):
             os.remove(tmp)
     d = os.path.dirname(os.path.abspath(path))
     try:
@@ -147,48 +167,116 @@ class Checkpoint:
         if not os.path.exists(path):
             from jaxtape._src.errors import NotFoundError
             raise NotFoundError(None, None, "Failed to find any matching files for %s" % save_path)
-        with np.load(path, allow_pickle=False) as data:
-            saved = {k: data[k] for k in data.files}
-        state, optimizers, var_keys = self._state()
-        # optimizer slots that the optimizer has not built yet are created now, as TF defers
-        by_key = {k: v for k, v in state.items()}
-        for prefix, opt in optimizers:
-            for key in saved:
-                if key.startswith(prefix + "/slots/"):
-                    vkey = key[len(prefix) + 7:].rsplit("/", 1)[0]
-                    var = by_key.get(vkey)
-                    if var is not None and var._uid not in opt._slots:
-                        opt._slot_vars(var, None)
-        state, _, _ = self._state()
-        for key, var in state.items():
-            if key not in saved:
-                continue
-            value = saved[key]
-            if tuple(value.shape) != tuple(var._value.shape):
-                raise ValueError("Checkpoint entry %r has shape %s but the object being restored "
-                                 "has shape %s." % (key, tuple(value.shape),
-                                                    tuple(var._value.shape)))
-            if _dt.as_dtype(value.dtype) is not var.dtype:
-                raise ValueError("Checkpoint entry %r has dtype %s but the object being restored "
-                                 "has dtype %s." % (key, _dt.as_dtype(value.dtype).name,
-                                                    var.dtype.name))
-            var.assign(value)
-        if "save_counter" in saved:
-            self.save_counter.assign(saved["save_counter"])
-        return _Status(True)
+        with _open_checkpoint(path) as saved:
+            state, optimizers, var_keys = self._state()
+            # optimizer slots that the optimizer has not built yet are created now, as TF defers
+            by_key = {k: v for k, v in state.items()}
+            for prefix, opt in optimizers:
+                for key in saved.keys:
+                    if key.startswith(prefix + "/slots/"):
+                        vkey = key[len(prefix) + 7:].rsplit("/", 1)[0]
+                        var = by_key.get(vkey)
+                        if var is not None and var._uid not in opt._slots:
+                            opt._slot_vars(var, None)
+            state, _, _ = self._state()
+            matched, unmatched = [], []
+            for key, var in state.items():
+                if key not in saved.keys:
+                    unmatched.append(var)
+                    continue
+                value = saved.read(key, var)
+                if tuple(value.shape) != tuple(var._value.shape):
+                    raise ValueError("Checkpoint entry %r has shape %s but the object being "
+                                     "restored has shape %s." % (key, tuple(value.shape),
+                                                                 tuple(var._value.shape)))
+                if _dt.as_dtype(value.dtype) is not var.dtype:
+                    raise ValueError("Checkpoint entry %r has dtype %s but the object being "
+                                     "restored has dtype %s." % (
+                                         key, _dt.as_dtype(value.dtype).name, var.dtype.name))
+                var.assign(value)
+                matched.append(key)
+            if "save_counter" in saved.keys:
+                self.save_counter.assign(saved.read("save_counter", self.save_counter))
+                matched.append("save_counter")
+            unused = sorted(k for k in saved.keys if k not in matched)
+        return _Status(True, matched, unmatched, unused)
+
+
+def _corrupt(path, why):
+    from jaxtape._src.errors import DataLossError
+    return DataLossError(None, None, "Unable to read checkpoint %s: %s. The file is corrupt, "
+                         "truncated, or not a jaxtape checkpoint." % (path, why))
+
+
+class _open_checkpoint:
+    """The entries of a checkpoint file, read one by one and only when asked for."""
+
+    def __init__(self, path):
+        self.path = path
+        try:
+            self._zip = zipfile.ZipFile(path)
+            self._infos = {i.filename[:-4]: i for i in self._zip.infolist()
+                           if i.filename.endswith(".npy")}
+        except (OSError, zipfile.BadZipFile, ValueError) as e:
+            raise _corrupt(path, e) from None
+        self.keys = set(self._infos)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._zip.close()
+
+    def read(self, key, var):
+        info = self._infos[key]
+        want = int(np.prod(var._value.shape, dtype=np.int64)) * var.dtype.size
+        if info.file_size > want + 4096:     # the .npy header is at most a few hundred bytes
+            raise _corrupt(self.path, "entry %r declares %d bytes, the Variable it restores "
+                           "holds %d" % (key, info.file_size, want))
+        try:
+            with self._zip.open(info) as f:
+                return np.lib.format.read_array(f, allow_pickle=False)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+            raise _corrupt(self.path, "entry %r: %s" % (key, str(e).split(".")[0])) from None
 
 
 class _Status:
-    def __init__(self, ok):
+    """What `restore` matched, with TF's assertions on it."""
+
+    def __init__(self, ok, matched=(), unmatched=(), unused=()):
         self._ok = ok
+        self._matched, self._unmatched, self._unused = list(matched), list(unmatched), \
+            list(unused)
+
+    def _unbound(self):
+        if self._unmatched:
+            shown = self._unmatched[:10]
+            raise AssertionError(
+                "Found %d Python objects that were not bound to checkpointed values, likely due "
+                "to changes in the Python program. Showing %d of %d unmatched objects: %s" % (
+                    len(self._unmatched), len(shown), len(self._unmatched), shown))
 
     def assert_consumed(self):
-        return self
-
-    def expect_partial(self):
+        """Every object was restored and every checkpoint value was used."""
+        self._unbound()
+        if self._unused:
+            raise AssertionError("Unresolved object in checkpoint (root).%s" % self._unused[0])
         return self
 
     def assert_existing_objects_matched(self):
+        """Every object that exists now was restored (the checkpoint may hold more)."""
+        self._unbound()
+        return self
+
+    def assert_nontrivial_match(self):
+        """Something was restored."""
+        if not self._matched:
+            raise AssertionError("Nothing except the root object matched a checkpointed value. "
+                                 "Typically this means that the checkpoint does not match the "
+                                 "Python program.")
+        return self
+
+    def expect_partial(self):
         return self
 
 
@@ -196,17 +284,36 @@ class CheckpointManager:
     """`tf.train.CheckpointManager(checkpoint, directory, max_to_keep)`."""
 
     def __init__(self, checkpoint, directory, max_to_keep=5, checkpoint_name="ckpt"):
+        if max_to_keep is not None and (not isinstance(max_to_keep, int) or max_to_keep <= 0):
+            raise ValueError("Expected a positive integer or `None` for `max_to_keep`, got %s."
+                             % (max_to_keep,))
         self._checkpoint = checkpoint
         self.directory = directory
         self._max = max_to_keep
+        self._name = checkpoint_name
         self._prefix = os.path.join(directory, checkpoint_name)
         os.makedirs(directory, exist_ok=True)
         self._state_path = os.path.join(directory, "checkpoint.json")
-        self._checkpoints = []
-        if os.path.exists(self._state_path):
-            with open(self._state_path) as f:
-                self._checkpoints = [p for p in json.load(f)["all"]
-                                     if os.path.exists(p + ".npz")]
+        self._checkpoints = [os.path.join(directory, n) for n in self._recover()]
+
+    def _numbered(self, name):
+        m = re.fullmatch(re.escape(self._name) + r"-(\d+)", name)
+        return int(m.group(1)) if m else None
+
+    def _recover(self):
+        """The checkpoint names to keep track of: those the state file lists (names inside this
+        directory only), then any complete `<name>-<N>.npz` on disk the state file missed (a
+        crash between the data file and the state file), oldest first."""
+        listed = _read_state(self._state_path)
+        on_disk = {}
+        for f in os.listdir(self.directory):
+            if f.endswith(".npz"):
+                n = self._numbered(f[:-4])
+                if n is not None and _complete(os.path.join(self.directory, f)):
+                    on_disk[f[:-4]] = n
+        names = [n for n in listed if n in on_disk]
+        names += sorted((n for n in on_disk if n not in names), key=on_disk.get)
+        return names
 
     @property
     def checkpoints(self):
@@ -217,6 +324,7 @@ class CheckpointManager:
         return self._checkpoints[-1] if self._checkpoints else None
 
     def save(self, checkpoint_number=None):
+        self._clean_temporaries()
         if checkpoint_number is None:
             path = self._checkpoint.save(self._prefix)
         else:
@@ -225,11 +333,60 @@ class CheckpointManager:
         self._checkpoints = [p for p in self._checkpoints if p != path] + [path]
         while self._max is not None and len(self._checkpoints) > self._max:
             old = self._checkpoints.pop(0)
-            if os.path.exists(old + ".npz"):
-                os.remove(old + ".npz")
-        data = json.dumps({"latest": path, "all": self._checkpoints}).encode()
+            self._delete(old)
+        names = [os.path.basename(p) for p in self._checkpoints]
+        data = json.dumps({"latest": names[-1], "all": names}).encode()
         _atomic_write(self._state_path, lambda f: f.write(data))
         return path
+
+    def _delete(self, path):
+        """Remove a checkpoint this manager wrote: `<name>-<N>.npz` in its own directory."""
+        name = os.path.basename(path)
+        if self._numbered(name) is None:
+            return
+        target = os.path.join(self.directory, name + ".npz")
+        if os.path.isfile(target) and not os.path.islink(target):
+            os.remove(target)
+
+    def _clean_temporaries(self):
+        for f in os.listdir(self.directory):
+            if f.startswith("." + self._name + "-") and TMP_TAG in f or \
+                    f.startswith(".checkpoint.json" + TMP_TAG):
+                p = os.path.join(self.directory, f)
+                if os.path.isfile(p) and not os.path.islink(p):
+                    try:
+                        os.remove(p)
+                    except OSError:
+                        pass
+
+
+def _read_state(path):
+    """Checkpoint names a manager's state file lists: plain names inside its directory (an
+    older absolute path counts by its file name only)."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        names = data.get("all", []) if isinstance(data, dict) else []
+    except (OSError, ValueError):
+        return []
+    out = []
+    for n in names:
+        if not isinstance(n, str):
+            continue
+        base = os.path.basename(n)
+        if base and base not in (".", "..") and base not in out:
+            out.append(base)
+    return out
+
+
+def _complete(path):
+    """A checkpoint file whose archive is whole: its directory, written last, is there (a
+    torn file fails to open; files are renamed into place only once complete)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return any(i.filename == "save_counter.npy" for i in z.infolist())
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
 
 
 export_value("train.Checkpoint", Checkpoint)
@@ -237,13 +394,14 @@ export_value("train.CheckpointManager", CheckpointManager)
 
 
 def latest_checkpoint(checkpoint_dir):
-    """`tf.train.latest_checkpoint`."""
-    path = os.path.join(checkpoint_dir, "checkpoint.json")
-    if not os.path.exists(path):
+    """`tf.train.latest_checkpoint`: the newest complete checkpoint in `checkpoint_dir`."""
+    if not os.path.isdir(checkpoint_dir):
         return None
-    with open(path) as f:
-        latest = json.load(f).get("latest")
-    return latest if latest and os.path.exists(latest + ".npz") else None
+    for name in reversed(_read_state(os.path.join(checkpoint_dir, "checkpoint.json"))):
+        p = os.path.join(checkpoint_dir, name)
+        if _complete(p + ".npz"):
+            return p
+    return None
 
 
 export_value("train.latest_checkpoint", latest_checkpoint)
