@@ -184,3 +184,83 @@ def test_compilation_cache_entries_are_verified(tmp_path):
     assert again == first
     assert not planted.exists()
     assert not victim.exists() or victim.read_bytes()[:8] != b"tampered"
+
+
+def _threads(n, target, *args):
+    import threading
+    ts = [threading.Thread(target=target, args=args) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+
+
+def test_variable_updates_are_atomic_under_threads():
+    v = tf.Variable(0.0)
+
+    def work():
+        for _ in range(1500):
+            v.assign_add(1.0)
+            v.assign_sub(0.5)
+    _threads(8, work)
+    assert float(v) == 8 * 1500 * 0.5
+
+
+def test_one_function_called_from_many_threads_is_exact():
+    import numpy as np
+    w = tf.Variable(np.ones((32, 32), np.float32))
+
+    @tf.function
+    def step(x):
+        w.assign(w * 0.999 + x)
+        return tf.reduce_sum(w)
+
+    errors = []
+
+    def run():
+        try:
+            for _ in range(100):
+                step(tf.constant(0.001))
+                w.read_value()          # a snapshot a donating step must not invalidate
+        except Exception as e:  # noqa: BLE001 - any error is the failure
+            errors.append(repr(e))
+    _threads(8, run)
+    ref = np.ones((32, 32), np.float32)
+    for _ in range(800):
+        ref = ref * np.float32(0.999) + np.float32(0.001)
+    assert errors == []
+    np.testing.assert_array_equal(w.numpy(), ref)
+
+
+def test_concurrent_first_traces_read_variables_at_call_time():
+    vs = [tf.Variable(float(i)) for i in range(40)]
+    fns = [tf.function(lambda i=i: vs[i] * 1.0) for i in range(40)]
+    import threading
+    ts = [threading.Thread(target=f) for f in fns]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for v in vs:
+        v.assign_add(100.0)
+    assert [float(f()) for f in fns] == [float(v) for v in vs]
+
+
+def test_function_methods_do_not_keep_their_instances_alive():
+    import gc
+    import weakref
+
+    class M(tf.Module):
+        def __init__(self):
+            self.v = tf.Variable(1.0)
+
+        @tf.function
+        def f(self):
+            return self.v * 2.0
+
+    ms = [M() for _ in range(5)]
+    assert [float(m.f()) for m in ms] == [2.0] * 5
+    refs = [weakref.ref(m) for m in ms]
+    del ms
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 0

@@ -21,6 +21,10 @@ class _State(threading.local):
 
 STATE = _State()
 
+# Held while a compiled step runs or a function traces, and around every read-modify-write of a
+# Variable: updates are atomic and no thread reads a buffer another thread's step donates.
+EXEC_LOCK = threading.RLock()
+
 
 def active_tapes():
     return STATE.tapes

@@ -19,7 +19,7 @@ import numpy as np
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src import registry
-from jaxtape._src.context import STATE
+from jaxtape._src.context import EXEC_LOCK, STATE
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.shape import TensorShape
 from jaxtape._src.tensor import (EagerTensor, Reference, _next_id, _numpy_text, is_symbolic,
@@ -123,7 +123,8 @@ class Variable:
         return self
 
     def _read_as_tensor(self) -> EagerTensor:
-        t = make(self._value, self._dtype)
+        with EXEC_LOCK:
+            t = make(self._value, self._dtype)
         tapes = STATE.tapes
         if tapes:
             uid = self._uid
@@ -241,26 +242,30 @@ class Variable:
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         new = self._coerce(delta)
         self._accessed()
-        self._set(registry.operator("raw_add")(self._value, new))
+        with EXEC_LOCK:     # read-modify-write is atomic across threads, as TF's
+            self._set(registry.operator("raw_add")(self._value, new))
         return UnreadVariable(self) if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         new = self._coerce(delta)
         self._accessed()
-        self._set(registry.operator("raw_sub")(self._value, new))
+        with EXEC_LOCK:
+            self._set(registry.operator("raw_sub")(self._value, new))
         return UnreadVariable(self) if read_value else None
 
     def _assign_slice(self, key, value):
         v = convert_to_tensor(value, dtype=self._dtype)
         self._accessed()
-        self._set(self._value.at[key].set(v._value))
+        with EXEC_LOCK:
+            self._set(self._value.at[key].set(v._value))
         return UnreadVariable(self)
 
     def scatter_nd_update(self, indices, updates, name=None):
         idx = np.asarray(convert_to_tensor(indices).numpy())
         upd = convert_to_tensor(updates, dtype=self._dtype)._value
         self._accessed()
-        self._set(self._value.at[tuple(np.moveaxis(idx, -1, 0))].set(upd))
+        with EXEC_LOCK:
+            self._set(self._value.at[tuple(np.moveaxis(idx, -1, 0))].set(upd))
         return UnreadVariable(self)
 
     # -- Python protocol --------------------------------------------------------------------
