@@ -17,6 +17,9 @@ import jax as _jax
 _jax.config.update("jax_enable_x64", True)
 
 from jaxtape._src import compile_cache as _compile_cache  # noqa: E402
+from jaxtape._src import context as _context  # noqa: E402
+
+_context._deliver_swallowed_interrupts()
 
 _compile_cache.enable_from_environment()
 
@@ -32,4 +35,4 @@ from jaxtape import (  # noqa: E402,F401
 from jaxtape import autodiff, extend, keras, testing, train  # noqa: E402,F401
 
 __version__ = "0.1.0"
-del _namespace, _jax, _ops, _api, _module, _compile_cache
+del _namespace, _jax, _ops, _api, _module, _compile_cache, _context

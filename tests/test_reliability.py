@@ -264,3 +264,31 @@ def test_function_methods_do_not_keep_their_instances_alive():
     del ms
     gc.collect()
     assert sum(r() is not None for r in refs) == 0
+
+
+def test_keyboard_interrupt_swallowed_by_a_gc_callback_still_reaches_the_user():
+    """Python ignores a KeyboardInterrupt raised inside a gc callback (JAX has one); jaxtape
+    delivers it again, and the library stays usable afterwards."""
+    import subprocess
+    import sys
+    code = (
+        "import gc, jaxtape as tf\n"
+        "fired = []\n"
+        "def cb(phase, info):\n"
+        "    if not fired:\n"
+        "        fired.append(1)\n"
+        "        raise KeyboardInterrupt\n"
+        "gc.callbacks.append(cb)\n"
+        "try:\n"
+        "    gc.collect()\n"
+        "    import time; time.sleep(5)\n"
+        "    print('lost')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('delivered')\n"
+        "x = tf.Variable(2.0)\n"
+        "with tf.GradientTape() as t:\n"
+        "    y = x * x\n"
+        "print(float(t.gradient(y, x)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.split() == ["delivered", "4.0"], out.stdout + out.stderr

@@ -46,3 +46,30 @@ def user_site(depth: int = 2):
     while f is not None and is_library_file(f.f_code.co_filename):
         f = f.f_back
     return None if f is None else (f.f_code.co_filename, f.f_lineno)
+
+
+def _deliver_swallowed_interrupts() -> None:
+    """Ctrl-C always reaches the user.  A KeyboardInterrupt that lands while Python runs a
+    garbage-collector callback (JAX registers one) or a `__del__` is "ignored" by Python and
+    passed to `sys.unraisablehook`; jaxtape's hook sends SIGINT again, so the interrupt is
+    raised a moment later in the user's program instead of being lost.  Every other
+    unraisable exception goes to the hook that was there before."""
+    import signal
+    previous = sys.unraisablehook
+
+    def resend():
+        import time
+        time.sleep(0.02)      # let the hook (and the callback around it) return first
+        os.kill(os.getpid(), signal.SIGINT)
+
+    def hook(unraisable):
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) or \
+                unraisable.exc_type is KeyboardInterrupt:
+            # from another thread: the main thread takes the signal once this hook returned
+            threading.Thread(target=resend, daemon=True).start()
+            return
+        previous(unraisable)
+
+    hook._jaxtape = True
+    if not getattr(previous, "_jaxtape", False):
+        sys.unraisablehook = hook
