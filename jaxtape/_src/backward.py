@@ -26,6 +26,7 @@ a small structure costs ~40-70 ms once; a cached call costs ~15-25 us.  See docs
 from __future__ import annotations
 
 import collections
+import os
 import threading
 import weakref
 
@@ -53,6 +54,7 @@ def clear_caches() -> None:
         _cache.clear()
         _plans.clear()
         _kernels.clear()
+        _op_vjps.clear()
 
 
 def cache_info() -> dict:
@@ -530,6 +532,108 @@ def _check_gradients(key, leaf_vals, outs, cts, t_avals):
                                                                          op or "?"))
 
 
+# Tapes longer than this are differentiated op by op (one cached jitted VJP per distinct op,
+# shape and parameters) instead of as one XLA program: XLA's compile time grows faster than the
+# program (a 2,000-op chain: ~4 s) and a very deep one overflows XLA's stack (a 20,000-op tape
+# crashed the process).  Set with $JAXTAPE_OP_BY_OP_LIMIT (0: every eager gradient op by op).
+OP_BY_OP_LIMIT = int(os.environ.get("JAXTAPE_OP_BY_OP_LIMIT", "1000"))
+_op_vjps: "collections.OrderedDict" = collections.OrderedDict()
+
+
+def _op_vjp(kern, params, dpos, fout):
+    """jit(cotangents of one op's inputs at `dpos` from cotangents of its float outputs)."""
+    key = (kern, params, dpos, fout)
+    fn = _op_vjps.get(key)
+    if fn is None:
+        impl, multi, kw = kern.impl, kern.multi, dict(params)
+
+        def vjp(args, cts):
+            def g(*d):
+                full = list(args)
+                for p, v in zip(dpos, d):
+                    full[p] = v
+                r = impl(*full, **kw) if kw else impl(*full)
+                r = r if multi else (r,)
+                return tuple(r[i] for i in fout)
+            _, back = jax.vjp(g, *[args[p] for p in dpos])
+            return back(tuple(cts))
+
+        fn = jax.jit(vjp)
+        with _lock:
+            _op_vjps[key] = fn
+            while len(_op_vjps) > CACHE_SIZE:
+                _op_vjps.popitem(last=False)
+    return fn
+
+
+def _op_by_op(key, mode, leaf_vals, cts):
+    """The gradient `build(key, mode)` computes, one recorded op at a time: a forward replay
+    with each op's cached eager kernel, then a reverse sweep of per-op VJPs.  Exact op
+    boundaries (TF eager's arithmetic), no whole-program compile, bounded stack."""
+    struct, _, trefs, srefs = key
+    t_avals = mode[-1]
+    leaves = list(leaf_vals)
+    outs = []
+    for kern, params, wires in struct:
+        args = [leaves[w] if type(w) is int else outs[w[0]][w[1]] for w in wires]
+        run_ = getattr(kern, "eager", kern.impl)
+        r = run_(*args, **dict(params)) if params else run_(*args)
+        outs.append(tuple(r) if kern.multi else (r,))
+    live_t = [i for i, r in enumerate(trefs) if r is not None]
+    if mode[1]:
+        c = [jnp.conj(x) if jnp.iscomplexobj(x) else x for x in cts]
+    else:
+        c = [jnp.ones(s, d) for s, d in t_avals]
+    ct: dict = {}
+
+    def add(ref, g):
+        old = ct.get(ref)
+        ct[ref] = g if old is None else old + g
+
+    for i, g in zip(live_t, c):
+        r = trefs[i]
+        add(r if type(r) is int else (r[0], r[1]), g)
+    for j in range(len(struct) - 1, -1, -1):
+        kern, params, wires = struct[j]
+        if kern.grad != "diff":
+            continue
+        o = outs[j]
+        fout = tuple(k for k, x in enumerate(o) if jnp.issubdtype(x.dtype, jnp.inexact)
+                     and (j, k) in ct)
+        if not fout:
+            continue
+        args = [leaves[w] if type(w) is int else outs[w[0]][w[1]] for w in wires]
+        da = kern.diff_args
+        dpos = tuple(p for p, a in enumerate(args) if (da is None or p in da)
+                     and jnp.issubdtype(a.dtype, jnp.inexact))
+        if not dpos:
+            continue
+        gs = _op_vjp(kern, params, dpos, fout)(args, [ct[(j, k)] for k in fout])
+        for p, g in zip(dpos, gs):
+            w = wires[p]
+            add(w if type(w) is int else (w[0], w[1]), g)
+    res = []
+    for refs in srefs:
+        if refs is None:
+            continue
+        if refs[0] == "sparse":
+            for r in refs[1:]:
+                x = ct.get(r[1:])
+                x = jnp.zeros_like(outs[r[1]][r[2]]) if x is None else x
+                res.append(jnp.conj(x) if jnp.iscomplexobj(x) else x)
+            continue
+        g = None
+        for r in refs:
+            x = ct.get(r if type(r) is int else r[1:])
+            if x is None:
+                x = jnp.zeros_like(leaves[r] if type(r) is int else outs[r[1]][r[2]])
+            g = x if g is None else g + x
+        if jnp.iscomplexobj(g):
+            g = jnp.conj(g)
+        res.append(g)
+    return tuple(res)
+
+
 def run(recorder, targets, sources, cts, ct_ids, mode):
     """Gradients for `sources` (a list, None where unconnected)."""
     key, leaf_vals, leaf_ids, sparse = plan_memo(recorder, targets, sources, mode[0] != "grad")
@@ -545,12 +649,17 @@ def run(recorder, targets, sources, cts, ct_ids, mode):
     if cts is not None:
         cts = [cts[i] for i in live_t]
     ck = (key, full_mode)
-    entry = _cache.get(ck)
-    if entry is None:
-        entry = compiled(key, full_mode, leaf_vals)
+    if len(key[0]) > OP_BY_OP_LIMIT and mode[0] == "grad" and STATE.trace is None:
+        def raw(lv, c, _key=key, _mode=full_mode):
+            return _op_by_op(_key, _mode, lv, c)
+        jitted = raw
     else:
-        _stats["hits"] += 1
-    jitted, raw = entry
+        entry = _cache.get(ck)
+        if entry is None:
+            entry = compiled(key, full_mode, leaf_vals)
+        else:
+            _stats["hits"] += 1
+        jitted, raw = entry
     outs = jitted(list(leaf_vals), list(cts) if cts else [])
     if NUMERICS["enabled"]:
         _check_gradients(key, leaf_vals, outs, cts, t_avals)
