@@ -498,3 +498,29 @@ def test_variable_argument_also_used_from_a_closure():
     assert float(step(other)) == 6.0 + 11.0
     assert float(step(w)) == (11.0 + 1.0 + 10.0) * 2    # v is w: both writes land on w
     assert float(w) == 22.0 and float(other) == 6.0
+
+
+def test_old_traces_are_released(monkeypatch):
+    """Each trace holds a compiled executable: past `MAX_TRACES` the oldest are released
+    (traced again if their signature comes back), so retracing does not grow memory forever."""
+    import gc
+    import weakref
+    from jaxtape._src import function as F
+    monkeypatch.setattr(F, "MAX_TRACES", 4)
+    w = tf.Variable(2.0)
+
+    @tf.function
+    def f(x, k):
+        return x * w + float(k)
+
+    first = f._cache
+    assert float(f(tf.constant(1.0), 0)) == 2.0
+    ref = weakref.ref(next(iter(f._cache.values())))
+    for k in range(1, 10):
+        assert float(f(tf.constant(1.0), k)) == 2.0 + k
+    assert len({id(c) for c in f._cache.values()}) == 4
+    del first
+    gc.collect()
+    assert ref() is None
+    assert float(f(tf.constant(1.0), 0)) == 2.0      # evicted signature: traced again
+    assert f.experimental_get_tracing_count() == 11

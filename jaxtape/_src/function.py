@@ -64,6 +64,7 @@ class TensorSpec:
 
 
 _NO_ARGS = ("no arguments",)
+MAX_TRACES = 64     # per function; the oldest traces beyond it are released
 
 
 def _alias(value, taken):
@@ -391,7 +392,7 @@ class _Concrete:
 
     __slots__ = ("jitted", "donated", "readonly", "n_out", "out_tree", "out_static", "out_dtypes",
                  "single", "kernel", "evaluate", "rng_reserve", "rng_counts", "rng_epoch", "run",
-                 "n_tensors", "source", "base", "arg_pos", "arg_vars", "rebound")
+                 "n_tensors", "source", "base", "arg_pos", "arg_vars", "rebound", "__weakref__")
 
 
 
@@ -704,7 +705,26 @@ class Function:
         self._cache[key] = conc
         if key is _NO_ARGS:
             self._run_no_args = conc.run
+        self._evict()
         return conc
+
+    def _evict(self):
+        """Keep the `MAX_TRACES` newest traces: an older one (its compiled executable, its
+        jaxpr) is released and traced again if its signature comes back.  TF keeps every
+        trace, but a TF trace is a graph, not a compiled executable (~2 MB on a CPU here)."""
+        order, seen = [], set()
+        for c in self._cache.values():
+            if id(c) not in seen:
+                seen.add(id(c))
+                order.append(c)
+        if len(order) <= MAX_TRACES:
+            return
+        drop = {id(c) for c in order[:len(order) - MAX_TRACES]}
+        self._cache = {k: c for k, c in self._cache.items() if id(c) not in drop}
+        self._fast = {k: c for k, c in self._fast.items() if id(c) not in drop}
+        self._relaxed = [k for k in self._relaxed if k in self._cache]
+        if _NO_ARGS not in self._cache:
+            self._run_no_args = None
 
     def _trace(self, structure, leaves, tensors, lifted, allow_create, shapes, first_call=True):
         fn = self._python()

@@ -135,3 +135,10 @@ def case_operator_eq_conversions(tf):
             catch(lambda: a == [1, "a"]), catch(lambda: a == (1.0, 3.0)),
             catch(lambda: a == tf.ones([3])), catch(lambda: a != tf.ones([3])),
             catch(lambda: a == tf.constant([1, 2])), catch(lambda: tf.constant("x") == "x"))
+
+
+def case_python_ints_past_int32(tf):
+    return (tf.fill([2], 2 ** 31), tf.constant([1, 2 ** 33]), tf.range(0, 2 ** 32, 2 ** 31),
+            tf.range(2 ** 31 - 1, 2 ** 31 + 1), catch(tf.fill, [2], 2 ** 64),
+            tf.constant(-2 ** 31), tf.constant(-2 ** 31 - 1), tf.convert_to_tensor(2 ** 40) + 1,
+            tf.cast(tf.constant(2 ** 31), tf.float32))
