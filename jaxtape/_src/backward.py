@@ -532,6 +532,10 @@ def _check_gradients(key, leaf_vals, outs, cts, t_avals):
                                                                          op or "?"))
 
 
+# Eager gradients with op boundaries (see `_replay`); $JAXTAPE_IEEE_GRADIENTS=0 lets XLA fuse and
+# simplify across ops instead (faster on long elementwise chains, not TF eager's arithmetic).
+IEEE_GRADIENTS = os.environ.get("JAXTAPE_IEEE_GRADIENTS", "1") != "0"
+
 # Tapes longer than this are differentiated op by op (one cached jitted VJP per distinct op,
 # shape and parameters) instead of as one XLA program: XLA's compile time grows faster than the
 # program (a 2,000-op chain: ~4 s) and a very deep one overflows XLA's stack (a 20,000-op tape
@@ -645,7 +649,7 @@ def run(recorder, targets, sources, cts, ct_ids, mode):
     t_avals = tuple((tuple(targets[i].value.shape), targets[i].value.dtype) for i in live_t)
     # Eager gradients keep TF eager's op-by-op arithmetic; inside jaxtape.function the step is
     # one XLA program, simplified as a whole (as TF's graph optimizer simplifies a tf.function).
-    full_mode = mode + (STATE.trace is None, t_avals)
+    full_mode = mode + (STATE.trace is None and IEEE_GRADIENTS, t_avals)
     if cts is not None:
         cts = [cts[i] for i in live_t]
     ck = (key, full_mode)
