@@ -31,6 +31,7 @@ KNOWN = {
     # whole (log(exp(x)) -> x), as TF's graph optimizer simplifies a tf.function in its own
     # ways ((x + 1e8) - 1e8 -> x); eager gradients keep TF's op-by-op IEEE arithmetic.  See
     # docs/migration.md, "Numerics inside jaxtape.function".
+    # (XLA:CPU folds it; XLA:GPU on an H200 kept it and matched TF: not strict)
     "cases_numerics::log_exp_in_function": "XLA simplifies a compiled step as a whole",
     # How often Python code in a custom gradient runs while a function traces is not part of
     # TF's contract (TF: "side effects run at trace time, possibly more than once"); jaxtape
@@ -39,10 +40,14 @@ KNOWN = {
 }
 
 
+PLATFORM_DEPENDENT = {"cases_numerics::log_exp_in_function"}
+
+
 @pytest.mark.parametrize("cid,fn", CASES, ids=[c for c, _ in CASES])
 def test_matches_tensorflow(cid, fn, request):
     if cid in KNOWN:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN[cid], strict=True))
+        request.applymarker(pytest.mark.xfail(reason=KNOWN[cid],
+                                              strict=cid not in PLATFORM_DEPENDENT))
     if cid not in RECORDED:
         pytest.fail("not recorded: run tools/record_tf.py")
     tf.random.set_seed(0)
