@@ -176,7 +176,11 @@ def _from_numpy(arr: np.ndarray, dtype):
         if dtype is not None and dtype is not _dt.string:
             raise TypeError("Cannot convert %r to EagerTensor of dtype %s" % (arr, dtype.name))
         return out, _dt.string
-    own = _dt.as_dtype(arr.dtype)
+    try:
+        own = _dt.as_dtype(arr.dtype)
+    except TypeError:
+        raise ValueError("Failed to convert a NumPy array to a Tensor (Unsupported numpy type: "
+                         "%s)." % arr.dtype) from None
     if dtype is None or dtype is own:
         return arr, own
     if dtype is _dt.string:

@@ -175,14 +175,12 @@ def as_dtype(type_value) -> DType:
             return d
     elif type_value is bool:
         return bool_
-    elif type_value is int:
-        return int32
     elif type_value is float:
         return float32
-    elif type_value is complex:
-        return complex128
-    elif type_value in (bytes, str):
+    elif type_value is object:
         return string
+    elif type_value is None or any(type_value is t for t in (int, complex, bytes, str)):
+        pass    # TF 2.21 refuses these Python types (measured)
     else:
         try:
             npd = np.dtype(type_value)

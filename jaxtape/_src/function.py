@@ -250,7 +250,8 @@ def _rebind(conc, arg_vars):
         return None
     new = _Concrete()
     for slot in _Concrete.__slots__:
-        setattr(new, slot, getattr(conc, slot))
+        if slot != "__weakref__":
+            setattr(new, slot, getattr(conc, slot))
     new.donated, new.readonly, new.arg_vars, new.rebound = donated, readonly, arg_vars, {}
     new.kernel = _FunctionKernel(new, conc.kernel.n_vars, conc.kernel.n_tensors)
     new.source, new.run = _runner(new)
@@ -465,6 +466,11 @@ class Function:
                  autograph=True, experimental_relax_shapes=None, name=None, **kwargs):
         self._fn = fn
         self._autograph, self._converted = autograph, None
+        if input_signature is not None:
+            if not isinstance(input_signature, (list, tuple)) or not all(
+                    isinstance(s, TensorSpec) for s in nest.flatten(list(input_signature))):
+                raise TypeError("input_signature must be either a tuple or a list of "
+                                "tf.TensorSpec objects, got %r." % (input_signature,))
         self._input_signature = input_signature
         self._reduce_retracing = bool(reduce_retracing or experimental_relax_shapes)
         self._cache: dict = {}

@@ -93,14 +93,37 @@ def _jitted_by_params(impl):
 
 
 def export(*paths: str, gradient: str = "yes", kernel: str = ""):
-    """Register the decorated function under TF paths (`"add"`, `"math.add"`, ...)."""
+    """Register the decorated function under TF paths (`"add"`, `"math.add"`, ...).
+
+    The public function is guarded: an internal error that escapes it (a JAX shape error, an
+    IndexError, a runtime out-of-memory) is raised as TF's class naming the op
+    (`errors.translate`), with the original chained; the hot path pays one `try`."""
 
     def deco(fn):
+        public = _guarded(fn, kernel or (paths[0].rpartition(".")[2] if paths else fn.__name__))
         for p in paths:
-            API[p] = ApiEntry(p, fn, gradient, kernel, p.rpartition(".")[0])
-        return fn
+            API[p] = ApiEntry(p, public, gradient, kernel, p.rpartition(".")[0])
+        return public
 
     return deco
+
+
+def _guarded(fn, op):
+    from jaxtape._src.errors import translate
+
+    @functools.wraps(fn)
+    def public(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (TypeError, ValueError, IndexError, ZeroDivisionError, KeyError, OverflowError,
+                RuntimeError) as e:
+            tf_error = translate(e, op)
+            if tf_error is None:
+                raise
+            raise tf_error from e
+
+    public.__wrapped_op__ = fn
+    return public
 
 
 def export_value(path: str, value, gradient: str = "n/a") -> None:
@@ -110,10 +133,16 @@ def export_value(path: str, value, gradient: str = "n/a") -> None:
 
 def define_operator(name: str):
     def deco(fn):
-        OPERATORS[name] = fn
+        OPERATORS[name] = _guarded(fn, _OPERATOR_OPS.get(name, name))
         return fn
 
     return deco
+
+
+# TF's op names for the Python operators (what an error message names)
+_OPERATOR_OPS = {"getitem": "StridedSlice", "add": "AddV2", "sub": "Sub", "mul": "Mul",
+                 "truediv": "RealDiv", "floordiv": "FloorDiv", "mod": "FloorMod", "pow": "Pow",
+                 "matmul": "MatMul", "neg": "Neg", "abs": "Abs"}
 
 
 def operator(name: str) -> Callable:

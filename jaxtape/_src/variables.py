@@ -21,6 +21,7 @@ from jaxtape._src import dtypes as _dt
 from jaxtape._src import registry
 from jaxtape._src.context import EXEC_LOCK, STATE
 from jaxtape._src.convert import convert_to_tensor
+from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.shape import TensorShape
 from jaxtape._src.tensor import (EagerTensor, Reference, _next_id, _numpy_text, is_symbolic,
                                  make)
@@ -104,6 +105,12 @@ class Variable:
         self._value = t._value
         self._dtype = t._dtype
         self._shape = TensorShape(t._value.shape) if shape is None else TensorShape(shape)
+        if shape is not None and not self._shape.is_compatible_with(t._value.shape):
+            raise ValueError("In this `tf.Variable` creation, the initial value's shape (%s) is "
+                             "not compatible with the explicitly supplied `shape` argument (%s)."
+                             % (tuple(t._value.shape), list(shape)))
+        if name is not None and not isinstance(name, str):
+            raise ValueError("name for name_scope must be a string.")
         prefix = "/".join(STATE.name_scope)
         base = "Variable" if name is None else str(name)
         self._name = (prefix + "/" + base if prefix else base) + ":0"
@@ -239,15 +246,26 @@ class Variable:
         self._set(new)
         return UnreadVariable(self) if read_value else None
 
+    def _coerce_update(self, delta, op):
+        """The operand of assign_add/assign_sub: TF's kernel wants exactly the Variable's shape
+        (InvalidArgumentError), where `assign` raises ValueError."""
+        t = convert_to_tensor(delta, dtype=self._dtype)
+        if tuple(t._value.shape) != tuple(self._value.shape):
+            raise InvalidArgumentError(
+                None, None, "Cannot update variable with shape %s using a Tensor with shape %s, "
+                "shapes must be equal. [Op:%s]" % (list(self._value.shape),
+                                                  list(t._value.shape), op))
+        return t._value
+
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
-        new = self._coerce(delta)
+        new = self._coerce_update(delta, "AssignAddVariableOp")
         self._accessed()
         with EXEC_LOCK:     # read-modify-write is atomic across threads, as TF's
             self._set(registry.operator("raw_add")(self._value, new))
         return UnreadVariable(self) if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
-        new = self._coerce(delta)
+        new = self._coerce_update(delta, "AssignSubVariableOp")
         self._accessed()
         with EXEC_LOCK:
             self._set(registry.operator("raw_sub")(self._value, new))
@@ -255,6 +273,12 @@ class Variable:
 
     def _assign_slice(self, key, value):
         v = convert_to_tensor(value, dtype=self._dtype)
+        target = np.empty(tuple(self._value.shape), np.bool_)[key].shape
+        if not _broadcastable(tuple(v._value.shape), target):
+            raise InvalidArgumentError(
+                None, None, "sliced l-value shape %s does not match r-value shape %s. "
+                "Automatic broadcasting not yet implemented. [Op:ResourceStridedSliceAssign]"
+                % (list(target), list(v._value.shape)))
         self._accessed()
         with EXEC_LOCK:
             self._set(self._value.at[key].set(v._value))
@@ -262,6 +286,14 @@ class Variable:
 
     def scatter_nd_update(self, indices, updates, name=None):
         idx = np.asarray(convert_to_tensor(indices).numpy())
+        depth = idx.shape[-1] if idx.ndim else 0
+        for row in idx.reshape(-1, max(depth, 1)):
+            for i, n in zip(row, self._value.shape):
+                if not 0 <= int(i) < n:
+                    raise InvalidArgumentError(
+                        None, None, "indices%s = %s does not index into shape %s "
+                        "[Op:ResourceScatterNdUpdate]" % ("[0]", list(row),
+                                                          list(self._value.shape)))
         upd = convert_to_tensor(updates, dtype=self._dtype)._value
         self._accessed()
         with EXEC_LOCK:
@@ -379,6 +411,12 @@ class _SliceOfVariable(EagerTensor):
         if isinstance(key, EagerTensor):
             key = int(key)
         return self._var._assign_slice(key, value)
+
+
+def _broadcastable(a, b):
+    if len(a) > len(b):
+        return False
+    return all(x == y or x == 1 for x, y in zip(reversed(a), reversed(b)))
 
 
 def _binary(name):

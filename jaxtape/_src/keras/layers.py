@@ -233,11 +233,32 @@ class Dense(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  lora_rank=None, **kwargs):
         super().__init__(**kwargs)
+        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
+            raise ValueError("Received an invalid value for `units`, expected a positive "
+                             "integer. Received: units=%s" % (units,))
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
+        from jaxtape._src.keras import initializers as _init
+        for ini in (kernel_initializer, bias_initializer):
+            # an unknown name fails here, as in Keras (without making one: that draws a seed)
+            if isinstance(ini, str) and ini.lower() not in _init._BY_NAME:
+                raise ValueError("Could not interpret initializer identifier: %r" % ini)
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
+
+    def __call__(self, inputs, *args, **kwargs):
+        shape = tuple(getattr(inputs, "shape", None) or np.shape(inputs))
+        where = "Input 0 with name 'None' of layer '%s' is incompatible with the layer: " \
+            % self.name
+        if len(shape) < 2:
+            raise ValueError(where + "expected min_ndim=2, found ndim=%d. Full shape received: "
+                             "%s" % (len(shape), shape))
+        kernel = getattr(self, "kernel", None)
+        if kernel is not None and shape[-1] is not None and shape[-1] != kernel.shape[0]:
+            raise ValueError(where + "expected axis -1 of input shape to have value %d, but "
+                             "received input with shape %s" % (kernel.shape[0], shape))
+        return super().__call__(inputs, *args, **kwargs)
 
     def build(self, input_shape):
         in_dim = input_shape[-1]
@@ -447,6 +468,9 @@ class Sequential(Model):
             self.add(layer)
 
     def add(self, layer):
+        if not isinstance(layer, (Layer, InputSpec)):
+            raise ValueError("Only instances of `keras.Layer` can be added to a Sequential "
+                             "model. Received: %r (of type %s)" % (layer, type(layer)))
         if isinstance(layer, InputSpec):
             self._input = layer
             self._try_build()

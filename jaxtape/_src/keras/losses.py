@@ -124,3 +124,27 @@ for _f in (mean_squared_error, mean_absolute_error, binary_crossentropy, categor
     export_value("keras.losses." + _f.__name__, _f)
 export_value("keras.losses.mse", mean_squared_error)
 export_value("keras.losses.mae", mean_absolute_error)
+
+
+def get(identifier):
+    """`keras.losses.get`: a loss from its function or class name, an instance or a callable."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        names = {f.__name__: f for f in (mean_squared_error, mean_absolute_error,
+                                          binary_crossentropy, categorical_crossentropy,
+                                          sparse_categorical_crossentropy)}
+        names.update(mse=mean_squared_error, mae=mean_absolute_error)
+        classes = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError,
+                                            BinaryCrossentropy, CategoricalCrossentropy,
+                                            SparseCategoricalCrossentropy)}
+        if identifier in names:
+            return names[identifier]
+        if identifier in classes:
+            return classes[identifier]()
+    elif callable(identifier):
+        return identifier
+    raise ValueError("Could not interpret loss identifier: %s" % (identifier,))
+
+
+export_value("keras.losses.get", get)

@@ -19,6 +19,7 @@ import optax
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
+from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.function import init_scope
 from jaxtape._src.keras.layers import _path_scope, _snake, auto_name
@@ -274,6 +275,10 @@ class Optimizer:
         grads = []
         for g, v in pairs:
             t = convert_to_tensor(g)
+            if tuple(t._value.shape) != tuple(unwrap(v)._value.shape):
+                raise InvalidArgumentError(
+                    None, None, "Incompatible shapes: %s vs. %s [Op:Sub]" % (
+                        list(unwrap(v)._value.shape), list(t._value.shape)))
             grads.append(t._value.astype(v._value.dtype))
         slots = [self._slot_vars(v, kv) for v, (_, kv) in zip(vars_, pairs)]
         it = self.iterations._var

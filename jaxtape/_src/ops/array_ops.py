@@ -59,6 +59,12 @@ def constant(value, dtype=None, shape=None, name="Const"):
         value if dtype is None else _cast_to(value, dtype))
     if shape is not None:
         shp = shape_param(shape)
+        n = int(np.prod(shp)) if shp else 1
+        if t._value.size not in (1, n):
+            raise TypeError("Eager execution of tf.constant with unsupported shape. Tensor %s "
+                            "(converted from %r) has %d elements, but got `shape` %s with %d "
+                            "elements)." % (np.asarray(t._value), value, t._value.size,
+                                            tuple(shp), n))
         if t.ndim == 0 or t._value.size == 1:
             t = make(jnp.broadcast_to(t._value.reshape(()), shp), t._dtype)
         else:
@@ -196,7 +202,9 @@ def linspace(start, stop, num, name=None, axis=0):
     npd = d.as_numpy_dtype
     a = np.asarray(st.numpy(), dtype=npd)
     b = np.asarray(sp.numpy(), dtype=npd)
-    if n == 1:
+    if n == 0:
+        arr = np.zeros((0,), npd)
+    elif n == 1:
         arr = np.asarray([a], dtype=npd)
     else:
         step = (b - a) / npd(n - 1)
@@ -366,6 +374,8 @@ _stack_k = Kernel("Pack", lambda *xs, axis: jnp.stack(xs, axis=axis))
 
 @export("stack", kernel="Pack")
 def stack(values, axis=0, name="stack"):
+    if len(values) == 0:          # TF: an empty float32 vector
+        return make(jnp.zeros((0,), jnp.float32), _dt.float32)
     ts = [tensor(v) for v in values]
     check_same_dtype("Pack", *ts)
     for i, t in enumerate(ts[1:], 1):
@@ -514,9 +524,19 @@ def slice(input_, begin, size, name=None):  # noqa: A001
     x = tensor(input_)
     b = shape_param(begin)
     s = list(shape_param(size))
+    shp = x._value.shape
+    if len(b) != len(shp) or len(s) != len(shp):
+        raise InvalidArgumentError(None, None, "Expected begin and size arguments to be 1-D "
+                                   "tensors of size %d, but got shapes [%d] and [%d] instead. "
+                                   "[Op:Slice]" % (len(shp), len(b), len(s)))
     for i, v in enumerate(s):
         if v == -1:
-            s[i] = x._value.shape[i] - b[i]
+            s[i] = shp[i] - b[i]
+    for i, (bi, si) in enumerate(zip(b, s)):
+        if bi < 0 or si < 0 or bi + si > shp[i]:
+            raise InvalidArgumentError(None, None, "Expected begin[%d] in [0, %d], but got %d "
+                                       "and size[%d] in [0, %d], but got %d [Op:Slice]" % (
+                                           i, shp[i], bi, i, shp[i] - max(bi, 0), si))
     return bind(_slice_k, (x,), {"begin": tuple(b), "size": tuple(s)})
 
 
@@ -599,6 +619,11 @@ def getitem(x, key):
     x = tensor(x)
     if (isinstance(key, EagerTensor) or hasattr(key, "_read_as_tensor")) and \
             convert_to_tensor(key)._dtype is _dt.bool_:
+        k = convert_to_tensor(key)
+        want = tuple(x._value.shape[:k.ndim])
+        if tuple(k._value.shape) != want:
+            raise ValueError("Shapes %s and %s are incompatible" % (list(want),
+                                                                   list(k._value.shape)))
         return boolean_mask(x, key)
     nk = _norm_key(key, x._value.shape)
     if x._dtype is _dt.string:

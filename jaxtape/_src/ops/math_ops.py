@@ -118,7 +118,9 @@ def _pow_jvp(primals, tangents):
 
 def _clip(x, lo, hi):
     # Gradient 1 for lo <= x <= hi (bounds included), as TF; lo/hi get it where they bind.
-    return jnp.where(x < lo, lo + jnp.zeros_like(x), jnp.where(x > hi, hi + jnp.zeros_like(x), x))
+    # TF's order, max(min(x, hi), lo): with lo > hi everything is lo
+    y = jnp.where(x > hi, hi + jnp.zeros_like(x), x)
+    return jnp.where(y < lo, lo + jnp.zeros_like(x), y)
 
 
 # ------------------------------------------------------------------------------------------
@@ -666,9 +668,10 @@ def cast(x, dtype, name=None):
     if x._dtype is dtype:
         return x
     if dtype is _dt.string or x._dtype is _dt.string:
-        raise InvalidArgumentError(None, None, "Cast string to %s is not supported" % dtype.name
-                                   if x._dtype is _dt.string else
-                                   "Cast %s to string is not supported" % x._dtype.name)
+        from jaxtape._src.errors import UnimplementedError
+        raise UnimplementedError(None, None, "Cast string to %s is not supported" % dtype.name
+                                 if x._dtype is _dt.string else
+                                 "Cast %s to string is not supported" % x._dtype.name)
     if x._dtype.is_floating and dtype.is_integer:
         # XLA saturates/wraps float->int like C; TF truncates toward zero first.
         return bind(cast_k, (x,), {"dtype": np.dtype(dtype.as_numpy_dtype)})
@@ -767,8 +770,29 @@ def _logsumexp(x, axis, keepdims):
 reduce_sum = _reduction(("reduce_sum", "math.reduce_sum"), "Sum", _sum)
 reduce_mean = _reduction(("reduce_mean", "math.reduce_mean"), "Mean", _mean)
 reduce_prod = _reduction(("reduce_prod", "math.reduce_prod"), "Prod", _prod)
-reduce_max = _reduction(("reduce_max", "math.reduce_max"), "Max", jnp.max, REAL)
-reduce_min = _reduction(("reduce_min", "math.reduce_min"), "Min", jnp.min, REAL)
+def _lowest(d):
+    return -jnp.inf if jnp.issubdtype(d, jnp.floating) else jnp.iinfo(d).min
+
+
+def _highest(d):
+    return jnp.inf if jnp.issubdtype(d, jnp.floating) else jnp.iinfo(d).max
+
+
+def _max(x, axis, keepdims):
+    # TF: the max of nothing is the dtype's lowest value (-inf for floats), not an error
+    if x.size == 0:
+        return jnp.max(x, axis=axis, keepdims=keepdims, initial=_lowest(x.dtype))
+    return jnp.max(x, axis=axis, keepdims=keepdims)
+
+
+def _min(x, axis, keepdims):
+    if x.size == 0:
+        return jnp.min(x, axis=axis, keepdims=keepdims, initial=_highest(x.dtype))
+    return jnp.min(x, axis=axis, keepdims=keepdims)
+
+
+reduce_max = _reduction(("reduce_max", "math.reduce_max"), "Max", _max, REAL)
+reduce_min = _reduction(("reduce_min", "math.reduce_min"), "Min", _min, REAL)
 reduce_logsumexp = _reduction(("reduce_logsumexp", "math.reduce_logsumexp"), "LogSumExp",
                               _logsumexp, FLOAT)
 reduce_variance = _reduction(("math.reduce_variance",), "Variance", _variance, FLOATC,
