@@ -190,3 +190,69 @@ def case_wrong_number_of_grads(tf):
         t.watch([x, y])
         z = f(x, y)
     return catch(t.gradient, z, [x, y])
+
+
+def _cube(tf):
+    @tf.custom_gradient
+    def cube(x):
+        def grad(dy):
+            return dy * 3.0 * x * x
+        return x * x * x, grad
+    return cube
+
+
+def case_second_order_through_grad_fn(tf):
+    cube = _cube(tf)
+    x = tf.constant([1.5, -2.0])
+    with tf.GradientTape() as t2:
+        t2.watch(x)
+        with tf.GradientTape() as t1:
+            t1.watch(x)
+            y = tf.reduce_sum(cube(cube(x)) * tf.sin(x))
+        g = t1.gradient(y, x)
+    return y, g, t2.gradient(g, x)
+
+
+def case_third_order_nested(tf):
+    cube = _cube(tf)
+
+    @tf.custom_gradient
+    def outer(x):
+        y = cube(x) * 2.0
+
+        def grad(dy):
+            return dy * 6.0 * x * x
+        return y, grad
+
+    x = tf.constant(0.7)
+    with tf.GradientTape() as t3:
+        t3.watch(x)
+        with tf.GradientTape() as t2:
+            t2.watch(x)
+            with tf.GradientTape() as t1:
+                t1.watch(x)
+                y = outer(cube(x))
+            g1 = t1.gradient(y, x)
+        g2 = t2.gradient(g1, x)
+    return g1, g2, t3.gradient(g2, x)
+
+
+def case_second_order_with_variable(tf):
+    w = tf.Variable(1.3)
+
+    @tf.custom_gradient
+    def f(x):
+        y = w * x * x
+
+        def grad(dy, variables=None):
+            return dy * 2.0 * w * x, [dy * x * x]
+        return y, grad
+
+    x = tf.constant(2.0)
+    with tf.GradientTape(persistent=True) as t2:
+        t2.watch(x)
+        with tf.GradientTape() as t1:
+            t1.watch(x)
+            y = f(x)
+        gx, gw = t1.gradient(y, [x, w])
+    return gx, gw, t2.gradient(gx, [x, w]), t2.gradient(gw, [x, w])

@@ -10,7 +10,7 @@ from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor, is_tensor_like
 from jaxtape._src.errors import InvalidArgumentError, NotFoundError
-from jaxtape._src.tensor import EagerTensor, make
+from jaxtape._src.tensor import EagerTensor, is_tracer, make
 
 FLOAT = frozenset(("float16", "bfloat16", "float32", "float64"))
 COMPLEX = frozenset(("complex64", "complex128"))
@@ -39,7 +39,9 @@ def tensor(x, dtype=None) -> EagerTensor:
         t = _const_cache.get(key)
         if t is None:
             t = convert_to_tensor(x, dtype)
-            if len(_const_cache) < 4096:
+            # a constant made while JAX traces (a custom gradient's body re-run inside a
+            # compiled backward pass) is a tracer: caching it would leak it into later calls
+            if len(_const_cache) < 4096 and not is_tracer(t._value):
                 _const_cache[key] = t
         return t
     return convert_to_tensor(x, dtype)
