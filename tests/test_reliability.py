@@ -363,3 +363,41 @@ def test_op_by_op_gradients_equal_the_compiled_pass(monkeypatch):
         else:
             np.testing.assert_allclose(tf.convert_to_tensor(a).numpy(),
                                        tf.convert_to_tensor(b).numpy(), rtol=1e-6)
+
+
+SHAPES = r'''
+import os, sys
+import numpy as np
+import jaxtape as tf
+def rss():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2 ** 20
+w = tf.Variable(np.linspace(-1, 1, 64, dtype=np.float32).reshape(16, 4))
+def step(n):
+    x = tf.reshape(tf.range(n * 16, dtype=tf.float32) / (n * 16.0), [n, 16])
+    with tf.GradientTape() as t:
+        y = tf.reduce_mean(tf.tanh(x @ w) ** 2)
+    return t.gradient(y, w)
+step(1)
+m0 = rss()
+for n in range(2, 62):
+    g = step(n)
+ref = np.asarray(step(61))
+print(rss() - m0, tf.cache_info()["flushes"], float(np.abs(np.asarray(g) - ref).max()))
+'''
+
+
+def test_changing_shapes_stay_under_the_executable_budget():
+    """Every new batch size compiles new kernels (~9 MB each time here); past
+    $JAXTAPE_MAX_EXECUTABLES the compiled code is dropped, so memory stays bounded (60 shapes:
+    ~550 MB unbounded, ~100 MB with a budget of 40) and results are unchanged."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, JAXTAPE_MAX_EXECUTABLES="40", JAXTAPE_CACHE_DIR="")
+    out = subprocess.run([sys.executable, "-c", SHAPES], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    growth, flushes, diff = out.stdout.split()
+    assert int(flushes) >= 3 and float(diff) == 0.0
+    assert int(growth) < 350, growth

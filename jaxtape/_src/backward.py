@@ -36,7 +36,7 @@ from jax.extend.core import Literal
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
-from jaxtape._src.dispatch import NUMERICS, dtype_of, record_raw
+from jaxtape._src.dispatch import FLUSH, NUMERICS, _flush_hook, dtype_of, record_raw
 from jaxtape._src.indexed_slices import IndexedSlices
 from jaxtape._src.registry import Kernel
 from jaxtape._src.tensor import make
@@ -46,6 +46,39 @@ _cache: "collections.OrderedDict" = collections.OrderedDict()
 _lock = threading.Lock()
 _stats = {"compiles": 0, "hits": 0, "misses": 0}
 _kernels: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
+
+
+# A budget of XLA executables: each compiled kernel or backward pass holds ~1-9 MB here, and a
+# program whose shapes keep changing compiles without end (300 new batch sizes: 2.7 GB).  Past
+# the budget every compiled-code cache is emptied at the next op (jaxtape's and JAX's own, with
+# `jax.clear_caches()`); what is used again is compiled again, or loaded from the persistent
+# cache.  $JAXTAPE_MAX_EXECUTABLES (0: no budget).
+MAX_EXECUTABLES = int(os.environ.get("JAXTAPE_MAX_EXECUTABLES", "1000"))
+_compiles = {"count": 0, "flushes": 0}
+
+
+def _on_compile(name, duration, **kwargs):
+    if name == "/jax/core/compile/backend_compile_duration":
+        _compiles["count"] += 1
+        if MAX_EXECUTABLES and _compiles["count"] > MAX_EXECUTABLES:
+            FLUSH[0] = True
+
+
+jax.monitoring.register_event_duration_secs_listener(_on_compile)
+
+
+def flush_executables() -> None:
+    """Empty every cache of compiled code (called at a safe point once the budget is spent)."""
+    from jaxtape._src.registry import clear_eager_caches
+    FLUSH[0] = False
+    _compiles["count"] = 0
+    _compiles["flushes"] += 1
+    clear_caches()
+    clear_eager_caches()
+    jax.clear_caches()
+
+
+_flush_hook.append(flush_executables)
 
 
 def clear_caches() -> None:
@@ -58,9 +91,12 @@ def clear_caches() -> None:
 
 
 def cache_info() -> dict:
-    """Counters of the backward-pass cache: compiles, hits, misses, size, maxsize."""
+    """Counters of the backward-pass cache (compiles, hits, misses, size, maxsize) and of the
+    executable budget (`executables`: XLA compiles since the last flush, `flushes`)."""
     with _lock:
-        return dict(_stats, size=len(_cache), maxsize=CACHE_SIZE)
+        return dict(_stats, size=len(_cache), maxsize=CACHE_SIZE,
+                    executables=_compiles["count"], flushes=_compiles["flushes"],
+                    max_executables=MAX_EXECUTABLES)
 
 
 class NoGradientError(LookupError):

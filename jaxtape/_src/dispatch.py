@@ -16,6 +16,13 @@ from jaxtape._src.context import STATE, user_site
 from jaxtape._src.tensor import is_tracer, make
 
 NUMERICS = {"enabled": False}
+# Set when the compiled-executable budget is spent (backward.py owns it); checked per op.
+FLUSH = [False]
+_flush_hook = []
+
+
+def flush():
+    _flush_hook[0]()
 
 _NP2DT = {np.dtype(d.as_numpy_dtype): d for d in _dt.ALL if d is not _dt.string}
 DIFF_NP = frozenset(np.dtype(d.as_numpy_dtype) for d in _dt.ALL if d.is_differentiable)
@@ -78,6 +85,8 @@ class Node:
 
 def bind(kernel, inputs, params=None):
     """Run `kernel` on Tensors `inputs` with static `params` (a dict of hashables)."""
+    if FLUSH[0] and STATE.trace is None:
+        flush()
     vals = [t._value for t in inputs]
     if STATE.trace is not None and _foldable(vals):
         with jax.ensure_compile_time_eval():

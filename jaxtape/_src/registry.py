@@ -70,11 +70,23 @@ class Kernel:
         return "<Kernel %s>" % self.name
 
 
+# every jitted eager kernel, so the compiled-executable budget can empty their caches
+_JITTED: list = []
+
+
+def clear_eager_caches() -> None:
+    """Drop the compiled executables of every eager kernel (they are compiled again on use)."""
+    for cache, plain in _JITTED:
+        for fn in list(cache.values()) + plain:
+            fn.clear_cache()
+
+
 def _jitted_by_params(impl):
     import jax
 
     cache: dict = {}
     plain = []
+    _JITTED.append((cache, plain))
 
     def call(*arrays, **params):
         if not params:
