@@ -524,3 +524,29 @@ def test_old_traces_are_released(monkeypatch):
     assert ref() is None
     assert float(f(tf.constant(1.0), 0)) == 2.0      # evicted signature: traced again
     assert f.experimental_get_tracing_count() == 11
+
+
+def test_traced_indices_gather_and_the_checked_mode():
+    """Inside a compiled step indices are known only when it runs: gather / gather_nd work on
+    them (XLA clamps an out-of-range one, unlike TF's CPU kernel), and
+    `tf.debugging.enable_check_indices()` checks them at run time, raising TF's error."""
+    p = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+
+    @tf.function
+    def f(i):
+        return tf.gather(p, i), tf.gather_nd(p, tf.stack([i, i], axis=1)), \
+            tf.nn.embedding_lookup(p, i)
+
+    a, b, c = f(tf.constant([1, 0]))
+    assert a.numpy().tolist() == [[3.0, 4.0], [1.0, 2.0]] and b.numpy().tolist() == [4.0, 1.0]
+    assert c.numpy().tolist() == a.numpy().tolist()
+    tf.debugging.enable_check_indices()
+    try:
+        @tf.function
+        def g(i):
+            return tf.gather(p, i)
+        assert g(tf.constant([1, 0])).numpy().tolist() == [[3.0, 4.0], [1.0, 2.0]]
+        with pytest.raises(tf.errors.InvalidArgumentError, match="does not index into"):
+            g(tf.constant([5, 0]))
+    finally:
+        tf.debugging.disable_check_indices()

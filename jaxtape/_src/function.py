@@ -602,7 +602,10 @@ class Function:
         # donates its Variables' buffers, and a trace swaps Variables for aliases (TF's resource
         # variables serialise updates the same way).  Uncontended, the lock costs ~0.1 us.
         with EXEC_LOCK:
-            return self._call(args, kwargs)
+            try:
+                return self._call(args, kwargs)
+            except jax.errors.JaxRuntimeError as e:
+                raise _runtime_error(e) from e
 
     def _call(self, args, kwargs):
         if not kwargs:
@@ -815,6 +818,17 @@ def _outputs_as_tensors(out):
     if isinstance(out, (list, tuple, dict)):
         return nest.map_structure(conv, out)
     return conv(out)
+
+
+def _runtime_error(e):
+    """A compiled step that failed while running, as TF's class: a range check of
+    `enable_check_indices` (InvalidArgumentError), out of memory (ResourceExhaustedError)..."""
+    from jaxtape._src import errors
+    text = str(e)
+    if "InvalidArgumentError" in text:
+        msg = text.split("InvalidArgumentError:", 1)[-1].strip().split("\n", 1)[0]
+        return errors.InvalidArgumentError(None, None, msg)
+    return errors.translate(e, "__inference_function") or errors.UnknownError(None, None, text)
 
 
 class _NeedGraph(Exception):

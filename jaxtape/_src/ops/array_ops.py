@@ -19,7 +19,7 @@ from jaxtape._src.ops._common import (
     FLOAT, axis_param, check_same_dtype, dtype_param, shape_param, tensor)
 from jaxtape._src.registry import Kernel, define_operator, export, export_value
 from jaxtape._src.shape import TensorShape
-from jaxtape._src.tensor import EagerTensor, make
+from jaxtape._src.tensor import EagerTensor, is_symbolic, is_tracer, make
 
 # ------------------------------------------------------------------------------------------
 # constructors
@@ -656,6 +656,10 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     if bd < 0:
         bd += i.ndim
     n = p._value.shape[ax]
+    if is_tracer(i._value) or is_symbolic(i._value):
+        # indices known when a compiled step runs: not checked here (see
+        # tf.debugging.enable_check_indices); XLA clamps them
+        return bind(gather_k, (p, i), {"axis": ax, "batch_dims": bd})
     iv = np.asarray(i._value)
     if iv.size and (iv.min() < 0 or iv.max() >= n):
         bad = iv[(iv < 0) | (iv >= n)].reshape(-1)[0]

@@ -208,17 +208,55 @@ def _unstack(value, num=None, axis=0, name="unstack"):
             axis, num, list(t.shape)))
 
 
+CHECK_INDICES = {"enabled": False}
+
+
+def enable_check_indices():
+    """jaxtape's own switch (TF has no counterpart because its CPU kernels always check):
+    inside `jaxtape.function`, indices known only when the step runs are range-checked at run
+    time (a host callback), so an out-of-range `gather` / `gather_nd` / `scatter_nd` raises
+    InvalidArgumentError as TF on CPU does, instead of XLA's clamping.  Costs a device-to-host
+    copy of the indices per op: for debugging."""
+    CHECK_INDICES["enabled"] = True
+
+
+def disable_check_indices():
+    CHECK_INDICES["enabled"] = False
+
+
+def _bad_row(params_shape, idx, depth):
+    flat = idx.reshape(-1, depth) if depth else idx.reshape(-1, 1)
+    for k, row in enumerate(flat):
+        for i, n in zip(row, params_shape):
+            if n is not None and not 0 <= int(i) < n:
+                return k, [int(v) for v in row]
+    return None
+
+
 def _index_range(op, params_shape, indices, depth):
     idx = _values(indices)
-    if idx is None or idx.size == 0 or idx.dtype.kind not in "iu":
+    if idx is None:
+        if CHECK_INDICES["enabled"] and is_tensor_like(indices):
+            _runtime_index_check(op, params_shape, convert_to_tensor(indices), depth)
         return
-    flat = idx.reshape(-1, depth) if depth else idx.reshape(-1, 1)
-    for row in flat:
-        for d, (i, n) in enumerate(zip(row, params_shape)):
-            if n is not None and not 0 <= int(i) < n:
-                raise _iae(op, "indices%s = %s does not index into param shape %s" % (
-                    "[%d]" % int(np.flatnonzero((flat == row).all(1))[0]) if depth else "",
-                    list(row[:depth] if depth else row), list(params_shape)))
+    if idx.size == 0 or idx.dtype.kind not in "iu":
+        return
+    bad = _bad_row(params_shape, idx, depth)
+    if bad is not None:
+        raise _iae(op, "indices%s = %s does not index into param shape %s" % (
+            "[%d]" % bad[0] if depth else "", bad[1], list(params_shape)))
+
+
+def _runtime_index_check(op, params_shape, indices, depth):
+    import jax
+
+    def host(idx):
+        bad = _bad_row(params_shape, np.asarray(idx), depth)
+        if bad is not None:
+            raise _iae(op, "indices%s = %s does not index into param shape %s" % (
+                "[%d]" % bad[0] if depth else "", bad[1], list(params_shape)))
+
+    jax.debug.callback(host, indices._value)
 
 
 @check("gather_nd")
@@ -470,6 +508,16 @@ def _gather(params, indices, validate_indices=None, axis=None, batch_dims=0, nam
     if i.dtype not in (_dt.int16, _dt.int32, _dt.int64):
         raise _iae("GatherV2", "Value for attr 'Tindices' of %s is not in the list of allowed "
                    "values: int16, int32, int64" % i.dtype.name)
+    if is_tracer(i._value) and CHECK_INDICES["enabled"] and not batch_dims:
+        p = convert_to_tensor(params)
+        ax = 0 if axis is None else int(_values(axis))
+        _runtime_index_check("GatherV2", [p.shape[ax]], i, 0)
+
+
+from jaxtape._src.registry import export_value  # noqa: E402
+
+export_value("debugging.enable_check_indices", enable_check_indices)
+export_value("debugging.disable_check_indices", disable_check_indices)
 
 
 @check("range")
