@@ -86,6 +86,14 @@ def _from_library(exc) -> bool:
     return _raised_in(exc).startswith(_library_dirs())
 
 
+def _from_library_or_jaxtape(exc) -> bool:
+    """Not raised by the user's own code (a function passed to tf.map_fn keeps its errors)."""
+    import os
+    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    where = _raised_in(exc)
+    return _from_library(exc) or where.startswith(own) or not where
+
+
 def translate(exc, op):
     """TF's class for an internal error that escaped an op (None: leave it as it is).
 
@@ -102,8 +110,8 @@ def translate(exc, op):
     if name in ("JaxRuntimeError", "XlaRuntimeError"):
         status = text.split(":", 1)[0].strip()
         return _STATUS.get(status, UnknownError)(None, None, "%s [Op:%s]" % (text, op))
-    if isinstance(exc, (IndexError, ZeroDivisionError, KeyError, OverflowError)) or \
-            name == "MLIRError" or (isinstance(exc, (TypeError, ValueError)) and
-                                     _from_library(exc)):
+    if (isinstance(exc, (IndexError, ZeroDivisionError, KeyError, OverflowError)) and
+            _from_library_or_jaxtape(exc)) or name == "MLIRError" or (
+                isinstance(exc, (TypeError, ValueError)) and _from_library(exc)):
         return InvalidArgumentError(None, None, "%s [Op:%s]" % (text, op))
     return None
