@@ -189,3 +189,10 @@ def case_image_resize_gradient(tf):
     with tf.GradientTape() as t:
         y = tf.reduce_sum(tf.image.resize(img, [3, 5]) ** 2)
     return y, t.gradient(y, img)
+
+
+def case_keras_layer_aliases(tf):
+    x = tf.reshape(tf.range(16.0), [1, 4, 4, 1])
+    return (tf.keras.layers.MaxPool2D is tf.keras.layers.MaxPooling2D,
+            tf.keras.layers.MaxPool2D(2)(x), tf.keras.layers.MaxPool2D(pool_size=(2, 1),
+                                                                        strides=1)(x))

@@ -510,6 +510,7 @@ class Sequential(Model):
 for _c in (Layer, Dense, Flatten, Activation, Dropout, Embedding, Conv2D, MaxPooling2D,
            LayerNormalization, BatchNormalization):
     export_value("keras.layers." + _c.__name__, _c)
+export_value("keras.layers.MaxPool2D", MaxPooling2D)     # Keras's alias: the same class
 export_value("keras.layers.InputSpec", InputSpec)
 export_value("keras.layers.Input", Input)
 export_value("keras.Input", Input)
