@@ -32,7 +32,7 @@ globals().update(_namespace(""))
 
 from jaxtape import (  # noqa: E402,F401
     bitwise, debugging, dtypes, errors, image, linalg, math, nest, nn, random, sparse, strings)
-from jaxtape import autodiff, extend, keras, testing, train  # noqa: E402,F401
+from jaxtape import autodiff, config, extend, keras, testing, train  # noqa: E402,F401
 
 __version__ = "0.1.0"
 del _namespace, _jax, _ops, _api, _module, _compile_cache, _context

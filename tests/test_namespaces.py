@@ -8,7 +8,8 @@ import jaxtape as tf
 from jaxtape._src import registry
 
 MODULES = ["math", "nn", "linalg", "random", "dtypes", "errors", "nest", "debugging", "bitwise",
-           "extend", "autodiff", "sparse", "strings", "image",
+           "extend", "autodiff", "sparse", "strings", "image", "config", "config.experimental",
+           "config.threading", "config.optimizer",
            "testing", "keras.layers", "keras.optimizers", "keras.losses", "keras.initializers",
            "keras.activations", "keras.metrics"]
 

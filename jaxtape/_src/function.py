@@ -35,6 +35,7 @@ from jax.extend.core import ClosedJaxpr, Literal, jaxpr_as_fun, jaxprs_in_params
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src import nest
+from jaxtape._src.config import RUN_EAGERLY
 from jaxtape._src.context import EXEC_LOCK, STATE
 from jaxtape._src.dispatch import dtype_of
 from jaxtape._src.indexed_slices import IndexedSlices
@@ -598,6 +599,8 @@ class Function:
         if STATE.trace is not None:
             # called while another function traces: inlined into that trace, as TF inlines
             return self._python()(*args, **kwargs)
+        if RUN_EAGERLY["enabled"]:      # tf.config.run_functions_eagerly(True)
+            return self._fn(*args, **kwargs)
         # One step at a time across threads, and never while another thread traces: a step
         # donates its Variables' buffers, and a trace swaps Variables for aliases (TF's resource
         # variables serialise updates the same way).  Uncontended, the lock costs ~0.1 us.

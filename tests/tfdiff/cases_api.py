@@ -196,3 +196,25 @@ def case_keras_layer_aliases(tf):
     return (tf.keras.layers.MaxPool2D is tf.keras.layers.MaxPooling2D,
             tf.keras.layers.MaxPool2D(2)(x), tf.keras.layers.MaxPool2D(pool_size=(2, 1),
                                                                         strides=1)(x))
+
+
+def case_config_basics(tf):
+    cpus = tf.config.list_physical_devices("CPU")
+    d = cpus[0]
+    out = [type(d).__name__, d.name, d.device_type, repr(d),
+           [repr(x) for x in tf.config.list_logical_devices("CPU")],
+           catch(tf.config.experimental.set_memory_growth, d, True),
+           tf.config.functions_run_eagerly()]
+    seen = []
+    tf.config.run_functions_eagerly(True)
+    try:
+        @tf.function
+        def f(x):
+            seen.append(float(x.numpy()))        # runs as Python: .numpy() works
+            return x * 2.0
+        out += [f(tf.constant(1.0)), f(tf.constant(2.0)), seen,
+                tf.config.functions_run_eagerly()]
+    finally:
+        tf.config.run_functions_eagerly(False)
+    tf.config.set_visible_devices(cpus, "CPU")
+    return out
