@@ -36,3 +36,29 @@ from jaxtape import autodiff, config, extend, keras, testing, train  # noqa: E40
 
 __version__ = "0.1.0"
 del _namespace, _jax, _ops, _api, _module, _compile_cache, _context
+
+# TF modules jaxtape does not provide: a clear AttributeError (hasattr() stays False) that
+# names the JAX route (docs/migration.md, "Not there").
+_NOT_PROVIDED = {
+    "saved_model": "to save a compiled step, export it with jax.export (see docs/migration.md)",
+    "lite": "TF Lite is TensorFlow's own runtime; export with jax.export instead",
+    "compat": "tf.compat.v1 graphs and sessions do not exist in TF 2 eager code, which jaxtape "
+              "runs",
+    "data": "iterate NumPy arrays or a Python generator of batches for now",
+    "summary": "write TensorBoard events with tensorboardX or clu.metric_writers for now",
+    "distribute": "shard with jax.sharding (NamedSharding) for now",
+    "estimator": "use a Keras model or a GradientTape loop",
+    "io": "read files with NumPy / Python",
+    "tpu": "JAX runs on TPUs itself: install jax[tpu]",
+    "experimental": "no tf.experimental APIs are provided",
+}
+
+
+from jaxtape._src.errors import NotProvidedError as _NotProvidedError  # noqa: E402
+
+
+def __getattr__(name):
+    route = _NOT_PROVIDED.get(name)
+    if route is not None:
+        raise _NotProvidedError("tf.%s is not provided by jaxtape: %s." % (name, route))
+    raise AttributeError("module 'jaxtape' has no attribute %r" % (name,))

@@ -54,3 +54,13 @@ def test_import_is_fork_safe():
         "_, status = os.waitpid(pid, 0)\n"
         "sys.exit(os.waitstatus_to_exitcode(status))\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_modules_not_provided_say_so():
+    """A TF module jaxtape lacks raises an AttributeError that names the route; hasattr stays
+    False; other missing names keep Python's plain message."""
+    assert not hasattr(tf, "saved_model")
+    with pytest.raises(AttributeError, match="tf.saved_model is not provided by jaxtape: .*jax.export"):
+        tf.saved_model.save  # noqa: B018
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        tf.no_such_name  # noqa: B018

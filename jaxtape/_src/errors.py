@@ -36,6 +36,10 @@ class DataLossError(OpError): pass  # noqa: E701
 class UnauthenticatedError(OpError): pass  # noqa: E701
 
 
+class NotProvidedError(AttributeError):
+    """A TF module jaxtape does not provide (an AttributeError, so hasattr() stays False)."""
+
+
 def invalid_argument(message: str, op: str | None = None) -> InvalidArgumentError:
     """An InvalidArgumentError whose text ends like TF's eager kernel errors: `[Op:AddV2]`."""
     if op:
