@@ -32,7 +32,7 @@ globals().update(_namespace(""))
 
 from jaxtape import (  # noqa: E402,F401
     bitwise, debugging, dtypes, errors, image, linalg, math, nest, nn, random, sparse, strings)
-from jaxtape import autodiff, config, extend, keras, testing, train  # noqa: E402,F401
+from jaxtape import autodiff, config, data, extend, keras, testing, train  # noqa: E402,F401
 
 __version__ = "0.1.0"
 del _namespace, _jax, _ops, _api, _module, _compile_cache, _context
@@ -44,7 +44,6 @@ _NOT_PROVIDED = {
     "lite": "TF Lite is TensorFlow's own runtime; export with jax.export instead",
     "compat": "tf.compat.v1 graphs and sessions do not exist in TF 2 eager code, which jaxtape "
               "runs",
-    "data": "iterate NumPy arrays or a Python generator of batches for now",
     "summary": "write TensorBoard events with tensorboardX or clu.metric_writers for now",
     "distribute": "shard with jax.sharding (NamedSharding) for now",
     "estimator": "use a Keras model or a GradientTape loop",

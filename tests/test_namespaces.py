@@ -9,7 +9,7 @@ from jaxtape._src import registry
 
 MODULES = ["math", "nn", "linalg", "random", "dtypes", "errors", "nest", "debugging", "bitwise",
            "extend", "autodiff", "sparse", "strings", "image", "config", "config.experimental",
-           "config.threading", "config.optimizer",
+           "config.threading", "config.optimizer", "data", "data.experimental",
            "testing", "keras.layers", "keras.optimizers", "keras.losses", "keras.initializers",
            "keras.activations", "keras.metrics"]
 

@@ -31,3 +31,5 @@ from jaxtape._src import checkpoint as _checkpoint  # noqa: E402,F401  (tf.train
 from jaxtape._src import explain as _explain  # noqa: E402,F401  (tf.debugging explain switches)
 
 from jaxtape._src import numerics as _numerics  # noqa: E402,F401  (tf.debugging numerics)
+
+from jaxtape._src import data as _data  # noqa: E402,F401  (tf.data)
