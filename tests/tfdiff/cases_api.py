@@ -218,3 +218,25 @@ def case_config_basics(tf):
         tf.config.run_functions_eagerly(False)
     tf.config.set_visible_devices(cpus, "CPU")
     return out
+
+
+def case_keras_weightless_layers(tf):
+    L = tf.keras.layers
+    x = tf.reshape(tf.range(2 * 4 * 4 * 3, dtype=tf.float32) / 10.0 - 4.0, [2, 4, 4, 3])
+    return (L.AveragePooling2D(2)(x), L.AvgPool2D(pool_size=3, strides=1, padding="same")(x),
+            L.GlobalAveragePooling2D()(x), L.GlobalMaxPooling2D(keepdims=True)(x),
+            L.GlobalAvgPool2D is L.GlobalAveragePooling2D, L.ZeroPadding2D(1)(x).shape,
+            L.ZeroPadding2D(((1, 0), (2, 1)))(x)[0, :, :, 0], L.UpSampling2D(2)(x)[0, :, :, 1],
+            L.Reshape((8, 6))(x).shape, L.LeakyReLU()(x)[0, 0], L.LeakyReLU(0.1)(x)[1, 3],
+            L.Add()([x, x * 2.0])[0, 0, 0], L.Multiply()([x, x, x])[1, 1, 1],
+            L.Concatenate()([x, x]).shape, L.Concatenate(axis=1)([x, x])[0, :, 0, 0])
+
+
+def case_keras_layers_gradient(tf):
+    L = tf.keras.layers
+    x = tf.Variable(tf.reshape(tf.range(32, dtype=tf.float32) / 8.0 - 2.0, [1, 4, 4, 2]))
+    with tf.GradientTape() as t:
+        h = L.LeakyReLU(0.2)(L.ZeroPadding2D(1)(x))
+        h = L.AveragePooling2D(2)(L.UpSampling2D(2)(h))
+        y = tf.reduce_sum(L.GlobalMaxPooling2D()(h) * L.GlobalAveragePooling2D()(h))
+    return y, t.gradient(y, x)

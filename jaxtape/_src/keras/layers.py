@@ -378,6 +378,113 @@ class MaxPooling2D(Layer):
         return _pool("max", 2)(inputs, self.pool_size, self.strides, self.padding)
 
 
+class AveragePooling2D(MaxPooling2D):
+    def call(self, inputs):
+        from jaxtape._src.ops.nn_ops import _pool
+        return _pool("avg", 2)(inputs, self.pool_size, self.strides, self.padding)
+
+
+class _GlobalPooling2D(Layer):
+    reduce = None
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        self.keepdims = bool(keepdims)
+
+    def call(self, inputs):
+        from jaxtape._src.ops import math_ops as M
+        return getattr(M, self.reduce)(inputs, axis=[1, 2], keepdims=self.keepdims)
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    reduce = "reduce_mean"
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    reduce = "reduce_max"
+
+
+class ZeroPadding2D(Layer):
+    """Zeros around the height and width of NHWC images."""
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(padding, int):
+            padding = ((padding, padding), (padding, padding))
+        elif isinstance(padding[0], int):
+            padding = ((padding[0], padding[0]), (padding[1], padding[1]))
+        self.padding = tuple(tuple(int(v) for v in p) for p in padding)
+
+    def call(self, inputs):
+        from jaxtape._src.ops.array_ops import pad
+        return pad(inputs, [[0, 0], list(self.padding[0]), list(self.padding[1]), [0, 0]])
+
+
+class UpSampling2D(Layer):
+    """Nearest-neighbour upsampling of NHWC images by integer factors."""
+
+    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+        super().__init__(**kwargs)
+        self.size = (size, size) if isinstance(size, int) else tuple(int(v) for v in size)
+        if interpolation != "nearest":
+            raise NotImplementedError("UpSampling2D(interpolation=%r) is not provided; use "
+                                      "'nearest'." % (interpolation,))
+
+    def call(self, inputs):
+        from jaxtape._src.ops.array_ops import repeat
+        return repeat(repeat(inputs, self.size[0], axis=1), self.size[1], axis=2)
+
+
+class Reshape(Layer):
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(target_shape)
+
+    def call(self, inputs):
+        from jaxtape._src.ops.array_ops import reshape
+        return reshape(inputs, (inputs.shape[0],) + self.target_shape)
+
+
+class LeakyReLU(Layer):
+    def __init__(self, negative_slope=0.3, **kwargs):
+        super().__init__(**kwargs)
+        self.negative_slope = float(negative_slope)
+
+    def call(self, inputs):
+        from jaxtape._src.ops.nn_ops import leaky_relu
+        return leaky_relu(inputs, alpha=self.negative_slope)
+
+
+class _Merge(Layer):
+    def call(self, inputs):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = self._merge(out, x)
+        return out
+
+
+class Add(_Merge):
+    def _merge(self, a, b):
+        from jaxtape._src.ops.math_ops import add
+        return add(a, b)
+
+
+class Multiply(_Merge):
+    def _merge(self, a, b):
+        from jaxtape._src.ops.math_ops import multiply
+        return multiply(a, b)
+
+
+class Concatenate(Layer):
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+
+    def call(self, inputs):
+        from jaxtape._src.ops.array_ops import concat
+        return concat(list(inputs), self.axis)
+
+
 class LayerNormalization(Layer):
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, **kwargs):
         super().__init__(**kwargs)
@@ -510,7 +617,14 @@ class Sequential(Model):
 for _c in (Layer, Dense, Flatten, Activation, Dropout, Embedding, Conv2D, MaxPooling2D,
            LayerNormalization, BatchNormalization):
     export_value("keras.layers." + _c.__name__, _c)
-export_value("keras.layers.MaxPool2D", MaxPooling2D)     # Keras's alias: the same class
+for _c in (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, ZeroPadding2D,
+           UpSampling2D, Reshape, LeakyReLU, Add, Multiply, Concatenate):
+    export_value("keras.layers." + _c.__name__, _c)
+# Keras's aliases: the same classes
+export_value("keras.layers.MaxPool2D", MaxPooling2D)
+export_value("keras.layers.AvgPool2D", AveragePooling2D)
+export_value("keras.layers.GlobalAvgPool2D", GlobalAveragePooling2D)
+export_value("keras.layers.GlobalMaxPool2D", GlobalMaxPooling2D)
 export_value("keras.layers.InputSpec", InputSpec)
 export_value("keras.layers.Input", Input)
 export_value("keras.Input", Input)
