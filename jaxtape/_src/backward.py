@@ -410,23 +410,7 @@ def build(key, mode):
         gl, gp = f_vjp(cts)
         lmap = dict(zip(diff_leaves, gl))
         pmap = dict(zip(probe_refs, gp))
-        res = []
-        for refs in srefs:
-            if refs is None:
-                continue
-            if refs[0] == "sparse":
-                for r in refs[1:]:
-                    x = pmap[r[1:]]
-                    res.append(jnp.conj(x) if jnp.iscomplexobj(x) else x)
-                continue
-            g = None
-            for r in refs:
-                x = lmap[r] if type(r) is int else pmap[r[1:]]
-                g = x if g is None else g + x
-            if jnp.iscomplexobj(g):
-                g = jnp.conj(g)
-            res.append(g)
-        return res
+        return _per_source(srefs, lambda r: lmap[r] if type(r) is int else pmap[r[1:]])
 
     kind = mode[0]
     if kind == "grad":
@@ -465,6 +449,27 @@ def build(key, mode):
             out.append(g.reshape((b,) + tuple(tshape[1:]) + g.shape[2:]))
         return tuple(out)
     return fn
+
+
+def _per_source(srefs, cotangent):
+    """The pass's results, one per connected source (a sparse source: one per gather), from
+    `cotangent(ref)` for a leaf (int) or a probe (`("p", node, output)`); conjugated back to
+    TF's convention for complex values."""
+    res = []
+    for refs in srefs:
+        if refs is None:
+            continue
+        if refs[0] == "sparse":
+            for r in refs[1:]:
+                x = cotangent(r)
+                res.append(jnp.conj(x) if jnp.iscomplexobj(x) else x)
+            continue
+        g = None
+        for r in refs:
+            x = cotangent(r)
+            g = x if g is None else g + x
+        res.append(jnp.conj(g) if jnp.iscomplexobj(g) else g)
+    return res
 
 
 def _probe_avals(struct, leaf_vals, probe_refs):
@@ -652,26 +657,13 @@ def _op_by_op(key, mode, leaf_vals, cts):
         for p, g in zip(dpos, gs):
             w = wires[p]
             add(w if type(w) is int else (w[0], w[1]), g)
-    res = []
-    for refs in srefs:
-        if refs is None:
-            continue
-        if refs[0] == "sparse":
-            for r in refs[1:]:
-                x = ct.get(r[1:])
-                x = jnp.zeros_like(outs[r[1]][r[2]]) if x is None else x
-                res.append(jnp.conj(x) if jnp.iscomplexobj(x) else x)
-            continue
-        g = None
-        for r in refs:
-            x = ct.get(r if type(r) is int else r[1:])
-            if x is None:
-                x = jnp.zeros_like(leaves[r] if type(r) is int else outs[r[1]][r[2]])
-            g = x if g is None else g + x
-        if jnp.iscomplexobj(g):
-            g = jnp.conj(g)
-        res.append(g)
-    return tuple(res)
+    def cotangent(r):      # what reached a leaf or a node output (zeros if nothing did)
+        x = ct.get(r if type(r) is int else r[1:])
+        if x is None:
+            x = jnp.zeros_like(leaves[r] if type(r) is int else outs[r[1]][r[2]])
+        return x
+
+    return tuple(_per_source(srefs, cotangent))
 
 
 def run(recorder, targets, sources, cts, ct_ids, mode):

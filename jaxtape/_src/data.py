@@ -199,6 +199,13 @@ class Dataset:
         if n <= 0:
             from jaxtape._src.errors import InvalidArgumentError
             raise InvalidArgumentError(None, None, "batch_size must be greater than zero.")
+        c = self._cardinality
+        spec = _map_struct(lambda s: TensorSpec([n if drop_remainder and c != UNKNOWN
+                                                 else None] + s.shape.as_list(), s.dtype),
+                           self._spec) if self._spec is not None else None
+        return self._batched(n, drop_remainder, _stack, spec)
+
+    def _batched(self, n, drop_remainder, stack, spec):
         source = self
 
         def it():
@@ -206,36 +213,20 @@ class Dataset:
             for e in source._make_iter():
                 buf.append(e)
                 if len(buf) == n:
-                    yield _stack(buf)
+                    yield stack(buf)
                     buf = []
             if buf and not drop_remainder:
-                yield _stack(buf)
+                yield stack(buf)
         c = self._cardinality
         card = c if c < 0 else (c // n if drop_remainder else -(-c // n))
-        spec = _map_struct(lambda s: TensorSpec([n if drop_remainder and c != UNKNOWN
-                                                 else None] + s.shape.as_list(), s.dtype),
-                           self._spec) if self._spec is not None else None
         return Dataset(it, card, spec)
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
                      drop_remainder=False, name=None):
-        n = int(batch_size)
-        source = self
-
-        def it():
-            buf = []
-            for e in source._make_iter():
-                buf.append(e)
-                if len(buf) == n:
-                    yield _stack(buf, pad=True, padded_shapes=padded_shapes,
-                                 padding_values=padding_values)
-                    buf = []
-            if buf and not drop_remainder:
-                yield _stack(buf, pad=True, padded_shapes=padded_shapes,
-                             padding_values=padding_values)
-        c = self._cardinality
-        card = c if c < 0 else (c // n if drop_remainder else -(-c // n))
-        return Dataset(it, card, None)
+        def stack(buf):
+            return _stack(buf, pad=True, padded_shapes=padded_shapes,
+                          padding_values=padding_values)
+        return self._batched(int(batch_size), drop_remainder, stack, None)
 
     def unbatch(self, name=None):
         source = self

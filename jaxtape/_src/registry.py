@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import weakref
 from typing import Callable
 
 # path ("math.reduce_sum") -> ApiEntry
@@ -70,14 +71,15 @@ class Kernel:
         return "<Kernel %s>" % self.name
 
 
-# every jitted eager kernel, so the compiled-executable budget can empty their caches
-_JITTED: list = []
+# every live jitted eager kernel (weakly: kernels made per compiled backward pass die with it),
+# so the compiled-executable budget can empty their caches
+_JITTED: "weakref.WeakSet" = weakref.WeakSet()
 
 
 def clear_eager_caches() -> None:
     """Drop the compiled executables of every eager kernel (they are compiled again on use)."""
-    for cache, plain in _JITTED:
-        for fn in list(cache.values()) + plain:
+    for call in list(_JITTED):
+        for fn in list(call.cache.values()) + call.plain:
             fn.clear_cache()
 
 
@@ -86,7 +88,6 @@ def _jitted_by_params(impl):
 
     cache: dict = {}
     plain = []
-    _JITTED.append((cache, plain))
 
     def call(*arrays, **params):
         if not params:
@@ -101,6 +102,8 @@ def _jitted_by_params(impl):
             cache[key] = fn
         return fn(*arrays)
 
+    call.cache, call.plain = cache, plain
+    _JITTED.add(call)
     return call
 
 

@@ -67,7 +67,7 @@ def _values(x):
         return None
 
 
-def _dims(op, shape, cls=InvalidArgumentError, allow_minus_one=False):
+def _dims(op, shape, cls=InvalidArgumentError):
     v = _values(shape)
     if v is None:
         return
@@ -76,7 +76,7 @@ def _dims(op, shape, cls=InvalidArgumentError, allow_minus_one=False):
             raise TypeError("Expected int32, but got %r of type 'float'." % (v.tolist(),))
         raise _iae(op, "Value for attr 'Tshape' of float is not in the list of allowed values: "
                    "int32, int64")
-    if v.dtype.kind in "iu" and v.size and v.min() < (-1 if allow_minus_one else 0):
+    if v.dtype.kind in "iu" and v.size and v.min() < 0:
         bad = int(v.min())
         raise _iae(op, "Dimension %d must be >= 0" % bad)
 

@@ -94,11 +94,10 @@ def _selu_jvp(p, t):
 def _gelu(x, approximate):
     # TF's formulas, term for term (jax.nn.gelu rounds differently in float64)
     half = jnp.asarray(0.5, x.dtype)
-    one = jnp.asarray(1.0, x.dtype)
     if approximate:
+        one = jnp.asarray(1.0, x.dtype)
         c = jnp.asarray(0.7978845608028654, x.dtype)
         return half * x * (one + jnp.tanh(c * (x + jnp.asarray(0.044715, x.dtype) * x ** 3)))
-    del one
     return half * x * jax.scipy.special.erfc(-x * jnp.asarray(0.7071067811865476, x.dtype))
 
 
