@@ -108,6 +108,10 @@ def _eye(num_rows, num_columns=None, batch_shape=None, dtype=None, name=None):
 
 @check("reshape")
 def _reshape(tensor_, shape, name=None):
+    if type(shape) in (list, tuple) and all(type(d) is int for d in shape):
+        # the common call, checked in Python (NumPy on a 2-element shape costs ~8 us)
+        if shape.count(-1) < 2 and min(shape, default=0) >= -1:
+            return
     v = _values(shape)
     if v is None:
         return
@@ -486,7 +490,7 @@ def _pool2d(input, ksize, strides, padding, data_format=None, name=None):  # noq
 @check("nn.sigmoid_cross_entropy_with_logits")
 def _sigmoid_xent(labels=None, logits=None, name=None):
     a, b = convert_to_tensor(labels), convert_to_tensor(logits)
-    if list(a.shape) != list(b.shape):
+    if a._value.shape != b._value.shape:
         raise ValueError("`logits` and `labels` must have the same shape, received (%s vs %s)."
                          % (tuple(b.shape), tuple(a.shape)))
 
@@ -497,9 +501,9 @@ def _sparse_xent(labels, logits, name=None):
     if lb.dtype not in (_dt.int32, _dt.int64):
         raise _iae("SparseSoftmaxCrossEntropyWithLogits", "Value for attr 'Tlabels' of %s is "
                    "not in the list of allowed values: int32, int64" % lb.dtype.name)
-    if lb.shape.rank != lg.shape.rank - 1:
+    if lb._value.ndim != lg._value.ndim - 1:
         raise ValueError("Rank mismatch: Rank of labels (received %d) should equal rank of "
-                         "logits minus 1 (received %d)." % (lb.shape.rank, lg.shape.rank))
+                         "logits minus 1 (received %d)." % (lb._value.ndim, lg._value.ndim))
 
 
 @check("gather")

@@ -209,6 +209,8 @@ def check_labels(labels, n):
         return
     import numpy as np
     lv = np.asarray(labels._value).reshape(-1)
+    if not lv.size or (lv.min() >= 0 and lv.max() < n):
+        return
     bad = np.flatnonzero((lv < 0) | (lv >= n))
     if bad.size:
         raise InvalidArgumentError(
