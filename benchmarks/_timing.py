@@ -13,8 +13,9 @@ def single_thread():
     """Limit XLA to one thread and pin the process to one CPU (call before importing jax)."""
     flags = os.environ.get("XLA_FLAGS", "")
     if "intra_op_parallelism_threads" not in flags:
-        os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
-                                   "intra_op_parallelism_threads=1").strip()
+        os.environ["XLA_FLAGS"] = (
+            flags + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        ).strip()
     try:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[-1]})
     except (AttributeError, OSError):
@@ -27,6 +28,7 @@ def release_pin():
     shared harness (`--threads 1`): Python and XLA's one worker thread need not share a core."""
     import jax
     import jax.numpy as jnp
+
     jax.devices()
     jnp.zeros(1).block_until_ready()
     try:
@@ -59,7 +61,7 @@ def compare(cases: dict, rounds: int = 9, min_s: float = 0.02):
     names = list(cases)
     samples = {n: [] for n in names}
     for r in range(rounds):
-        order = names[r % len(names):] + names[:r % len(names)]
+        order = names[r % len(names) :] + names[: r % len(names)]
         for n in order:
             samples[n].append(batch_time(cases[n], min_s))
     return samples
@@ -67,11 +69,17 @@ def compare(cases: dict, rounds: int = 9, min_s: float = 0.02):
 
 def report(title, samples, baseline):
     """Markdown rows: median us per call, and the median of paired per-round ratios."""
-    rows = ["### " + title, "", "| case | median | ratio to %s (median, min-max) |" % baseline,
-            "|---|---|---|"]
+    rows = [
+        "### " + title,
+        "",
+        "| case | median | ratio to %s (median, min-max) |" % baseline,
+        "|---|---|---|",
+    ]
     base = samples[baseline]
     for n, s in samples.items():
         ratios = [a / b for a, b in zip(s, base)]
-        rows.append("| %s | %.1f us | %.2fx (%.2f-%.2f) |" % (
-            n, statistics.median(s) * 1e6, statistics.median(ratios), min(ratios), max(ratios)))
+        rows.append(
+            "| %s | %.1f us | %.2fx (%.2f-%.2f) |"
+            % (n, statistics.median(s) * 1e6, statistics.median(ratios), min(ratios), max(ratios))
+        )
     return "\n".join(rows) + "\n"

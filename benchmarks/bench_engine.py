@@ -52,14 +52,16 @@ def linear_cases():
     def tape():
         with tf.GradientTape() as t:
             y = x @ w + b
-            loss = tf.reduce_mean(y ** 2)
+            loss = tf.reduce_mean(y**2)
         gw, gb = t.gradient(loss, [w, b])
         return gb.block_until_ready()
 
     wj, bj, xj = w.numpy(), b.numpy(), x.numpy()
     vg = jax.jit(jax.value_and_grad(lambda w_, b_: jnp.mean((xj @ w_ + b_) ** 2), argnums=(0, 1)))
-    return {"jax jit(value_and_grad)": lambda: vg(wj, bj)[1][1].block_until_ready(),
-            "jaxtape tape": tape}
+    return {
+        "jax jit(value_and_grad)": lambda: vg(wj, bj)[1][1].block_until_ready(),
+        "jaxtape tape": tape,
+    }
 
 
 def chain_cases():
@@ -87,8 +89,11 @@ def chain_cases():
             y = tf.sin(y) if i % 2 else y * 1.01
         return tf.reduce_sum(y).block_until_ready()
 
-    return {"jax eager, no tape": eager, "jaxtape, no tape": no_tape,
-            "jaxtape tape + gradient": tape}
+    return {
+        "jax eager, no tape": eager,
+        "jaxtape, no tape": no_tape,
+        "jaxtape tape + gradient": tape,
+    }
 
 
 def main(argv=None):
@@ -96,15 +101,36 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=9)
     p.add_argument("--no-pin", action="store_true", help="do not limit XLA to one CPU thread")
     args = p.parse_args(argv)
-    print("jax %s, backend %s (%s)%s\n" % (jax.__version__, jax.default_backend(),
-                                         jax.devices()[0].device_kind,
-                                         "" if args.no_pin else ", one CPU thread"))
-    print(report("scalar gradient (warm)", compare(scalar_cases(), args.rounds),
-                 "jax jit(value_and_grad)"))
-    print(report("tutorial linear gradient (warm)", compare(linear_cases(), args.rounds),
-                 "jax jit(value_and_grad)"))
-    print(report("300-op elementwise chain", compare(chain_cases(), max(3, args.rounds // 2),
-                                                     min_s=0.05), "jax eager, no tape"))
+    print(
+        "jax %s, backend %s (%s)%s\n"
+        % (
+            jax.__version__,
+            jax.default_backend(),
+            jax.devices()[0].device_kind,
+            "" if args.no_pin else ", one CPU thread",
+        )
+    )
+    print(
+        report(
+            "scalar gradient (warm)",
+            compare(scalar_cases(), args.rounds),
+            "jax jit(value_and_grad)",
+        )
+    )
+    print(
+        report(
+            "tutorial linear gradient (warm)",
+            compare(linear_cases(), args.rounds),
+            "jax jit(value_and_grad)",
+        )
+    )
+    print(
+        report(
+            "300-op elementwise chain",
+            compare(chain_cases(), max(3, args.rounds // 2), min_s=0.05),
+            "jax eager, no tape",
+        )
+    )
 
 
 if __name__ == "__main__":

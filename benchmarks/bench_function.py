@@ -65,8 +65,11 @@ def _data(cfg):
 
 def jaxtape_step(cfg):
     params, x, y = _data(cfg)
-    opt = (tf.keras.optimizers.SGD(cfg["lr"]) if cfg["opt"] == "sgd"
-           else tf.keras.optimizers.Adam(cfg["lr"]))
+    opt = (
+        tf.keras.optimizers.SGD(cfg["lr"])
+        if cfg["opt"] == "sgd"
+        else tf.keras.optimizers.Adam(cfg["lr"])
+    )
 
     def loss_fn(x, y):
         h = x
@@ -92,7 +95,7 @@ def jaxtape_step(cfg):
 
     @tf.function
     def step():
-        return step_on(x, y)     # inlined: the batch is a constant of this step
+        return step_on(x, y)  # inlined: the batch is a constant of this step
 
     return lambda: step().block_until_ready(), step
 
@@ -133,6 +136,7 @@ def jax_step(cfg):
         def run_on():
             state["ps"], state["st"], loss = step_on(state["ps"], state["st"], xj, yj)
             return loss.block_until_ready()
+
         return run_on
 
     step = jax.jit(lambda ps, st: _step(ps, st, xj, yj), donate_argnums=(0, 1))
@@ -151,21 +155,35 @@ def main(argv=None):
     p.add_argument("--pin", action="store_true")
     p.add_argument("--only", default="W3,W4")
     args = p.parse_args(argv)
-    print("jax %s, backend %s (%s), threads: %s\n" % (
-        jax.__version__, jax.default_backend(), jax.devices()[0].device_kind,
-        "framework defaults" if args.no_pin else
-        "one XLA thread, process pinned to one CPU" if args.pin else "one XLA thread"))
+    print(
+        "jax %s, backend %s (%s), threads: %s\n"
+        % (
+            jax.__version__,
+            jax.default_backend(),
+            jax.devices()[0].device_kind,
+            "framework defaults"
+            if args.no_pin
+            else "one XLA thread, process pinned to one CPU"
+            if args.pin
+            else "one XLA thread",
+        )
+    )
     for name in args.only.split(","):
         cfg = CONFIGS[name]
         run_tape, fn = jaxtape_step(cfg)
-        cases = {"pure JAX jit+optax, donated": jax_step(cfg),
-                 "jaxtape.function step": run_tape}
+        cases = {"pure JAX jit+optax, donated": jax_step(cfg), "jaxtape.function step": run_tape}
         samples = compare(cases, args.rounds, min_s=0.3 if name == "W4" else 0.02)
         print(report("%s %s" % (name, cfg), samples, "pure JAX jit+optax, donated"))
-        r = [a / b for a, b in zip(samples["jaxtape.function step"],
-                                   samples["pure JAX jit+optax, donated"])]
-        print("paired ratios: %s; traces: %d\n" % (
-            ", ".join("%.3f" % v for v in r), fn.experimental_get_tracing_count()))
+        r = [
+            a / b
+            for a, b in zip(
+                samples["jaxtape.function step"], samples["pure JAX jit+optax, donated"]
+            )
+        ]
+        print(
+            "paired ratios: %s; traces: %d\n"
+            % (", ".join("%.3f" % v for v in r), fn.experimental_get_tracing_count())
+        )
         _ = statistics
 
 

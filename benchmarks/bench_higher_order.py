@@ -47,15 +47,17 @@ def third_derivative_cases():
         with tf.GradientTape() as t3:
             with tf.GradientTape() as t2:
                 with tf.GradientTape() as t1:
-                    y = tf.sin(x) * x ** 2
+                    y = tf.sin(x) * x**2
                 d1 = t1.gradient(y, x)
             d2 = t2.gradient(d1, x)
         return t3.gradient(d2, x).block_until_ready()
 
-    f = jax.jit(jax.grad(jax.grad(jax.grad(lambda a: jnp.sin(a) * a ** 2))))
+    f = jax.jit(jax.grad(jax.grad(jax.grad(lambda a: jnp.sin(a) * a**2))))
     xj = jnp.float32(1.5)
-    return {"jax jit(grad(grad(grad)))": lambda: f(xj).block_until_ready(),
-            "jaxtape 3 nested tapes": tape}
+    return {
+        "jax jit(grad(grad(grad)))": lambda: f(xj).block_until_ready(),
+        "jaxtape 3 nested tapes": tape,
+    }
 
 
 def main(argv=None):
@@ -64,11 +66,20 @@ def main(argv=None):
     p.add_argument("--no-pin", action="store_true")
     args = p.parse_args(argv)
     print("jax %s, backend %s\n" % (jax.__version__, jax.default_backend()))
-    print(report("256x256 Jacobian of tanh(W @ x)", compare(jacobian_cases(), args.rounds),
-                 "jax jit(jacrev)"))
-    print(report("third derivative of sin(x) * x**2", compare(third_derivative_cases(),
-                                                             args.rounds),
-                 "jax jit(grad(grad(grad)))"))
+    print(
+        report(
+            "256x256 Jacobian of tanh(W @ x)",
+            compare(jacobian_cases(), args.rounds),
+            "jax jit(jacrev)",
+        )
+    )
+    print(
+        report(
+            "third derivative of sin(x) * x**2",
+            compare(third_derivative_cases(), args.rounds),
+            "jax jit(grad(grad(grad)))",
+        )
+    )
 
 
 if __name__ == "__main__":

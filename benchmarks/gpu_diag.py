@@ -1,5 +1,6 @@
 """Diagnosis on a GPU: W3's jitted step (ours) vs the pure-JAX reference — kernels in the
 optimized HLO, and time of the raw jitted call vs the whole jaxtape call."""
+
 import os
 import re
 import statistics
@@ -29,7 +30,7 @@ def _step(ps, st):
 
 ref = jax.jit(_step, donate_argnums=(0, 1)).lower(ps, tx.init(ps)).compile().as_text()
 for nm, t in (("ours", ours), ("ref", ref)):
-    e = [ln for ln in t[t.index("ENTRY"):].splitlines()[1:] if "=" in ln]
+    e = [ln for ln in t[t.index("ENTRY") :].splitlines()[1:] if "=" in ln]
     ops = [re.search(r"= \S+ (\w[\w-]*)\(", ln) for ln in e]
     print(nm, len(e), Counter(o.group(1) for o in ops if o))
     out = os.environ.get("OUT")
@@ -57,13 +58,18 @@ def _step_counted(ps, st, it, lr):
 
 
 counted = jax.jit(_step_counted, donate_argnums=(0, 1, 2))
-cstate = {"ps": [jnp.copy(p) for p in ps], "st": tx.init(ps), "it": jnp.zeros((), jnp.int64),
-          "lr": jnp.asarray(cfg["lr"], jnp.float32)}
+cstate = {
+    "ps": [jnp.copy(p) for p in ps],
+    "st": tx.init(ps),
+    "it": jnp.zeros((), jnp.int64),
+    "lr": jnp.asarray(cfg["lr"], jnp.float32),
+}
 
 
 def ref_counted():
     cstate["ps"], cstate["st"], cstate["it"], loss = counted(
-        cstate["ps"], cstate["st"], cstate["it"], cstate["lr"])
+        cstate["ps"], cstate["st"], cstate["it"], cstate["lr"]
+    )
     return loss.block_until_ready()
 
 
@@ -73,12 +79,18 @@ res = {k: [] for k in cases}
 for f in cases.values():
     for _ in range(20):
         f()
-for r in range(15):
+for r in range(15):  # noqa: B007
     for k, f in cases.items():
         t0 = time.perf_counter()
         for _ in range(N):
             f()
         res[k].append((time.perf_counter() - t0) / N * 1e6)
 for k in cases:
-    print("%-11s median %.1f us, ratio %.3f" % (k, statistics.median(res[k]), statistics.median(
-        a / b for a, b in zip(res[k], res["ref"]))))
+    print(
+        "%-11s median %.1f us, ratio %.3f"
+        % (
+            k,
+            statistics.median(res[k]),
+            statistics.median(a / b for a, b in zip(res[k], res["ref"])),
+        )
+    )

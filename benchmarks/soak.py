@@ -16,7 +16,7 @@ import jaxtape as tf
 
 def rss_mb():
     with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def main(argv=None):
@@ -24,8 +24,13 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=10000)
     args = p.parse_args(argv)
     tf.random.set_seed(0)
-    model = tf.keras.Sequential([tf.keras.Input((16,)), tf.keras.layers.Dense(32, activation="relu"),
-                                 tf.keras.layers.Dense(1)])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((16,)),
+            tf.keras.layers.Dense(32, activation="relu"),
+            tf.keras.layers.Dense(1),
+        ]
+    )
     opt = tf.keras.optimizers.Adam(1e-3)
     x = tf.random.normal((64, 16))
     y = tf.random.normal((64, 1))
@@ -38,11 +43,16 @@ def main(argv=None):
         opt.apply_gradients(zip(grads, model.trainable_variables))
         if step % 500 == 0:
             curve.append((step, rss_mb()))
-            print("step %5d  RSS %.1f MB  loss %.4f  %.0f s" % (step, curve[-1][1], float(loss),
-                                                              time.time() - t0), flush=True)
+            print(
+                "step %5d  RSS %.1f MB  loss %.4f  %.0f s"
+                % (step, curve[-1][1], float(loss), time.time() - t0),
+                flush=True,
+            )
     half = [r for s, r in curve if s > args.steps // 2]
-    print("growth over the second half: %+.1f MB (%.3f MB per 1000 steps)" % (
-        half[-1] - half[0], (half[-1] - half[0]) / max(1, (args.steps // 2) / 1000)))
+    print(
+        "growth over the second half: %+.1f MB (%.3f MB per 1000 steps)"
+        % (half[-1] - half[0], (half[-1] - half[0]) / max(1, (args.steps // 2) / 1000))
+    )
     print("cache:", tf.cache_info())
     return 0 if half[-1] - half[0] < 20 else 1
 

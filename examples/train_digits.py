@@ -45,12 +45,15 @@ def main(argv=None):
     y = digits.target.astype(np.int32)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=0)
 
-    tf.keras.utils.set_random_seed(0)   # Keras initializers draw from Keras's seeds
-    model = tf.keras.Sequential([
-        tf.keras.Input((64,)),
-        tf.keras.layers.Dense(128, activation="relu"),
-        tf.keras.layers.Dense(10),
-    ], name="digits_mlp")
+    tf.keras.utils.set_random_seed(0)  # Keras initializers draw from Keras's seeds
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((64,)),
+            tf.keras.layers.Dense(128, activation="relu"),
+            tf.keras.layers.Dense(10),
+        ],
+        name="digits_mlp",
+    )
     opt = tf.keras.optimizers.Adam(learning_rate=3e-3)
     loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
@@ -63,7 +66,7 @@ def main(argv=None):
         ckpt.restore(manager.latest_checkpoint)
         try:
             with open(hist_path) as f:
-                history = {k: v[:int(epoch.numpy())] for k, v in json.load(f).items()}
+                history = {k: v[: int(epoch.numpy())] for k, v in json.load(f).items()}
         except (OSError, ValueError):
             print("no readable history.json: the plots start at the resumed epoch")
         print("resumed from %s (epoch %d)" % (manager.latest_checkpoint, int(epoch.numpy())))
@@ -89,9 +92,14 @@ def main(argv=None):
     for e in range(int(epoch.numpy()), args.epochs):
         order = np.random.default_rng(e).permutation(n)
         losses = []
-        for s in tqdm(range(steps), desc="epoch %d/%d" % (e + 1, args.epochs), leave=False,
-                      file=sys.stdout, disable=not sys.stdout.isatty()):
-            idx = order[s * args.batch:(s + 1) * args.batch]
+        for s in tqdm(
+            range(steps),
+            desc="epoch %d/%d" % (e + 1, args.epochs),
+            leave=False,
+            file=sys.stdout,
+            disable=not sys.stdout.isatty(),
+        ):
+            idx = order[s * args.batch : (s + 1) * args.batch]
             losses.append(float(train_step(tf.constant(x_train[idx]), tf.constant(y_train[idx]))))
         history["loss"].append(float(np.mean(losses)))
         history["train_acc"].append(float(accuracy(xtr, ytr)))
@@ -106,8 +114,10 @@ def main(argv=None):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, hist_path)
-        print("epoch %2d  loss %.4f  train acc %.4f  test acc %.4f" % (
-            e + 1, history["loss"][-1], history["train_acc"][-1], history["test_acc"][-1]))
+        print(
+            "epoch %2d  loss %.4f  train acc %.4f  test acc %.4f"
+            % (e + 1, history["loss"][-1], history["train_acc"][-1], history["test_acc"][-1])
+        )
         if args.stop_after is not None and e + 1 >= args.stop_after:
             print("stopping abruptly after epoch %d" % (e + 1))
             sys.stdout.flush()
@@ -125,8 +135,10 @@ def main(argv=None):
     fig.tight_layout()
     fig.savefig(args.plot)
     final = float(accuracy(xt, yt))
-    print("final test accuracy %.4f in %.1f s (plot: %s)" % (final, time.perf_counter() - t0,
-                                                            args.plot))
+    print(
+        "final test accuracy %.4f in %.1f s (plot: %s)"
+        % (final, time.perf_counter() - t0, args.plot)
+    )
     return final
 
 

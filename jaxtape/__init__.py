@@ -31,7 +31,19 @@ from jaxtape._src.registry import namespace as _namespace  # noqa: E402
 globals().update(_namespace(""))
 
 from jaxtape import (  # noqa: E402,F401
-    bitwise, debugging, dtypes, errors, image, linalg, math, nest, nn, random, sparse, strings)
+    bitwise,
+    debugging,
+    dtypes,
+    errors,
+    image,
+    linalg,
+    math,
+    nest,
+    nn,
+    random,
+    sparse,
+    strings,
+)
 from jaxtape import autodiff, config, data, extend, keras, testing, train  # noqa: E402,F401
 
 __version__ = "0.1.0"
@@ -43,7 +55,7 @@ _NOT_PROVIDED = {
     "saved_model": "to save a compiled step, export it with jax.export (see docs/migration.md)",
     "lite": "TF Lite is TensorFlow's own runtime; export with jax.export instead",
     "compat": "tf.compat.v1 graphs and sessions do not exist in TF 2 eager code, which jaxtape "
-              "runs",
+    "runs",
     "summary": "write TensorBoard events with tensorboardX or clu.metric_writers for now",
     "distribute": "shard with jax.sharding (NamedSharding) for now",
     "estimator": "use a Keras model or a GradientTape loop",

@@ -24,16 +24,28 @@ UNARY = {
     "softplus": (tf.nn.softplus, jax.nn.softplus, True),
     "exp_small": (lambda x: tf.exp(x * 0.25), lambda x: jnp.exp(x * 0.25), True),
     "log1p_sq": (lambda x: tf.math.log1p(x * x), lambda x: jnp.log1p(x * x), True),
-    "sum_rows": (lambda x: tf.reduce_sum(tf.reshape(x, [-1, 3]) if x.shape.num_elements() % 3 == 0
-                                         else tf.reshape(x, [-1, 1]), axis=0, keepdims=True),
-                 lambda x: jnp.sum(jnp.reshape(x, (-1, 3)) if x.size % 3 == 0
-                                   else jnp.reshape(x, (-1, 1)), axis=0, keepdims=True), True),
+    "sum_rows": (
+        lambda x: tf.reduce_sum(
+            tf.reshape(x, [-1, 3]) if x.shape.num_elements() % 3 == 0 else tf.reshape(x, [-1, 1]),
+            axis=0,
+            keepdims=True,
+        ),
+        lambda x: jnp.sum(
+            jnp.reshape(x, (-1, 3)) if x.size % 3 == 0 else jnp.reshape(x, (-1, 1)),
+            axis=0,
+            keepdims=True,
+        ),
+        True,
+    ),
     "mean_all": (tf.reduce_mean, jnp.mean, True),
     "slice": (lambda x: tf.reshape(x, [-1])[:1], lambda x: jnp.reshape(x, (-1,))[:1], True),
     "round": (tf.round, jnp.round, False),
     "stop_gradient": (tf.stop_gradient, lax.stop_gradient, False),
-    "int_cast": (lambda x: tf.cast(tf.cast(x * 3.0, tf.int32), tf.float32),
-                 lambda x: jnp.trunc(x * 3.0), False),
+    "int_cast": (
+        lambda x: tf.cast(tf.cast(x * 3.0, tf.int32), tf.float32),
+        lambda x: jnp.trunc(x * 3.0),
+        False,
+    ),
 }
 BINARY = {
     "add": (lambda a, b: a + b, jnp.add, True),
@@ -53,8 +65,14 @@ def make_program(draw_int, n_inputs, n_steps):
     for _ in range(n_steps):
         if draw_int(0, 2) == 0:
             names = sorted(BINARY)
-            steps.append(("b", names[draw_int(0, len(names) - 1)], draw_int(0, n_vals - 1),
-                          draw_int(0, n_vals - 1)))
+            steps.append(
+                (
+                    "b",
+                    names[draw_int(0, len(names) - 1)],
+                    draw_int(0, n_vals - 1),
+                    draw_int(0, n_vals - 1),
+                )
+            )
         else:
             names = sorted(UNARY)
             steps.append(("u", names[draw_int(0, len(names) - 1)], draw_int(0, n_vals - 1)))
@@ -93,8 +111,9 @@ def _deps(program):
 
 def _inputs(program, seed):
     rng = np.random.default_rng(seed)
-    return [rng.uniform(0.3, 1.7, size=(2, 3)).astype(np.float32)
-            for _ in range(program["n_inputs"])]
+    return [
+        rng.uniform(0.3, 1.7, size=(2, 3)).astype(np.float32) for _ in range(program["n_inputs"])
+    ]
 
 
 def _run_tape(program, xs):
@@ -132,7 +151,8 @@ def _reference(program, xs):
     _, values = f([jnp.asarray(x) for x in xs], [0.0] * len(probes_at))
     zero_probes = [jnp.zeros_like(values[p]) for p in probes_at]
     gi, gp = jax.grad(lambda a, b: f(a, b)[0], argnums=(0, 1))(
-        [jnp.asarray(x) for x in xs], zero_probes)
+        [jnp.asarray(x) for x in xs], zero_probes
+    )
     return [gi[s] if s < n else gp[probes_at.index(s)] for s in src]
 
 
@@ -163,13 +183,17 @@ def check(program, seed=0, mode="eager"):
 
 def random_program(seed, max_steps=8):
     rng = np.random.default_rng(seed)
-    return make_program(lambda lo, hi: int(rng.integers(lo, hi + 1)), int(rng.integers(1, 4)),
-                        int(rng.integers(1, max_steps + 1)))
+    return make_program(
+        lambda lo, hi: int(rng.integers(lo, hi + 1)),
+        int(rng.integers(1, 4)),
+        int(rng.integers(1, max_steps + 1)),
+    )
 
 
-if __name__ == "__main__":   # the long profile: python tests/fuzz_programs.py 10000
+if __name__ == "__main__":  # the long profile: python tests/fuzz_programs.py 10000
     import sys
     import time
+
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     t0, failures = time.time(), 0
     for i in range(n):
@@ -180,6 +204,7 @@ if __name__ == "__main__":   # the long profile: python tests/fuzz_programs.py 1
                 failures += 1
                 print("FAIL", i, mode, p, bad[:2])
         if (i + 1) % 100 == 0:
-            print("%d programs, %d failures, %.0f s" % (i + 1, failures, time.time() - t0),
-                  flush=True)
+            print(
+                "%d programs, %d failures, %.0f s" % (i + 1, failures, time.time() - t0), flush=True
+            )
     print("done: %d programs x 2 modes, %d failures" % (n, failures))

@@ -9,8 +9,7 @@ SPECS = {
     "adam_amsgrad": ("Adam", dict(learning_rate=0.01, amsgrad=True)),
     "adamw": ("AdamW", dict(learning_rate=0.01, weight_decay=0.004)),
     "rmsprop": ("RMSprop", dict(learning_rate=0.01)),
-    "rmsprop_centered_momentum": ("RMSprop", dict(learning_rate=0.01, momentum=0.5,
-                                                  centered=True)),
+    "rmsprop_centered_momentum": ("RMSprop", dict(learning_rate=0.01, momentum=0.5, centered=True)),
     "adagrad": ("Adagrad", dict(learning_rate=0.1)),
 }
 

@@ -7,6 +7,7 @@ ULP_N = 4096
 
 def function_draws(tf, g):
     """A traced step of random ops (TF: kernel state per op, advanced per call); `g` a Generator."""
+
     @tf.function
     def step(seed_pair):
         return {
@@ -22,6 +23,7 @@ def function_draws(tf, g):
             "stateless": tf.random.stateless_uniform((4,), seed=seed_pair),
             "stateless_tn": tf.random.stateless_truncated_normal((4,), seed=seed_pair),
         }
+
     return step
 
 
@@ -40,11 +42,14 @@ def ulp_draws(tf, n=ULP_N):
 
     @tf.function
     def step():
-        return {"function_normal": tf.random.normal((n,)),
-                "function_normal_f64": tf.random.normal((n,), dtype=tf.float64),
-                "function_truncated": tf.random.truncated_normal((n,)),
-                "function_stateless_normal": tf.random.stateless_normal((n,), seed=[3, 4]),
-                "function_generator_normal": g.normal((n,)),
-                "function_uniform_range": tf.random.uniform((n,), -3.0, 7.0)}
+        return {
+            "function_normal": tf.random.normal((n,)),
+            "function_normal_f64": tf.random.normal((n,), dtype=tf.float64),
+            "function_truncated": tf.random.truncated_normal((n,)),
+            "function_stateless_normal": tf.random.stateless_normal((n,), seed=[3, 4]),
+            "function_generator_normal": g.normal((n,)),
+            "function_uniform_range": tf.random.uniform((n,), -3.0, 7.0),
+        }
+
     out.update(step())
     return out

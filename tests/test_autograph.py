@@ -25,7 +25,7 @@ def early_return(x):
 
 
 def boolean_operators(x, training=True):
-    if training:                      # a Python value: plain Python, as written
+    if training:  # a Python value: plain Python, as written
         x = x + 1
     if x > 2 and x < 10:
         x = x * 10
@@ -38,7 +38,7 @@ def sum_of_squares(n):
     i = tf.constant(0)
     total = tf.constant(0.0)
     while i < n:
-        t = tf.cast(i, tf.float32)    # the body's own temporary
+        t = tf.cast(i, tf.float32)  # the body's own temporary
         total += t * t
         i += 1
     return total
@@ -52,14 +52,21 @@ def python_numbers_become_tensors(x):
     return x * scale
 
 
-@pytest.mark.parametrize("fn, arg, want", [
-    (sign_branch, [1.0, 2.0], [2.0, 4.0]),
-    (sign_branch, [-1.0, -2.0], [1.0, 2.0]),
-    (early_return, 2.0, 2.0), (early_return, 7.0, 700.0), (early_return, -3.0, 3.0),
-    (boolean_operators, 1.5, 25.0), (boolean_operators, 20.0, 21.0),
-    (boolean_operators, -3.0, 2.0),
-    (python_numbers_become_tensors, 1.0, 2.0), (python_numbers_become_tensors, -1.0, -3.0),
-])
+@pytest.mark.parametrize(
+    "fn, arg, want",
+    [
+        (sign_branch, [1.0, 2.0], [2.0, 4.0]),
+        (sign_branch, [-1.0, -2.0], [1.0, 2.0]),
+        (early_return, 2.0, 2.0),
+        (early_return, 7.0, 700.0),
+        (early_return, -3.0, 3.0),
+        (boolean_operators, 1.5, 25.0),
+        (boolean_operators, 20.0, 21.0),
+        (boolean_operators, -3.0, 2.0),
+        (python_numbers_become_tensors, 1.0, 2.0),
+        (python_numbers_become_tensors, -1.0, -3.0),
+    ],
+)
 def test_if_on_tensors(run, fn, arg, want):
     assert_allclose(run(fn, tf.constant(arg)), want)
 
@@ -115,8 +122,8 @@ def test_keras_style_method_with_python_and_tensor_conditions():
             return x * self.w
 
     m = Model()
-    assert float(m(tf.constant(1.0))) == 0.0           # 1*2 > 1: (1-1)*2
-    assert float(m(tf.constant(1.0), training=True)) == 1.0   # 0.5*2 = 1, not > 1
+    assert float(m(tf.constant(1.0))) == 0.0  # 1*2 > 1: (1-1)*2
+    assert float(m(tf.constant(1.0), training=True)) == 1.0  # 0.5*2 = 1, not > 1
     assert float(m(tf.constant(0.25))) == 0.5
 
 
@@ -125,7 +132,7 @@ def test_branch_values_and_undefined_names():
     def only_one_branch_defines(x):
         if x > 0:
             z = x
-        return z   # noqa: F821 (z has no value on the other path)
+        return z  # noqa: F821 (z has no value on the other path)
 
     with pytest.raises(NameError):
         only_one_branch_defines(tf.constant(1.0))
@@ -186,10 +193,16 @@ def odd_sum(n):
     return acc
 
 
-@pytest.mark.parametrize("fn, n, want", [
-    (squares_below, 0, 0), (squares_below, 4, 14), (squares_below, 10, 285),
-    (odd_sum, 8, 16.0), (odd_sum, 1, 0.0),
-])
+@pytest.mark.parametrize(
+    "fn, n, want",
+    [
+        (squares_below, 0, 0),
+        (squares_below, 4, 14),
+        (squares_below, 10, 285),
+        (odd_sum, 8, 16.0),
+        (odd_sum, 1, 0.0),
+    ],
+)
 def test_for_over_tf_range(run, fn, n, want):
     assert float(run(fn, tf.constant(n))) == want
 
@@ -230,7 +243,7 @@ def test_methods_using_super_and_nonlocal_state():
         return x
 
     assert float(counted(tf.constant(1.0))) == 2.0 and float(counted(tf.constant(-1.0))) == -1.0
-    assert calls == 1                                   # one trace, the closure cell updated
+    assert calls == 1  # one trace, the closure cell updated
 
 
 COUNTER = 0
@@ -243,10 +256,10 @@ def test_global_and_nonlocal_names_assigned_in_a_branch():
     def f(x):
         global COUNTER
         nonlocal hits
-        if x is not None:             # Python condition: the statement is left as written
+        if x is not None:  # Python condition: the statement is left as written
             COUNTER += 1
             hits += 1
-        if x > 0:                     # a tensor condition, converted
+        if x > 0:  # a tensor condition, converted
             x = x * 2.0
         return x
 
@@ -306,6 +319,7 @@ def logged(fn):
     @functools.wraps(fn)
     def wrapper(*args):
         return fn(*args)
+
     return wrapper
 
 
@@ -324,10 +338,11 @@ def test_functions_the_step_calls_are_converted(run):
 
     @tf.function
     def step(x):
-        def inner(y):                 # a nested helper
+        def inner(y):  # a nested helper
             if y > 0:
                 y = y * 10.0
             return y
+
         return inner(x) + doubled_and_clipped(x)
 
     assert float(step(tf.constant(1.0))) == 13.0 and float(step(tf.constant(-1.0))) == -2.0
@@ -359,13 +374,26 @@ def test_branches_may_assign_variables():
 def test_switch_case_and_case_branches_may_assign_variables():
     # TF 2.21: [1, 11, 111, 211] (an index out of range runs the last branch) and [1, 6, 5]
     v = tf.Variable(0.0)
-    f = tf.function(lambda i: tf.switch_case(i, [lambda: v.assign_add(1.0) * 1.0,
-                                                 lambda: v.assign_add(10.0) * 1.0,
-                                                 lambda: v.assign_add(100.0) * 1.0]))
+    f = tf.function(
+        lambda i: tf.switch_case(
+            i,
+            [
+                lambda: v.assign_add(1.0) * 1.0,
+                lambda: v.assign_add(10.0) * 1.0,
+                lambda: v.assign_add(100.0) * 1.0,
+            ],
+        )
+    )
     assert [float(f(tf.constant(i))) for i in (0, 1, 2, 5)] == [1.0, 11.0, 111.0, 211.0]
 
     u = tf.Variable(0.0)
-    g = tf.function(lambda x: tf.case([(x > 2.0, lambda: u.assign_add(1.0) + 0.0),
-                                       (x > 0.0, lambda: u.assign_add(5.0) + 0.0)],
-                                      default=lambda: u.assign_sub(1.0) + 0.0))
+    g = tf.function(
+        lambda x: tf.case(
+            [
+                (x > 2.0, lambda: u.assign_add(1.0) + 0.0),
+                (x > 0.0, lambda: u.assign_add(5.0) + 0.0),
+            ],
+            default=lambda: u.assign_sub(1.0) + 0.0,
+        )
+    )
     assert [float(g(tf.constant(x))) for x in (3.0, 1.0, -1.0)] == [1.0, 6.0, 5.0]

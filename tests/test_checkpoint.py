@@ -8,8 +8,13 @@ from jaxtape.testing import assert_allclose
 
 
 def _model_and_opt():
-    model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(4, activation="relu"),
-                                 tf.keras.layers.Dense(1)])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((3,)),
+            tf.keras.layers.Dense(4, activation="relu"),
+            tf.keras.layers.Dense(1),
+        ]
+    )
     opt = tf.keras.optimizers.Adam(0.01)
     return model, opt
 
@@ -20,8 +25,9 @@ def _train(model, opt, steps=3):
     for _ in range(steps):
         with tf.GradientTape() as t:
             loss = tf.reduce_mean((model(x) - y) ** 2)
-        opt.apply_gradients(zip(t.gradient(loss, model.trainable_variables),
-                                model.trainable_variables))
+        opt.apply_gradients(
+            zip(t.gradient(loss, model.trainable_variables), model.trainable_variables)
+        )
     return float(loss)
 
 
@@ -42,7 +48,9 @@ def test_round_trip_model_optimizer_and_variables(tmp_path):
     assert int(opt.iterations.numpy()) == 3 and v.numpy().tolist() == [1.0, 2.0]
     # into fresh objects: optimizer slots are created on restore
     model2, opt2 = _model_and_opt()
-    tf.train.Checkpoint(model=model2, optimizer=opt2, extra={"v": tf.Variable([0.0, 0.0])}).restore(path)
+    tf.train.Checkpoint(model=model2, optimizer=opt2, extra={"v": tf.Variable([0.0, 0.0])}).restore(
+        path
+    )
     assert_allclose([w.numpy() for w in model2.weights], weights)
     assert int(opt2.iterations.numpy()) == 3 and len(opt2._slots) == 4
 
@@ -103,6 +111,7 @@ def _saved(tmp_path, name="ckpts", n=3, keep=5):
 
 def test_moved_and_copied_folders_restore_from_themselves(tmp_path):
     import shutil
+
     _saved(tmp_path, n=3)
     shutil.copytree(tmp_path / "ckpts", tmp_path / "copy")
     shutil.move(str(tmp_path / "ckpts"), str(tmp_path / "moved"))
@@ -119,20 +128,31 @@ def test_moved_and_copied_folders_restore_from_themselves(tmp_path):
     ckpt.restore(mgr.latest_checkpoint)
     mgr.save()
     assert sorted(os.listdir(tmp_path / "moved")) == [
-        "checkpoint.json", "ckpt-1.npz", "ckpt-2.npz", "ckpt-3.npz"]
-    assert [f for f in sorted(os.listdir(tmp_path / "copy")) if f.endswith(".npz")] == \
-        ["ckpt-4.npz"]
+        "checkpoint.json",
+        "ckpt-1.npz",
+        "ckpt-2.npz",
+        "ckpt-3.npz",
+    ]
+    assert [f for f in sorted(os.listdir(tmp_path / "copy")) if f.endswith(".npz")] == [
+        "ckpt-4.npz"
+    ]
 
 
 def test_state_file_cannot_make_the_manager_delete_outside(tmp_path):
     import json
+
     victim = tmp_path / "precious.npz"
     victim.write_bytes(b"user data")
     d = tmp_path / "ckpts"
     d.mkdir()
-    (d / "checkpoint.json").write_text(json.dumps(
-        {"latest": str(tmp_path / "precious"), "all": [str(tmp_path / "precious"),
-                                                      "../precious", "/etc/passwd"]}))
+    (d / "checkpoint.json").write_text(
+        json.dumps(
+            {
+                "latest": str(tmp_path / "precious"),
+                "all": [str(tmp_path / "precious"), "../precious", "/etc/passwd"],
+            }
+        )
+    )
     v, ckpt, mgr = _saved(tmp_path, n=3, keep=1)
     assert victim.read_bytes() == b"user data"
     assert mgr.checkpoints == [str(d / "ckpt-3")]
@@ -142,7 +162,7 @@ def test_stale_or_missing_state_file_finds_the_newest_complete_checkpoint(tmp_pa
     _saved(tmp_path, n=3)
     d = tmp_path / "ckpts"
     (d / "checkpoint.json").unlink()
-    (d / "ckpt-7.npz").write_bytes(b"PK\x03\x04 torn write")      # not a whole archive
+    (d / "ckpt-7.npz").write_bytes(b"PK\x03\x04 torn write")  # not a whole archive
     v = tf.Variable([0.0, 0.0])
     mgr = tf.train.CheckpointManager(tf.train.Checkpoint(v=v), str(d))
     assert mgr.latest_checkpoint == str(d / "ckpt-3")
@@ -151,18 +171,19 @@ def test_stale_or_missing_state_file_finds_the_newest_complete_checkpoint(tmp_pa
 
 def test_restore_is_lazy_bounded_and_reports_corruption(tmp_path):
     import zipfile
+
     v, ckpt, mgr = _saved(tmp_path, n=1)
     # a crafted archive: an entry that declares 1 GB for a 2-float Variable
     bomb = tmp_path / "bomb.npz"
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        header = np.lib.format.header_data_from_array_1_0(np.zeros(2 ** 28, np.float32))
+        header = np.lib.format.header_data_from_array_1_0(np.zeros(2**28, np.float32))
         with z.open("v.npy", "w", force_zip64=True) as f:
             np.lib.format.write_array_header_1_0(f, header)
-            chunk = bytes(2 ** 20)
+            chunk = bytes(2**20)
             for _ in range(1024):
                 f.write(chunk)
         z.writestr("save_counter.npy", b"")
-    assert bomb.stat().st_size < 5 * 2 ** 20
+    assert bomb.stat().st_size < 5 * 2**20
     with pytest.raises(tf.errors.DataLossError, match="declares"):
         tf.train.Checkpoint(v=v).restore(str(tmp_path / "bomb"))
     junk = tmp_path / "junk.npz"
@@ -176,13 +197,13 @@ def test_restore_status_assertions(tmp_path):
     v, w = tf.Variable(1.0), tf.Variable(2.0)
     only_v = tf.train.Checkpoint(v=v).save(str(tmp_path / "a" / "x"))
     both = tf.train.Checkpoint(v=v, w=w).save(str(tmp_path / "b" / "x"))
-    st = tf.train.Checkpoint(v=v, w=w).restore(only_v)      # w not in the checkpoint
+    st = tf.train.Checkpoint(v=v, w=w).restore(only_v)  # w not in the checkpoint
     with pytest.raises(AssertionError, match="not bound to checkpointed values"):
         st.assert_consumed()
     with pytest.raises(AssertionError, match="not bound"):
         st.assert_existing_objects_matched()
     st.assert_nontrivial_match()
-    st = tf.train.Checkpoint(v=v).restore(both)              # the checkpoint has more
+    st = tf.train.Checkpoint(v=v).restore(both)  # the checkpoint has more
     with pytest.raises(AssertionError, match="Unresolved object in checkpoint"):
         st.assert_consumed()
     st.assert_existing_objects_matched()
@@ -190,8 +211,9 @@ def test_restore_status_assertions(tmp_path):
     tf.train.Checkpoint(v=v).restore(only_v).assert_consumed()
     for bad in (0, -1):
         with pytest.raises(ValueError, match="positive integer or `None`"):
-            tf.train.CheckpointManager(tf.train.Checkpoint(v=v), str(tmp_path / "m"),
-                                       max_to_keep=bad)
+            tf.train.CheckpointManager(
+                tf.train.Checkpoint(v=v), str(tmp_path / "m"), max_to_keep=bad
+            )
 
 
 def test_temporary_files_are_exclusive_and_cleaned(tmp_path):
@@ -207,7 +229,7 @@ def test_temporary_files_are_exclusive_and_cleaned(tmp_path):
     assert not [f for f in os.listdir(d) if ".jaxtape-tmp-" in f]
 
 
-KILL_DRIVER = r'''
+KILL_DRIVER = r"""
 import os, random, signal, sys, time
 import numpy as np
 import jaxtape as tf       # creates no array: each forked child can still use JAX
@@ -238,9 +260,9 @@ for trial in range(int(sys.argv[2])):
     os.close(r)
     steps = data.split()
     print(trial, int(steps[-1]) if steps else 0, flush=True)
-'''
+"""
 
-KILL_CHECK = r'''
+KILL_CHECK = r"""
 import os, sys
 import numpy as np
 import jaxtape as tf
@@ -259,7 +281,7 @@ for line in sys.stdin:
     mgr.save()          # cleans what the killed save left
     left = [f for f in os.listdir(d) if ".jaxtape-tmp-" in f]
     print(trial, "ok" if got >= reported and not left else "BAD %s %s %s" % (got, reported, left))
-'''
+"""
 
 
 def test_kill_minus_nine_mid_save_always_leaves_a_complete_checkpoint(tmp_path):
@@ -267,11 +289,24 @@ def test_kill_minus_nine_mid_save_always_leaves_a_complete_checkpoint(tmp_path):
     moment; the manager then restores the last reported save or a newer one, whole."""
     import subprocess
     import sys
+
     env = dict(os.environ, JAXTAPE_CACHE_DIR="")
-    runs = subprocess.run([sys.executable, "-c", KILL_DRIVER, str(tmp_path), "30"],
-                          capture_output=True, text=True, timeout=300, env=env, check=True)
-    check = subprocess.run([sys.executable, "-c", KILL_CHECK, str(tmp_path)], input=runs.stdout,
-                           capture_output=True, text=True, timeout=300, env=env)
+    runs = subprocess.run(
+        [sys.executable, "-c", KILL_DRIVER, str(tmp_path), "30"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=True,
+    )
+    check = subprocess.run(
+        [sys.executable, "-c", KILL_CHECK, str(tmp_path)],
+        input=runs.stdout,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     lines = check.stdout.split("\n")
     assert check.returncode == 0, check.stderr[-2000:]
     results = [ln.split(None, 1)[1] for ln in lines if ln.strip()]

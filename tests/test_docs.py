@@ -37,9 +37,24 @@ def test_generated_pages_are_current(tool):
 
 def test_site_builds_strictly(tmp_path):
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    out = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d",
-                          str(tmp_path / "site"), "-f", os.path.join(ROOT, "mkdocs.yml")],
-                         capture_output=True, text=True, env=env, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-q",
+            "-d",
+            str(tmp_path / "site"),
+            "-f",
+            os.path.join(ROOT, "mkdocs.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert (tmp_path / "site" / "none" / "index.html").exists()
 

@@ -15,20 +15,37 @@ def test_dtype_names_reprs_and_equality():
     assert tf.int8.min == -128 and tf.uint16.max == 65535
 
 
-@pytest.mark.parametrize("value, dtype, shape", [
-    (1, "int32", []), (2 ** 40, "int64", []), (1.0, "float32", []), ([1, 2.0], "float32", [2]),
-    (True, "bool", []), ("a", "string", []), (1j, "complex128", []), ([], "float32", [0]),
-    (np.array([1.0]), "float64", [1]), (np.int32(3), "int32", []), ((1, 2), "int32", [2]),
-])
+@pytest.mark.parametrize(
+    "value, dtype, shape",
+    [
+        (1, "int32", []),
+        (2**40, "int64", []),
+        (1.0, "float32", []),
+        ([1, 2.0], "float32", [2]),
+        (True, "bool", []),
+        ("a", "string", []),
+        (1j, "complex128", []),
+        ([], "float32", [0]),
+        (np.array([1.0]), "float64", [1]),
+        (np.int32(3), "int32", []),
+        ((1, 2), "int32", [2]),
+    ],
+)
 def test_constant_dtype_inference(value, dtype, shape):
     t = tf.constant(value)
     assert t.dtype.name == dtype and t.shape.as_list() == shape
 
 
-@pytest.mark.parametrize("value, exc", [
-    ([[1, 2], [3]], ValueError), (2 ** 64, ValueError), ([1, "a"], ValueError),
-    ([True, 1], ValueError), (None, ValueError),
-])
+@pytest.mark.parametrize(
+    "value, exc",
+    [
+        ([[1, 2], [3]], ValueError),
+        (2**64, ValueError),
+        ([1, "a"], ValueError),
+        ([True, 1], ValueError),
+        (None, ValueError),
+    ],
+)
 def test_constant_bad_values(value, exc):
     with pytest.raises(exc):
         tf.constant(value)
@@ -50,11 +67,11 @@ def test_no_promotion_between_tensors():
     with pytest.raises(tf.errors.InvalidArgumentError, match="cannot compute AddV2"):
         tf.constant(1.0) + tf.constant(2.0, tf.float64)
     with pytest.raises(tf.errors.InvalidArgumentError):
-        tf.constant([1, 2]) + 1.5          # add converts softly, then the kernel refuses
+        tf.constant([1, 2]) + 1.5  # add converts softly, then the kernel refuses
     with pytest.raises(TypeError):
-        tf.constant([1, 2]) * 2.5          # mul converts strictly
+        tf.constant([1, 2]) * 2.5  # mul converts strictly
     with pytest.raises(TypeError):
-        1.5 + tf.constant([1, 2])          # reflected operators convert strictly
+        1.5 + tf.constant([1, 2])  # reflected operators convert strictly
     assert (tf.constant([1.5]) + np.float64(1.0)).dtype is tf.float32
     assert (np.array([1.0]) + tf.constant([1.5])).dtype is tf.float32
     assert (tf.constant([1, 2]) / 2).dtype is tf.float64

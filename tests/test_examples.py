@@ -8,8 +8,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_autodiff_tutorial_example(tmp_path):
-    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "autodiff_tutorial.py"),
-                          str(tmp_path)], capture_output=True, text=True, timeout=300, check=True)
+    out = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "examples", "autodiff_tutorial.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     text = out.stdout
     expected = [
         "tf.Tensor(4.0, shape=(), dtype=float32)",

@@ -35,14 +35,22 @@ def test_each_none_reason():
             paused = x * 3.0
         other = tf.Variable(7.0)
     after = x * 5.0
-    with tf.GradientTape() as t2:   # kept alive: it holds the record of on_other
+    with tf.GradientTape() as t2:  # kept alive: it holds the record of on_other
         on_other = x * x
     expected = [
-        (y, i, "integer_dtype"), (y, c_before, "before_tape"), (y, derived_before, "before_tape"),
-        (y, c_inside, "not_watched"), (y, frozen, "not_trainable"),
-        (y, unread, "variable_not_read"), (z, x, "stop_gradient"), (r, x, "not_differentiable"),
-        (a, x, "not_differentiable"), (f, x, "left_tape"), (paused, x, "target_not_recorded"),
-        (after, x, "target_not_recorded"), (on_other, x, "target_not_recorded"),
+        (y, i, "integer_dtype"),
+        (y, c_before, "before_tape"),
+        (y, derived_before, "before_tape"),
+        (y, c_inside, "not_watched"),
+        (y, frozen, "not_trainable"),
+        (y, unread, "variable_not_read"),
+        (z, x, "stop_gradient"),
+        (r, x, "not_differentiable"),
+        (a, x, "not_differentiable"),
+        (f, x, "left_tape"),
+        (paused, x, "target_not_recorded"),
+        (after, x, "target_not_recorded"),
+        (on_other, x, "target_not_recorded"),
         (y * 0.0 + other * 0.0, tf.Variable(1.0), "variable_not_read"),
     ]
     for target, source, reason in expected:
@@ -118,6 +126,7 @@ def test_sites_in_a_user_folder_named_jaxtape(tmp_path):
     library frames are recognised by the package's directory, not by a path fragment."""
     import subprocess
     import sys
+
     folder = tmp_path / "jaxtape" / "src"
     folder.mkdir(parents=True)
     script = folder / "prog.py"
@@ -127,7 +136,14 @@ def test_sites_in_a_user_folder_named_jaxtape(tmp_path):
         "x = tf.Variable(2.0)\n"
         "with tf.GradientTape(persistent=True) as t:\n"
         "    r = tf.round(x)\n"
-        "print(t.explain(r, x).site)\n")
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         check=True, cwd=str(tmp_path), timeout=120)
+        "print(t.explain(r, x).site)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(tmp_path),
+        timeout=120,
+    )
     assert "prog.py" in out.stdout and "5)" in out.stdout, out.stdout + out.stderr

@@ -13,8 +13,11 @@ def mlp_apply(params, x):
 
 def test_registered_jax_function_differentiates_like_a_builtin():
     rng = np.random.default_rng(0)
-    raw = {"w1": rng.normal(size=(3, 4)).astype(np.float32),
-           "b1": np.zeros(4, np.float32), "w2": rng.normal(size=(4, 2)).astype(np.float32)}
+    raw = {
+        "w1": rng.normal(size=(3, 4)).astype(np.float32),
+        "b1": np.zeros(4, np.float32),
+        "w2": rng.normal(size=(4, 2)).astype(np.float32),
+    }
     params = {k: tf.Variable(v, name=k) for k, v in raw.items()}
     x = rng.normal(size=(5, 3)).astype(np.float32)
     mlp = tf.extend.op(mlp_apply, name="MlpApply")
@@ -28,7 +31,7 @@ def test_registered_jax_function_differentiates_like_a_builtin():
 
 
 def test_registered_op_higher_order_and_in_function():
-    cube = tf.extend.op(lambda a: a ** 3, name="Cube")
+    cube = tf.extend.op(lambda a: a**3, name="Cube")
     x = tf.Variable(2.0)
     with tf.GradientTape() as t2:
         with tf.GradientTape() as t1:
@@ -40,7 +43,7 @@ def test_registered_op_higher_order_and_in_function():
 
 
 def test_static_arguments():
-    power = tf.extend.op(lambda a, n: a ** n, static_argnames=("n",))
+    power = tf.extend.op(lambda a, n: a**n, static_argnames=("n",))
     x = tf.Variable(3.0)
     with tf.GradientTape() as t:
         y = power(x, n=2)

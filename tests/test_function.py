@@ -47,7 +47,7 @@ def test_behaviours_agree(run):
             t2.watch(x)
             with tf.GradientTape() as t1:
                 t1.watch(x)
-                y = tf.reduce_sum(x ** 3)
+                y = tf.reduce_sum(x**3)
             g = t1.gradient(y, x)
         h = t2.jacobian(g, x)
         with tf.GradientTape() as t:
@@ -85,9 +85,9 @@ def test_retracing_rules():
         return x * scale
 
     f(tf.constant(1.0))
-    f(tf.constant(2.0))                  # same shape and dtype: no trace
-    f(tf.constant([1.0, 2.0]))           # new shape: new trace
-    f(tf.constant(1.0), scale=3.0)       # new Python value: new trace
+    f(tf.constant(2.0))  # same shape and dtype: no trace
+    f(tf.constant([1.0, 2.0]))  # new shape: new trace
+    f(tf.constant(1.0), scale=3.0)  # new Python value: new trace
     assert len(calls) == 3 and f.experimental_get_tracing_count() == 3
     assert float(f(tf.constant(2.0), scale=3.0)) == 6.0 and len(calls) == 3
 
@@ -95,7 +95,7 @@ def test_retracing_rules():
 def test_python_control_flow_on_tensors_is_a_clear_error():
     @tf.function
     def f(x):
-        return x if x > 0 else -x     # a conditional expression: not converted
+        return x if x > 0 else -x  # a conditional expression: not converted
 
     with pytest.raises(TypeError, match="jaxtape.cond"):
         f(tf.constant(1.0))
@@ -138,7 +138,7 @@ def test_donation_keeps_snapshots_valid():
 
     bump()
     out = bump()
-    assert snapshot.numpy().tolist() == [1.0, 2.0]   # the pre-call buffer was not donated away
+    assert snapshot.numpy().tolist() == [1.0, 2.0]  # the pre-call buffer was not donated away
     assert out.numpy().tolist() == [3.0, 4.0] and v.numpy().tolist() == [3.0, 4.0]
 
 
@@ -172,8 +172,9 @@ def test_steps_without_results_or_state():
 
 
 def test_keras_model_and_optimizer_inside_function():
-    model = tf.keras.Sequential([tf.keras.layers.Dense(4, activation="relu"),
-                                 tf.keras.layers.Dense(1)])
+    model = tf.keras.Sequential(
+        [tf.keras.layers.Dense(4, activation="relu"), tf.keras.layers.Dense(1)]
+    )
     opt = tf.keras.optimizers.Adam(0.01)
     x = tf.random.normal((8, 3))
     y = tf.random.normal((8, 1))
@@ -220,11 +221,14 @@ def test_input_shardings_are_kept():
         "    y = g(tf.convert_to_tensor(xn))\n"
         "    assert len(tf.to_jax(y).sharding.device_set) == 4, tf.to_jax(y).sharding\n"
         "assert g.experimental_get_tracing_count() == 1\n"
-        "print('ok')\n")
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
-               JAX_PLATFORMS="cpu")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=120)
+        "print('ok')\n"
+    )
+    env = dict(
+        os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
 
 
@@ -236,6 +240,7 @@ def test_tf_print_inside_function(capfd):
 
     f(tf.constant([1.0, 2.0]))
     import jax
+
     jax.effects_barrier()
     assert "value: [1. 2.]" in capfd.readouterr().err
 
@@ -277,11 +282,12 @@ def test_optimizer_slots_built_in_the_first_trace_trace_it_again():
 
 def test_variables_are_read_at_call_time_by_every_path():
     v = tf.Variable([1.0, 2.0])
-    snapshot = v.read_value()            # shares v's buffer now; must stay the old value
+    snapshot = v.read_value()  # shares v's buffer now; must stay the old value
 
     @tf.function
     def f():
         import jax.numpy as jnp
+
         return tf.reduce_sum((v - snapshot) ** 2) + jnp.sum(tf.to_jax(v))
 
     assert float(f()) == 3.0
@@ -327,9 +333,9 @@ def test_variables_found_when_jax_inlines_array_constants():
         "assert float(f()) == 9.0\n"
         "v.assign([2.0, 2.0])\n"
         "assert float(f()) == 12.0, float(f())\n"
-        "print('ok')\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-2000:]
 
 
@@ -340,19 +346,20 @@ def test_input_signature_traces_once_for_open_dimensions(capsys):
         print("tracing", x.shape, x.shape[0])
         return tf.reduce_sum(x) + tf.cast(tf.shape(x)[0], tf.float32)
 
-    f.get_concrete_function()                 # TF: traces the signature, no arguments needed
+    f.get_concrete_function()  # TF: traces the signature, no arguments needed
     assert float(f(tf.constant([1.0, 2.0]))) == 5.0
     assert float(f(tf.constant([1.0, 2.0, 3.0]))) == 9.0
     assert f.experimental_get_tracing_count() == 1
     assert capsys.readouterr().out == "tracing (None,) None\n"
     with pytest.raises(TypeError) as e:
         f(tf.constant([[1.0]]))
-    assert str(e.value).startswith(      # TF 2.21's text
+    assert str(e.value).startswith(  # TF 2.21's text
         "Binding inputs to tf.function failed due to `Can not cast TensorSpec(shape=(1, 1), "
         "dtype=tf.float32, name=None) to TensorSpec(shape=(None,), dtype=tf.float32, "
         "name=None)`. Received args: (<tf.Tensor: shape=(1, 1), dtype=float32, numpy=array("
         "[[1.]], dtype=float32)>,) and kwargs: {} for signature: (x: TensorSpec(shape=(None,), "
-        "dtype=tf.float32, name=None)).")
+        "dtype=tf.float32, name=None))."
+    )
     with pytest.raises(TypeError, match="due to `too many positional arguments`"):
         f(tf.constant([1.0]), tf.constant([1.0]))
 
@@ -365,7 +372,7 @@ def test_reduce_retracing_opens_the_dimensions_that_differ(capsys):
 
     for n in (1, 2, 3, 4):
         assert g(tf.ones([n])).numpy().tolist() == [2.0] * n
-    assert g.experimental_get_tracing_count() == 2          # TF: (1,), then (None,)
+    assert g.experimental_get_tracing_count() == 2  # TF: (1,), then (None,)
     assert capsys.readouterr().out == "tracing (1,)\ntracing (None,)\n"
     g(tf.ones([1, 1]))
     g(tf.ones([1, 2]))
@@ -374,7 +381,7 @@ def test_reduce_retracing_opens_the_dimensions_that_differ(capsys):
     assert capsys.readouterr().out == "tracing (None, None)\n"
 
     @tf.function(reduce_retracing=True)
-    def h(x, n):          # Python values are never relaxed
+    def h(x, n):  # Python values are never relaxed
         return x * n
 
     for n in (2, 3, 4):
@@ -394,8 +401,10 @@ def test_training_step_with_an_open_batch_dimension():
         return loss
 
     w, opt = make()
-    step = tf.function(lambda x, y: train(w, opt, x, y), input_signature=[
-        tf.TensorSpec([None, 3], tf.float32), tf.TensorSpec([None], tf.float32)])
+    step = tf.function(
+        lambda x, y: train(w, opt, x, y),
+        input_signature=[tf.TensorSpec([None, 3], tf.float32), tf.TensorSpec([None], tf.float32)],
+    )
     w_eager, opt_eager = make()
     for n in (4, 8, 5, 4):
         x = tf.reshape(tf.range(3 * n, dtype=tf.float32) / 10.0, [n, 3])
@@ -407,7 +416,7 @@ def test_training_step_with_an_open_batch_dimension():
     with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes"):
         step(tf.ones([2, 3]), tf.ones([3]))
     step(tf.ones([6, 3]), tf.ones([6]))
-    assert step.experimental_get_tracing_count() == 2       # + the failed mismatched trace
+    assert step.experimental_get_tracing_count() == 2  # + the failed mismatched trace
 
 
 def test_shape_arithmetic_inside_function(run):
@@ -415,8 +424,11 @@ def test_shape_arithmetic_inside_function(run):
         b = tf.shape(x)[0]
         y = tf.reshape(x, [b, -1])
         z = tf.zeros(tf.shape(x))
-        return tf.reduce_sum(y) / tf.cast(tf.size(x), tf.float32) + tf.reduce_sum(z) + \
-            tf.cast(tf.rank(x) * b, tf.float32)
+        return (
+            tf.reduce_sum(y) / tf.cast(tf.size(x), tf.float32)
+            + tf.reduce_sum(z)
+            + tf.cast(tf.rank(x) * b, tf.float32)
+        )
 
     assert float(run(lambda: f(tf.ones((2, 3, 2))))) == 7.0
 
@@ -447,8 +459,13 @@ def test_calls_bind_to_the_python_signature_first(capsys):
         return x * scale if flag else -x
 
     c = tf.constant(1.0)
-    for call in (lambda: h(c), lambda: h(c, True), lambda: h(c, flag=True),
-                 lambda: h(c, True, 1.0), lambda: h(x=c)):
+    for call in (
+        lambda: h(c),
+        lambda: h(c, True),
+        lambda: h(c, flag=True),
+        lambda: h(c, True, 1.0),
+        lambda: h(x=c),
+    ):
         assert float(call()) == 1.0
     assert h.experimental_get_tracing_count() == 1
     assert float(h(c, scale=2.0)) == 2.0 and float(h(c, True, 2.0)) == 2.0
@@ -470,10 +487,10 @@ def test_variable_arguments_of_one_shape_share_a_trace():
     assert float(bump(a, 1.0)) == pytest.approx(1.0 + r)
     assert float(bump(b, 1.0)) == pytest.approx(10.0 + r)
     assert float(bump(b, 1.0)) == pytest.approx(10.0 + 2 * r)
-    assert float(a) == pytest.approx(1.0 + r)          # untouched by the calls on b
+    assert float(a) == pytest.approx(1.0 + r)  # untouched by the calls on b
     assert bump.experimental_get_tracing_count() == 1
     bump(c, 1.0)
-    assert bump.experimental_get_tracing_count() == 2   # another shape
+    assert bump.experimental_get_tracing_count() == 2  # another shape
 
     @tf.function
     def swap(x, y):
@@ -496,7 +513,7 @@ def test_variable_argument_also_used_from_a_closure():
 
     other = tf.Variable(5.0)
     assert float(step(other)) == 6.0 + 11.0
-    assert float(step(w)) == (11.0 + 1.0 + 10.0) * 2    # v is w: both writes land on w
+    assert float(step(w)) == (11.0 + 1.0 + 10.0) * 2  # v is w: both writes land on w
     assert float(w) == 22.0 and float(other) == 6.0
 
 
@@ -506,6 +523,7 @@ def test_old_traces_are_released(monkeypatch):
     import gc
     import weakref
     from jaxtape._src import function as F
+
     monkeypatch.setattr(F, "MAX_TRACES", 4)
     w = tf.Variable(2.0)
 
@@ -522,7 +540,7 @@ def test_old_traces_are_released(monkeypatch):
     del first
     gc.collect()
     assert ref() is None
-    assert float(f(tf.constant(1.0), 0)) == 2.0      # evicted signature: traced again
+    assert float(f(tf.constant(1.0), 0)) == 2.0  # evicted signature: traced again
     assert f.experimental_get_tracing_count() == 11
 
 
@@ -534,17 +552,22 @@ def test_traced_indices_gather_and_the_checked_mode():
 
     @tf.function
     def f(i):
-        return tf.gather(p, i), tf.gather_nd(p, tf.stack([i, i], axis=1)), \
-            tf.nn.embedding_lookup(p, i)
+        return (
+            tf.gather(p, i),
+            tf.gather_nd(p, tf.stack([i, i], axis=1)),
+            tf.nn.embedding_lookup(p, i),
+        )
 
     a, b, c = f(tf.constant([1, 0]))
     assert a.numpy().tolist() == [[3.0, 4.0], [1.0, 2.0]] and b.numpy().tolist() == [4.0, 1.0]
     assert c.numpy().tolist() == a.numpy().tolist()
     tf.debugging.enable_check_indices()
     try:
+
         @tf.function
         def g(i):
             return tf.gather(p, i)
+
         assert g(tf.constant([1, 0])).numpy().tolist() == [[3.0, 4.0], [1.0, 2.0]]
         with pytest.raises(tf.errors.InvalidArgumentError, match="does not index into"):
             g(tf.constant([5, 0]))

@@ -15,12 +15,14 @@ N = int(os.environ.get("JAXTAPE_FUZZ_EXAMPLES", "40"))
 
 @st.composite
 def programs(draw):
-    return F.make_program(lambda lo, hi: draw(st.integers(lo, hi)), draw(st.integers(1, 3)),
-                          draw(st.integers(1, 6)))
+    return F.make_program(
+        lambda lo, hi: draw(st.integers(lo, hi)), draw(st.integers(1, 3)), draw(st.integers(1, 6))
+    )
 
 
-@settings(max_examples=N, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=N, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(programs(), st.sampled_from(["eager", "function"]))
 def test_tape_gradients_match_jax(program, mode):
     assert F.check(program, mode=mode) == []
@@ -39,12 +41,13 @@ def test_fuzzer_catches_a_wrong_derivative(monkeypatch):
     def bad_tanh(x):
         return jnp.tanh(x)
 
-    bad_tanh.defjvp(lambda p, t: (jnp.tanh(p[0]), t[0] * 2.0))   # wrong: should be 1 - tanh^2
+    bad_tanh.defjvp(lambda p, t: (jnp.tanh(p[0]), t[0] * 2.0))  # wrong: should be 1 - tanh^2
     kernel = math_ops.tanh.__closure__  # the op's kernel lives in its closure
     kern = next(c.cell_contents for c in kernel if type(c.cell_contents).__name__ == "Kernel")
     monkeypatch.setattr(kern, "impl", bad_tanh)
     monkeypatch.setattr(kern, "eager", bad_tanh)
     from jaxtape._src import backward
+
     backward.clear_caches()
     try:
         assert _find_failure() is not None
@@ -53,10 +56,14 @@ def test_fuzzer_catches_a_wrong_derivative(monkeypatch):
 
 
 def test_fuzzer_catches_zeros_instead_of_none(monkeypatch):
-    kern = next(c.cell_contents for c in math_ops.round.__closure__
-                if type(c.cell_contents).__name__ == "Kernel")
-    monkeypatch.setattr(kern, "grad", "diff")     # round would then give zeros, not None
+    kern = next(
+        c.cell_contents
+        for c in math_ops.round.__closure__
+        if type(c.cell_contents).__name__ == "Kernel"
+    )
+    monkeypatch.setattr(kern, "grad", "diff")  # round would then give zeros, not None
     from jaxtape._src import backward
+
     backward.clear_caches()
     try:
         failing = _find_failure()

@@ -82,11 +82,11 @@ def test_third_derivative_and_sqrt_second_derivative():
     with tf.GradientTape() as t3:
         with tf.GradientTape() as t2:
             with tf.GradientTape() as t1:
-                y = tf.sin(x) * x ** 2
+                y = tf.sin(x) * x**2
             d1 = t1.gradient(y, x)
         d2 = t2.gradient(d1, x)
     d3 = t3.gradient(d2, x)
-    f = lambda a: jnp.sin(a) * a ** 2  # noqa: E731
+    f = lambda a: jnp.sin(a) * a**2  # noqa: E731
     assert float(d3) == pytest.approx(float(jax.grad(jax.grad(jax.grad(f)))(1.5)), rel=1e-5)
     v = tf.Variable([1.0, 2.0])
     with tf.GradientTape() as t2:
@@ -101,6 +101,7 @@ def test_custom_gradient_clipping_matches_hand_computation():
     def clip_gradient(x):
         def grad(dy):
             return tf.clip_by_value(dy, -0.5, 0.5)
+
         return tf.identity(x), grad
 
     x = tf.Variable([1.0, 2.0, 3.0])
@@ -116,6 +117,7 @@ def test_custom_gradient_forms():
     def scale(x):
         def grad(dy, variables=None):
             return dy * w * 1000.0, [dy * x * 7.0]
+
         return x * w, grad
 
     x = tf.constant(3.0)
@@ -188,19 +190,20 @@ def test_recompute_grad_same_gradients():
 def test_forward_accumulator_matches_jax_jvp():
     x = tf.constant([1.0, 2.0, 0.5])
     v = tf.constant([1.0, -0.5, 2.0])
-    f = lambda a: jnp.sum(jnp.sin(a) * a ** 2)  # noqa: E731
+    f = lambda a: jnp.sum(jnp.sin(a) * a**2)  # noqa: E731
     with tf.autodiff.ForwardAccumulator(x, v) as acc:
-        y = tf.reduce_sum(tf.sin(x) * x ** 2)
-    assert float(acc.jvp(y)) == pytest.approx(float(jax.jvp(f, (x.numpy(),), (v.numpy(),))[1]),
-                                              rel=1e-5)
+        y = tf.reduce_sum(tf.sin(x) * x**2)
+    assert float(acc.jvp(y)) == pytest.approx(
+        float(jax.jvp(f, (x.numpy(),), (v.numpy(),))[1]), rel=1e-5
+    )
     # Hessian-vector product: forward over reverse (sqrt's TF-style derivative is custom_vjp:
     # forward mode falls back to double backprop there, as TF computes JVPs)
     with tf.autodiff.ForwardAccumulator(x, v) as acc:
         with tf.GradientTape() as tape:
             tape.watch(x)
-            y = tf.reduce_sum(x ** 3 + tf.sqrt(x))
+            y = tf.reduce_sum(x**3 + tf.sqrt(x))
         g = tape.gradient(y, x)
-    ref = jax.jvp(jax.grad(lambda a: jnp.sum(a ** 3 + jnp.sqrt(a))), (x.numpy(),), (v.numpy(),))[1]
+    ref = jax.jvp(jax.grad(lambda a: jnp.sum(a**3 + jnp.sqrt(a))), (x.numpy(),), (v.numpy(),))[1]
     assert_allclose(acc.jvp(g), ref, rtol=1e-5)
     with tf.autodiff.ForwardAccumulator(x, v) as acc:
         unrelated = tf.constant(3.0) * 2.0

@@ -13,29 +13,47 @@ def test_dense_names_paths_and_tape():
     assert [v.name for v in t.watched_variables()] == ["dense_1/kernel:0", "dense_1/bias:0"]
     assert type(layer.kernel).__name__ == "Variable" and layer.kernel.dtype == "float32"
     assert not isinstance(layer.kernel, tf.Variable) and tf.is_tensor(layer.kernel)
-    assert repr(layer.bias) == "<Variable path=dense_1/bias, shape=(2,), dtype=float32, value=[0. 0.]>"
+    assert (
+        repr(layer.bias) == "<Variable path=dense_1/bias, shape=(2,), dtype=float32, value=[0. 0.]>"
+    )
     np.testing.assert_array_equal(y.numpy(), [[6.0, 6.0]])
 
 
 def test_auto_names_count_per_class():
     from jaxtape._src.keras import layers
+
     layers._NAME_COUNTS.clear()
-    names = [tf.keras.layers.Dense(1).name, tf.keras.layers.Dense(1).name,
-             tf.keras.layers.Dense(1, name="custom").name, tf.keras.layers.Dense(1).name,
-             tf.keras.layers.Dropout(0.5).name]
+    names = [
+        tf.keras.layers.Dense(1).name,
+        tf.keras.layers.Dense(1).name,
+        tf.keras.layers.Dense(1, name="custom").name,
+        tf.keras.layers.Dense(1).name,
+        tf.keras.layers.Dropout(0.5).name,
+    ]
     assert names == ["dense", "dense_1", "custom", "dense_2", "dropout"]
 
 
 def _mlp():
     init = tf.keras.initializers.Constant
-    model = tf.keras.Sequential([
-        tf.keras.Input((2,)),
-        tf.keras.layers.Dense(3, activation="tanh", name="hidden",
-                              kernel_initializer=init([[0.5, -0.3, 0.8], [0.2, 0.4, -0.6]]),
-                              bias_initializer=init([0.1, 0.0, -0.1])),
-        tf.keras.layers.Dense(1, name="out", kernel_initializer=init([[1.0], [-0.5], [0.25]]),
-                              bias_initializer=init([0.05])),
-    ], name="mlp")
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((2,)),
+            tf.keras.layers.Dense(
+                3,
+                activation="tanh",
+                name="hidden",
+                kernel_initializer=init([[0.5, -0.3, 0.8], [0.2, 0.4, -0.6]]),
+                bias_initializer=init([0.1, 0.0, -0.1]),
+            ),
+            tf.keras.layers.Dense(
+                1,
+                name="out",
+                kernel_initializer=init([[1.0], [-0.5], [0.25]]),
+                bias_initializer=init([0.05]),
+            ),
+        ],
+        name="mlp",
+    )
     x = tf.constant([[1.0, 2.0], [-1.0, 0.5], [0.3, -0.7], [2.0, 1.0]])
     y = tf.constant([[1.0], [0.0], [-1.0], [2.0]])
     return model, x, y
@@ -53,8 +71,9 @@ def test_sequential_sgd_training_matches_tf():
         opt.apply_gradients(zip(grads, model.trainable_variables))
         losses.append(float(loss))
     # recorded from TensorFlow 2.21 / Keras 3
-    np.testing.assert_allclose(losses, [0.8871487, 0.6775453, 0.5435257, 0.44673002, 0.37364212],
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        losses, [0.8871487, 0.6775453, 0.5435257, 0.44673002, 0.37364212], rtol=1e-5
+    )
     assert int(opt.iterations.numpy()) == 5 and opt.iterations.path == "sgd/iteration"
     assert [v.path for v in model.trainable_variables][0] == "mlp/hidden/kernel"
     assert model.count_params() == 13

@@ -6,22 +6,27 @@ import pytest
 import jaxtape as tf
 
 
-@pytest.mark.parametrize("make, shape, n_weights", [
-    (lambda: tf.keras.layers.Conv2D(4, 3, padding="same", activation="relu"), (2, 8, 8, 3), 2),
-    (lambda: tf.keras.layers.MaxPooling2D(2), (2, 8, 8, 3), 0),
-    (lambda: tf.keras.layers.Flatten(), (2, 4, 4), 0),
-    (lambda: tf.keras.layers.LayerNormalization(), (2, 5), 2),
-    (lambda: tf.keras.layers.BatchNormalization(), (4, 5), 4),
-    (lambda: tf.keras.layers.Dropout(0.5), (4, 5), 0),
-])
+@pytest.mark.parametrize(
+    "make, shape, n_weights",
+    [
+        (lambda: tf.keras.layers.Conv2D(4, 3, padding="same", activation="relu"), (2, 8, 8, 3), 2),
+        (lambda: tf.keras.layers.MaxPooling2D(2), (2, 8, 8, 3), 0),
+        (lambda: tf.keras.layers.Flatten(), (2, 4, 4), 0),
+        (lambda: tf.keras.layers.LayerNormalization(), (2, 5), 2),
+        (lambda: tf.keras.layers.BatchNormalization(), (4, 5), 4),
+        (lambda: tf.keras.layers.Dropout(0.5), (4, 5), 0),
+    ],
+)
 def test_layer_runs_and_differentiates(make, shape, n_weights):
     layer = make()
     x = tf.constant(np.linspace(-1, 1, int(np.prod(shape)), dtype=np.float32).reshape(shape))
     with tf.GradientTape() as t:
         t.watch(x)
-        y = layer(x, training=True) if isinstance(layer, (tf.keras.layers.Dropout,
-                                                          tf.keras.layers.BatchNormalization)) \
+        y = (
+            layer(x, training=True)
+            if isinstance(layer, (tf.keras.layers.Dropout, tf.keras.layers.BatchNormalization))
             else layer(x)
+        )
         loss = tf.reduce_sum(y * y)
     assert len(layer.weights) == n_weights
     g = t.gradient(loss, [x] + layer.trainable_variables)
@@ -58,7 +63,8 @@ def test_losses_and_metrics_values():
     cce = tf.keras.losses.CategoricalCrossentropy()(y_true, y_pred)
     assert float(cce) == pytest.approx(-np.mean([np.log(0.8), np.log(0.6)]), rel=1e-5)
     scce = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)(
-        tf.constant([1, 0]), tf.constant([[0.0, 2.0], [1.0, 0.0]]))
+        tf.constant([1, 0]), tf.constant([[0.0, 2.0], [1.0, 0.0]])
+    )
     ref = -np.mean([2 - np.log(1 + np.exp(2)), 1 - np.log(np.e + 1)])
     assert float(scce) == pytest.approx(ref, rel=1e-5)
     assert float(tf.keras.losses.MeanAbsoluteError()(y_true, y_pred)) == pytest.approx(0.3)

@@ -53,26 +53,46 @@ UNARY = [
     ("transpose", tf.transpose, jnp.transpose, P, False),
     ("reshape", lambda t: tf.reshape(t, (3, 2)), lambda a: a.reshape(3, 2), P, False),
     ("tile", lambda t: tf.tile(t, [2, 1]), lambda a: jnp.tile(a, (2, 1)), P, False),
-    ("pad", lambda t: tf.pad(t, [[1, 0], [0, 2]]), lambda a: jnp.pad(a, ((1, 0), (0, 2))), P, False),
+    (
+        "pad",
+        lambda t: tf.pad(t, [[1, 0], [0, 2]]),
+        lambda a: jnp.pad(a, ((1, 0), (0, 2))),
+        P,
+        False,
+    ),
     ("reverse", lambda t: tf.reverse(t, [1]), lambda a: a[:, ::-1], P, False),
     ("slice", lambda t: t[:, 1:], lambda a: a[:, 1:], P, False),
     ("norm", tf.norm, jnp.linalg.norm, P, False),
     ("l2_loss", tf.nn.l2_loss, lambda a: jnp.sum(a * a) / 2, P, False),
-    ("clip_by_value", lambda t: tf.clip_by_value(t, -1.0, 1.0),
-     lambda a: jnp.clip(a, -1.0, 1.0), P, True),
-    ("pow3", lambda t: t ** 3, lambda a: a ** 3, P, True),
+    (
+        "clip_by_value",
+        lambda t: tf.clip_by_value(t, -1.0, 1.0),
+        lambda a: jnp.clip(a, -1.0, 1.0),
+        P,
+        True,
+    ),
+    ("pow3", lambda t: t**3, lambda a: a**3, P, True),
     ("matmul_self", lambda t: tf.matmul(t, t, transpose_b=True), lambda a: a @ a.T, P, False),
     ("inv", tf.linalg.inv, jnp.linalg.inv, np.array([[2.0, 0.5], [0.3, 1.5]]), False),
     ("det", tf.linalg.det, jnp.linalg.det, np.array([[2.0, 0.5], [0.3, 1.5]]), False),
-    ("cholesky", tf.linalg.cholesky, jnp.linalg.cholesky, np.array([[2.0, 0.5], [0.5, 1.5]]),
-     False),
+    (
+        "cholesky",
+        tf.linalg.cholesky,
+        jnp.linalg.cholesky,
+        np.array([[2.0, 0.5], [0.5, 1.5]]),
+        False,
+    ),
 ]
 
 BINARY = [
-    ("add", tf.add, jnp.add), ("subtract", tf.subtract, jnp.subtract),
-    ("multiply", tf.multiply, jnp.multiply), ("divide", tf.divide, jnp.divide),
-    ("maximum", tf.maximum, jnp.maximum), ("minimum", tf.minimum, jnp.minimum),
-    ("pow", tf.pow, jnp.power), ("atan2", tf.math.atan2, jnp.arctan2),
+    ("add", tf.add, jnp.add),
+    ("subtract", tf.subtract, jnp.subtract),
+    ("multiply", tf.multiply, jnp.multiply),
+    ("divide", tf.divide, jnp.divide),
+    ("maximum", tf.maximum, jnp.maximum),
+    ("minimum", tf.minimum, jnp.minimum),
+    ("pow", tf.pow, jnp.power),
+    ("atan2", tf.math.atan2, jnp.arctan2),
     ("squared_difference", tf.math.squared_difference, lambda a, b: (a - b) ** 2),
     ("xlogy", tf.math.xlogy, jax.scipy.special.xlogy),
 ]
@@ -115,6 +135,7 @@ def test_gradient_checker_catches_a_wrong_derivative():
     def wrong_square(x):
         def grad(dy):
             return dy * 3.0 * x  # should be 2x
+
         return x * x, grad
 
     check_gradients(lambda x: x * x, [[1.0, 2.0]])
@@ -123,6 +144,7 @@ def test_gradient_checker_catches_a_wrong_derivative():
 
 
 # --- TF's conventions where JAX differs: small exact tests --------------------------------
+
 
 def _grad(fn, x):
     t = tf.constant(np.asarray(x, np.float32))
@@ -156,8 +178,10 @@ def test_abs_relu_sqrt_at_zero():
 
 
 def test_clip_by_value_passes_gradient_at_bounds():
-    assert_allclose(_grad(lambda v: tf.clip_by_value(v, -1.0, 1.0), [-2.0, -1.0, 0.0, 1.0, 2.0]),
-                    [0.0, 1.0, 1.0, 1.0, 0.0])
+    assert_allclose(
+        _grad(lambda v: tf.clip_by_value(v, -1.0, 1.0), [-2.0, -1.0, 0.0, 1.0, 2.0]),
+        [0.0, 1.0, 1.0, 1.0, 0.0],
+    )
 
 
 def test_round_is_half_to_even_and_not_differentiable():

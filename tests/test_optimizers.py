@@ -11,8 +11,9 @@ import optimizer_specs
 
 DATA = np.load(os.path.join(os.path.dirname(__file__), "data", "optimizer_trajectories.npz"))
 
-OPTIMIZERS = {name: (lambda name=name: optimizer_specs.make(tf, name))
-              for name in optimizer_specs.SPECS}
+OPTIMIZERS = {
+    name: (lambda name=name: optimizer_specs.make(tf, name)) for name in optimizer_specs.SPECS
+}
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))

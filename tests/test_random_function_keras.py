@@ -24,8 +24,9 @@ def _check(got, prefix):
     for k in EXACT:
         np.testing.assert_array_equal(got[k].numpy(), D[prefix + k], err_msg=prefix + k)
     for k in CLOSE:
-        np.testing.assert_allclose(got[k].numpy(), D[prefix + k], rtol=1e-5, atol=1e-6,
-                                   err_msg=prefix + k)
+        np.testing.assert_allclose(
+            got[k].numpy(), D[prefix + k], rtol=1e-5, atol=1e-6, err_msg=prefix + k
+        )
 
 
 @pytest.mark.parametrize("seed", [0, 42])
@@ -33,7 +34,7 @@ def test_random_ops_inside_function_follow_tf_per_call(seed):
     tf.random.set_seed(seed)
     g = tf.random.Generator.from_seed(seed + 1)
     step = random_specs.function_draws(tf, g)
-    pair = tf.constant([seed, 9], tf.int32)          # a traced seed argument
+    pair = tf.constant([seed, 9], tf.int32)  # a traced seed argument
     for call in range(3):
         _check(step(pair), "fn%d_c%d_" % (seed, call))
     tf.random.set_seed(seed)
@@ -44,23 +45,36 @@ def test_random_ops_inside_function_follow_tf_per_call(seed):
 @pytest.mark.parametrize("seed", [1, 7])
 def test_keras_initializers_and_dropout_follow_keras_seeds(seed):
     tf.keras.utils.set_random_seed(seed)
-    model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(3),
-                                 tf.keras.layers.Dense(2, kernel_initializer="he_normal")])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((4,)),
+            tf.keras.layers.Dense(3),
+            tf.keras.layers.Dense(2, kernel_initializer="he_normal"),
+        ]
+    )
     for i, w in enumerate(model.weights):
         np.testing.assert_allclose(w.numpy(), D["keras%d_w%d" % (seed, i)], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(tf.keras.initializers.LecunNormal()((3, 2)).numpy(),
-                               D["keras%d_lecun" % seed], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(tf.keras.initializers.RandomNormal(seed=11)((4,)).numpy(),
-                               D["keras%d_randnormal" % seed], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        tf.keras.initializers.LecunNormal()((3, 2)).numpy(),
+        D["keras%d_lecun" % seed],
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(
+        tf.keras.initializers.RandomNormal(seed=11)((4,)).numpy(),
+        D["keras%d_randnormal" % seed],
+        rtol=1e-5,
+        atol=1e-6,
+    )
     drop = tf.keras.layers.Dropout(0.4)
     for k in ("drop1", "drop2"):
-        np.testing.assert_array_equal(drop(tf.ones((10,)), training=True).numpy(),
-                                      D["keras%d_%s" % (seed, k)])
+        np.testing.assert_array_equal(
+            drop(tf.ones((10,)), training=True).numpy(), D["keras%d_%s" % (seed, k)]
+        )
     seeded = tf.keras.layers.Dropout(0.5, seed=seed)
     drop_step = tf.function(lambda x: seeded(x, training=True))
     for k in ("fndrop1", "fndrop2"):
-        np.testing.assert_array_equal(drop_step(tf.ones((8,))).numpy(),
-                                      D["keras%d_%s" % (seed, k)])
+        np.testing.assert_array_equal(drop_step(tf.ones((8,))).numpy(), D["keras%d_%s" % (seed, k)])
 
 
 def test_int_seeded_initializer_repeats_and_global_seed_alone_does_not_fix_keras():

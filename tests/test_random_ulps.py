@@ -5,8 +5,9 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "tools"))
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")
+)
 import random_ulps  # noqa: E402
 
 
@@ -28,7 +29,7 @@ def test_fused_multiply_add_rows_within_two_ulps(measured):
 
 
 def test_float32_normal_family_within_bounds(measured):
-    for k, (exact, near, worst, err) in measured.items():
+    for k, (exact, near, worst, err) in measured.items():  # noqa: B007
         # numpy's / XLA's log, sin, cos vs TF's Eigen kernels: measured <= 1.7e-6 absolute and
         # >= 87% within 4 ulps (docs/random.md); a different stream would be O(1) off
         assert err < 5e-6 and near >= 0.8, (k, measured[k])

@@ -61,16 +61,25 @@ def test_tapes_free_their_record():
 
 
 def test_compile_cache_is_an_lru(monkeypatch):
-    monkeypatch.setattr(backward, "CACHE_SIZE", 3)
+    monkeypatch.setattr(backward._cache, "maxsize", 3)
     backward.clear_caches()
     x = tf.Variable(1.5)
-    fns = [tf.sin, tf.cos, tf.tanh, tf.exp, tf.sigmoid]
-    for f in fns:
+
+    def grad(f):
         with tf.GradientTape() as t:
             y = f(x)
-        t.gradient(y, x)
-    info = tf.cache_info()
-    assert info["size"] == 3 and info["compiles"] >= 5
+        return t.gradient(y, x)
+
+    for f in [tf.sin, tf.cos, tf.tanh]:
+        grad(f)
+    before = tf.cache_info()["compiles"]
+    grad(tf.sin)  # a hit refreshes sin: the next miss evicts cos, the oldest
+    grad(tf.exp)
+    assert tf.cache_info()["size"] == 3
+    grad(tf.sin)
+    assert tf.cache_info()["compiles"] == before + 1  # sin survived (FIFO would evict it)
+    grad(tf.cos)
+    assert tf.cache_info()["compiles"] == before + 2
     backward.clear_caches()
 
 
@@ -100,6 +109,7 @@ def test_compilation_cache_pruning_and_opt_out(tmp_path):
     import subprocess
     import sys
     from jaxtape._src import compile_cache
+
     for i in range(5):
         p = tmp_path / _entry(i)
         p.write_bytes(b"x" * 1000)
@@ -107,37 +117,56 @@ def test_compilation_cache_pruning_and_opt_out(tmp_path):
     compile_cache.prune(str(tmp_path), 2500)
     assert sorted(os.listdir(tmp_path)) == [_entry(3), _entry(4)]  # least recently used first
     code = "import jax, jaxtape; print(repr(jax.config.jax_compilation_cache_dir))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=dict(os.environ, JAXTAPE_CACHE_DIR=""), check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, JAXTAPE_CACHE_DIR=""),
+        check=True,
+    )
     assert out.stdout.strip() in ("None", "''")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=dict(os.environ, JAXTAPE_CACHE_DIR=str(tmp_path / "c")), check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, JAXTAPE_CACHE_DIR=str(tmp_path / "c")),
+        check=True,
+    )
     assert str(tmp_path / "c") in out.stdout
     assert os.stat(tmp_path / "c").st_mode & 0o777 == 0o700
 
 
-def _import_with_cache(path, code="import jax, jaxtape; "
-                       "print(repr(jax.config.jax_compilation_cache_dir))"):
+def _import_with_cache(
+    path, code="import jax, jaxtape; print(repr(jax.config.jax_compilation_cache_dir))"
+):
     import os
     import subprocess
     import sys
-    return subprocess.run([sys.executable, "-W", "always", "-c", code], capture_output=True,
-                          text=True, env=dict(os.environ, JAXTAPE_CACHE_DIR=str(path)),
-                          check=True, timeout=120)
+
+    return subprocess.run(
+        [sys.executable, "-W", "always", "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, JAXTAPE_CACHE_DIR=str(path)),
+        check=True,
+        timeout=120,
+    )
 
 
 def test_compilation_cache_never_deletes_user_files(tmp_path):
     """A cache directory pointed at a folder of data is refused: nothing in it is touched."""
     import os
+
     data = tmp_path / "data"
     data.mkdir()
     for i in range(6):
         (data / ("file%d.bin" % i)).write_bytes(b"d" * 4096)
     (data / _entry(1)).write_bytes(b"looks like an entry")
     from jaxtape._src import compile_cache
+
     with __import__("pytest").warns(RuntimeWarning, match="did not write"):
         assert compile_cache.prepare(str(data)) is None
-    compile_cache.prune(str(data), 0)          # even pruning to nothing keeps the user's files
+    compile_cache.prune(str(data), 0)  # even pruning to nothing keeps the user's files
     assert sorted(os.listdir(data)) == sorted(["file%d.bin" % i for i in range(6)])
     out = _import_with_cache(data)
     assert "did not write" in out.stderr and str(data) not in out.stdout
@@ -147,6 +176,7 @@ def test_compilation_cache_never_deletes_user_files(tmp_path):
 def test_compilation_cache_refuses_unsafe_directories(tmp_path):
     import os
     from jaxtape._src import compile_cache
+
     shared = tmp_path / "shared"
     shared.mkdir()
     os.chmod(shared, 0o777)
@@ -158,7 +188,7 @@ def test_compilation_cache_refuses_unsafe_directories(tmp_path):
     with __import__("pytest").warns(RuntimeWarning, match="not a plain directory"):
         assert compile_cache.prepare(str(link)) is None
     old = os.umask(0)
-    try:     # under umask 000 the cache is still created private
+    try:  # under umask 000 the cache is still created private
         assert compile_cache.prepare(str(tmp_path / "new")) is not None
     finally:
         os.umask(old)
@@ -169,16 +199,20 @@ def test_compilation_cache_entries_are_verified(tmp_path):
     """An entry whose bytes changed after the process that compiled it exited is removed before
     JAX can load it (a swapped entry once turned tf.sin into cosine)."""
     import os
+
     cache = tmp_path / "cache"
-    run = ("import jaxtape as tf; import numpy as np; "
-           "print(float(tf.reduce_sum(tf.sin(tf.constant([0.5, 1.0])))))")
+    run = (
+        "import jaxtape as tf; import numpy as np; "
+        "print(float(tf.reduce_sum(tf.sin(tf.constant([0.5, 1.0])))))"
+    )
     first = _import_with_cache(cache, run).stdout.strip()
     from jaxtape._src import compile_cache
+
     entries = [n for n in os.listdir(cache) if compile_cache.is_entry(n)]
     assert entries and "manifest.json" in os.listdir(cache)
     victim = cache / entries[0]
     victim.write_bytes(b"tampered" + victim.read_bytes()[8:])
-    planted = cache / _entry(7)                      # never recorded by an exiting process
+    planted = cache / _entry(7)  # never recorded by an exiting process
     planted.write_bytes(b"planted")
     again = _import_with_cache(cache, run).stdout.strip()
     assert again == first
@@ -188,6 +222,7 @@ def test_compilation_cache_entries_are_verified(tmp_path):
 
 def _threads(n, target, *args):
     import threading
+
     ts = [threading.Thread(target=target, args=args) for _ in range(n)]
     for t in ts:
         t.start()
@@ -202,12 +237,14 @@ def test_variable_updates_are_atomic_under_threads():
         for _ in range(1500):
             v.assign_add(1.0)
             v.assign_sub(0.5)
+
     _threads(8, work)
     assert float(v) == 8 * 1500 * 0.5
 
 
 def test_one_function_called_from_many_threads_is_exact():
     import numpy as np
+
     w = tf.Variable(np.ones((32, 32), np.float32))
 
     @tf.function
@@ -221,9 +258,10 @@ def test_one_function_called_from_many_threads_is_exact():
         try:
             for _ in range(100):
                 step(tf.constant(0.001))
-                w.read_value()          # a snapshot a donating step must not invalidate
+                w.read_value()  # a snapshot a donating step must not invalidate
         except Exception as e:  # noqa: BLE001 - any error is the failure
             errors.append(repr(e))
+
     _threads(8, run)
     ref = np.ones((32, 32), np.float32)
     for _ in range(800):
@@ -236,6 +274,7 @@ def test_concurrent_first_traces_read_variables_at_call_time():
     vs = [tf.Variable(float(i)) for i in range(40)]
     fns = [tf.function(lambda i=i: vs[i] * 1.0) for i in range(40)]
     import threading
+
     ts = [threading.Thread(target=f) for f in fns]
     for t in ts:
         t.start()
@@ -271,6 +310,7 @@ def test_keyboard_interrupt_swallowed_by_a_gc_callback_still_reaches_the_user():
     delivers it again, and the library stays usable afterwards."""
     import subprocess
     import sys
+
     code = (
         "import gc, jaxtape as tf\n"
         "fired = []\n"
@@ -288,13 +328,13 @@ def test_keyboard_interrupt_swallowed_by_a_gc_callback_still_reaches_the_user():
         "x = tf.Variable(2.0)\n"
         "with tf.GradientTape() as t:\n"
         "    y = x * x\n"
-        "print(float(t.gradient(y, x)))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+        "print(float(t.gradient(y, x)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["delivered", "4.0"], out.stdout + out.stderr
 
 
-DEEP = r'''
+DEEP = r"""
 import sys
 sys.setrecursionlimit(100000)
 import numpy as np
@@ -315,7 +355,7 @@ with tf.GradientTape() as t:
 ops = len(t._recorder.nodes)
 g = t.gradient(y, x)
 print(ops, float(g))
-'''
+"""
 
 
 @pytest.mark.parametrize("kind,n", [("fanout", 20000), ("chain", 100000)])
@@ -324,12 +364,14 @@ def test_deep_and_long_tapes_differentiate_without_crashing(kind, n):
     long tapes are differentiated op by op, with each distinct op's VJP compiled once."""
     import subprocess
     import sys
-    out = subprocess.run([sys.executable, "-c", DEEP, kind, str(n)], capture_output=True,
-                         text=True, timeout=300)
+
+    out = subprocess.run(
+        [sys.executable, "-c", DEEP, kind, str(n)], capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     ops, g = out.stdout.split()
     assert int(ops) >= n
-    if kind == "chain":     # d/dx of 50,000 multiplications by 1.00001
+    if kind == "chain":  # d/dx of 50,000 multiplications by 1.00001
         np.testing.assert_allclose(float(g), 1.00001 ** (n // 2), rtol=1e-2)
     else:
         assert np.isfinite(float(g)) and float(g) > 0.5
@@ -338,6 +380,7 @@ def test_deep_and_long_tapes_differentiate_without_crashing(kind, n):
 def test_op_by_op_gradients_equal_the_compiled_pass(monkeypatch):
     """The long-tape tier gives the compiled pass's values, None pattern and IndexedSlices."""
     from jaxtape._src import backward
+
     x = tf.Variable([0.5, -1.0, 2.0])
     p = tf.Variable([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     c = tf.constant(3.0)
@@ -347,11 +390,10 @@ def test_op_by_op_gradients_equal_the_compiled_pass(monkeypatch):
             t.watch(c)
             h = tf.tanh(x) * c
             e = tf.gather(p, [2, 0, 2])
-            y = tf.reduce_sum(h * h) + tf.reduce_sum(e ** 2) + tf.reduce_sum(tf.round(x))
+            y = tf.reduce_sum(h * h) + tf.reduce_sum(e**2) + tf.reduce_sum(tf.round(x))
             z = tf.stop_gradient(y) * 2.0
         g = t.gradient(y, [x, p, c, h])
-        return g + [t.gradient(z, x), t.gradient([y, h], x,
-                                                 output_gradients=[2.0, tf.ones([3])])]
+        return g + [t.gradient(z, x), t.gradient([y, h], x, output_gradients=[2.0, tf.ones([3])])]
 
     compiled = grads()
     monkeypatch.setattr(backward, "OP_BY_OP_LIMIT", 0)
@@ -361,11 +403,12 @@ def test_op_by_op_gradients_equal_the_compiled_pass(monkeypatch):
         if a is None:
             assert b is None
         else:
-            np.testing.assert_allclose(tf.convert_to_tensor(a).numpy(),
-                                       tf.convert_to_tensor(b).numpy(), rtol=1e-6)
+            np.testing.assert_allclose(
+                tf.convert_to_tensor(a).numpy(), tf.convert_to_tensor(b).numpy(), rtol=1e-6
+            )
 
 
-SHAPES = r'''
+SHAPES = r"""
 import os, sys
 import numpy as np
 import jaxtape as tf
@@ -384,7 +427,7 @@ for n in range(2, 62):
     g = step(n)
 ref = np.asarray(step(61))
 print(rss() - m0, tf.cache_info()["flushes"], float(np.abs(np.asarray(g) - ref).max()))
-'''
+"""
 
 
 def test_changing_shapes_stay_under_the_executable_budget():
@@ -394,9 +437,11 @@ def test_changing_shapes_stay_under_the_executable_budget():
     import os
     import subprocess
     import sys
+
     env = dict(os.environ, JAXTAPE_MAX_EXECUTABLES="40", JAXTAPE_CACHE_DIR="")
-    out = subprocess.run([sys.executable, "-c", SHAPES], capture_output=True, text=True,
-                         env=env, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", SHAPES], capture_output=True, text=True, env=env, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     growth, flushes, diff = out.stdout.split()
     assert int(flushes) >= 3 and float(diff) == 0.0

@@ -10,15 +10,16 @@ from jaxtape.testing import assert_allclose
 
 import re
 
-NONPERSISTENT = re.escape("A non-persistent GradientTape can only be used to compute one set of "
-                          "gradients (or jacobians)")
+NONPERSISTENT = re.escape(
+    "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)"
+)
 
 
 def test_basic_gradient_and_nonpersistent_reuse():
     x = tf.Variable(2.0)
     with tf.GradientTape() as tape:
-        y1 = x ** 2
-        y2 = x ** 3
+        y1 = x**2
+        y2 = x**3
     assert float(tape.gradient(y1, x)) == 4.0
     with pytest.raises(RuntimeError, match=NONPERSISTENT):
         tape.gradient(y2, x)
@@ -27,7 +28,7 @@ def test_basic_gradient_and_nonpersistent_reuse():
 def test_persistent_tape_many_gradients():
     x = tf.Variable(2.0)
     with tf.GradientTape(persistent=True) as tape:
-        y1, y2, y3 = x ** 2, x ** 3, 4 * x + 1
+        y1, y2, y3 = x**2, x**3, 4 * x + 1
     assert [float(tape.gradient(y, x)) for y in (y1, y2, y3)] == [4.0, 12.0, 4.0]
     assert float(tape.gradient([y1, y2], x)) == 16.0
 
@@ -163,8 +164,9 @@ def test_output_gradients():
     x = tf.Variable([1.0, 2.0, 3.0])
     with tf.GradientTape(persistent=True) as t:
         y = x * x
-    assert_allclose(t.gradient(y, x, output_gradients=tf.constant([1.0, 0.0, -2.0])),
-                    [2.0, 0.0, -12.0])
+    assert_allclose(
+        t.gradient(y, x, output_gradients=tf.constant([1.0, 0.0, -2.0])), [2.0, 0.0, -12.0]
+    )
     assert_allclose(t.gradient(y, x, output_gradients=tf.constant(2.0)), [4.0, 8.0, 12.0])
     with pytest.raises(tf.errors.InvalidArgumentError):
         t.gradient(y, x, output_gradients=tf.constant([1.0, 2.0, 3.0, 4.0]))
@@ -199,7 +201,7 @@ def test_lifecycle_reset_stop_recording_reenter():
     assert float(t.gradient(z, x)) == 5.0
     with tf.GradientTape(persistent=True) as t:
         with t.stop_recording():
-            a = x ** 2
+            a = x**2
         b = x * 3.0
     assert t.gradient(a, x) is None and float(t.gradient(b, x)) == 3.0
     with pytest.raises(ValueError, match="Tape is not recording"):
@@ -223,22 +225,25 @@ def test_lifecycle_reset_stop_recording_reenter():
 def test_gradient_inside_context(jaxtape_log):
     x = tf.Variable(2.0)
     with tf.GradientTape() as t:
-        y = x ** 3
+        y = x**3
         g = t.gradient(y, x)
         z = g * x  # not recorded: the non-persistent tape stopped
     assert float(g) == 12.0 and "persistent tape inside its context" not in jaxtape_log.text
     with tf.GradientTape(persistent=True) as t:
-        y = x ** 3
+        y = x**3
         g = t.gradient(y, x)
         z = g * x
     assert float(t.gradient(z, x)) == 12.0 + 2.0 * 12.0  # d(3x^2 * x) = 9x^2 = 36
     assert "persistent tape inside its context" in jaxtape_log.text
 
 
-@pytest.mark.parametrize("fn, expected", [
-    (lambda x: x ** 3, [12.0, 12.0, 6.0]),
-    (lambda x: tf.sin(x), [np.cos(2.0), -np.sin(2.0), -np.cos(2.0)]),
-])
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        (lambda x: x**3, [12.0, 12.0, 6.0]),
+        (lambda x: tf.sin(x), [np.cos(2.0), -np.sin(2.0), -np.cos(2.0)]),
+    ],
+)
 def test_higher_order(fn, expected):
     x = tf.Variable(2.0)
     with tf.GradientTape() as t3:
@@ -263,7 +268,7 @@ def test_higher_order_is_structural():
         with tf.GradientTape() as t3:
             with tf.GradientTape() as t2:
                 with tf.GradientTape() as t1:
-                    y = x ** 3
+                    y = x**3
                 d1 = t1.gradient(y, x)
             d2 = t2.gradient(d1, x)
         d3 = t3.gradient(d2, x)
@@ -308,6 +313,7 @@ def test_gradient_through_indexing_accumulates():
 
 def test_tapes_are_thread_local():
     import threading
+
     x = tf.Variable(2.0)
     seen = {}
 

@@ -6,15 +6,19 @@ import jaxtape as tf
 
 def test_str_and_repr():
     assert str(tf.constant(3.0)) == "tf.Tensor(3.0, shape=(), dtype=float32)"
-    assert repr(tf.constant(0.1)) == "<tf.Tensor: shape=(), dtype=float32, numpy=0.10000000149011612>"
+    assert (
+        repr(tf.constant(0.1)) == "<tf.Tensor: shape=(), dtype=float32, numpy=0.10000000149011612>"
+    )
     assert str(tf.cast(tf.constant(3), tf.bfloat16)) == "tf.Tensor(3, shape=(), dtype=bfloat16)"
     assert str(tf.constant("hello")) == "tf.Tensor(b'hello', shape=(), dtype=string)"
-    assert repr(tf.constant([[1., 2.], [3., 4.]])) == (
+    assert repr(tf.constant([[1.0, 2.0], [3.0, 4.0]])) == (
         "<tf.Tensor: shape=(2, 2), dtype=float32, numpy=\narray([[1., 2.],\n       [3., 4.]], "
-        "dtype=float32)>")
+        "dtype=float32)>"
+    )
     assert str(tf.range(1001)).startswith("tf.Tensor([   0    1    2 ...  998  999 1000]")
-    assert repr(tf.zeros((0, 3))) == ("<tf.Tensor: shape=(0, 3), dtype=float32, "
-                                      "numpy=array([], shape=(0, 3), dtype=float32)>")
+    assert repr(tf.zeros((0, 3))) == (
+        "<tf.Tensor: shape=(0, 3), dtype=float32, numpy=array([], shape=(0, 3), dtype=float32)>"
+    )
 
 
 def test_numpy_and_protocols():
@@ -47,7 +51,7 @@ def test_shapes():
 
 def test_equality_semantics():
     b = tf.constant([1.0, 2.0])
-    r = b == tf.constant([1.0, 2.0, 3.0])   # incompatible shapes: a scalar False, no error
+    r = b == tf.constant([1.0, 2.0, 3.0])  # incompatible shapes: a scalar False, no error
     assert r.shape == () and not bool(r)
     with pytest.raises(tf.errors.InvalidArgumentError):
         tf.math.equal(b, tf.constant([1.0, 2.0, 3.0]))

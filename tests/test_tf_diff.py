@@ -46,8 +46,9 @@ PLATFORM_DEPENDENT = {"cases_numerics::log_exp_in_function"}
 @pytest.mark.parametrize("cid,fn", CASES, ids=[c for c, _ in CASES])
 def test_matches_tensorflow(cid, fn, request):
     if cid in KNOWN:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN[cid],
-                                              strict=cid not in PLATFORM_DEPENDENT))
+        request.applymarker(
+            pytest.mark.xfail(reason=KNOWN[cid], strict=cid not in PLATFORM_DEPENDENT)
+        )
     if cid not in RECORDED:
         pytest.fail("not recorded: run tools/record_tf.py")
     tf.random.set_seed(0)

@@ -10,9 +10,22 @@ SCRIPT = os.path.join(ROOT, "examples", "train_digits.py")
 
 
 def _run(tmp_path, *extra):
-    return subprocess.run([sys.executable, SCRIPT, "--dir", str(tmp_path / "ckpt"), "--plot",
-                           str(tmp_path / "plot.png"), "--epochs", "20", *extra],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            SCRIPT,
+            "--dir",
+            str(tmp_path / "ckpt"),
+            "--plot",
+            str(tmp_path / "plot.png"),
+            "--epochs",
+            "20",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _final(out):

@@ -16,14 +16,18 @@ def test_names_and_attributes():
     assert tf.Variable(3).trainable and tf.Variable(3).dtype is tf.int32
     assert repr(tf.Variable([[1.0, 2.0], [3.0, 4.0]], name="m")) == (
         "<tf.Variable 'm:0' shape=(2, 2) dtype=float32, numpy=\narray([[1., 2.],\n       "
-        "[3., 4.]], dtype=float32)>")
+        "[3., 4.]], dtype=float32)>"
+    )
 
 
 def test_assign_family():
     v = tf.Variable([5.0, 6.0], name="s")
     r = v.assign_sub([1.0, 2.0])
     assert isinstance(r, tf.Variable) and r.name == "UnreadVariable"
-    assert repr(r) == "<tf.Variable 'UnreadVariable' shape=(2,) dtype=float32, numpy=array([4., 4.], dtype=float32)>"
+    assert (
+        repr(r)
+        == "<tf.Variable 'UnreadVariable' shape=(2,) dtype=float32, numpy=array([4., 4.], dtype=float32)>"
+    )
     assert v.assign_add([1.0, 1.0], read_value=False) is None
     np.testing.assert_array_equal(v.numpy(), [5.0, 5.0])
     with pytest.raises(ValueError):
@@ -60,7 +64,7 @@ def test_inplace_operators_raise():
 
 def test_arithmetic_gives_tensors_and_slices_assign():
     v = tf.Variable([1.0, -2.0])
-    for r in (v + 1.0, 1.0 - v, v * v, -v, abs(v), v ** 2, v / 2.0, v // 1.5, v % 1.5):
+    for r in (v + 1.0, 1.0 - v, v * v, -v, abs(v), v**2, v / 2.0, v // 1.5, v % 1.5):
         assert isinstance(r, tf.Tensor) and not isinstance(r, tf.Variable)
     w = tf.Variable([1.0, 2.0, 3.0, 4.0])
     w[1].assign(20.0)

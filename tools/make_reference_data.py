@@ -20,13 +20,15 @@ import tensorflow as tf
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "data")
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "tests"))
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
+)
 import optimizer_specs  # noqa: E402
 import random_specs  # noqa: E402
 
-OPTIMIZERS = {name: (lambda name=name: optimizer_specs.make(tf, name))
-              for name in optimizer_specs.SPECS}
+OPTIMIZERS = {
+    name: (lambda name=name: optimizer_specs.make(tf, name)) for name in optimizer_specs.SPECS
+}
 
 
 def gradients(steps=100, n=5):
@@ -55,8 +57,9 @@ def random_streams():
         out["s%d_uniform_f32" % seed] = tf.random.uniform((3, 4)).numpy()
         out["s%d_uniform_f64" % seed] = tf.random.uniform((5,), dtype=tf.float64).numpy()
         out["s%d_uniform_i32" % seed] = tf.random.uniform((6,), maxval=10, dtype=tf.int32).numpy()
-        out["s%d_uniform_i64" % seed] = tf.random.uniform((6,), minval=-5, maxval=1000,
-                                                          dtype=tf.int64).numpy()
+        out["s%d_uniform_i64" % seed] = tf.random.uniform(
+            (6,), minval=-5, maxval=1000, dtype=tf.int64
+        ).numpy()
         out["s%d_uniform_range" % seed] = tf.random.uniform((7,), -20, 20).numpy()
         out["s%d_normal_f32" % seed] = tf.random.normal((9,)).numpy()
         out["s%d_normal_f64" % seed] = tf.random.normal((4,), dtype=tf.float64).numpy()
@@ -66,14 +69,17 @@ def random_streams():
         out["s%d_opseed_b" % seed] = tf.random.uniform((3,), seed=5).numpy()
         out["s%d_shuffle" % seed] = tf.random.shuffle(tf.range(10)).numpy()
         out["s%d_categorical" % seed] = tf.random.categorical(
-            tf.math.log([[0.1, 0.5, 0.4], [0.7, 0.2, 0.1]]), 6).numpy()
+            tf.math.log([[0.1, 0.5, 0.4], [0.7, 0.2, 0.1]]), 6
+        ).numpy()
     for seed in ([1, 2], [7, 123456789]):
         k = "sl%d_%d" % tuple(seed)
         out[k + "_uniform"] = tf.random.stateless_uniform((3, 5), seed=seed).numpy()
-        out[k + "_uniform_f64"] = tf.random.stateless_uniform((4,), seed=seed,
-                                                              dtype=tf.float64).numpy()
-        out[k + "_uniform_int"] = tf.random.stateless_uniform((8,), seed=seed, minval=-3,
-                                                              maxval=50, dtype=tf.int32).numpy()
+        out[k + "_uniform_f64"] = tf.random.stateless_uniform(
+            (4,), seed=seed, dtype=tf.float64
+        ).numpy()
+        out[k + "_uniform_int"] = tf.random.stateless_uniform(
+            (8,), seed=seed, minval=-3, maxval=50, dtype=tf.int32
+        ).numpy()
         out[k + "_normal"] = tf.random.stateless_normal((7,), seed=seed).numpy()
         out[k + "_truncated"] = tf.random.stateless_truncated_normal((9,), seed=seed).numpy()
     for seed in (1, 42):
@@ -98,13 +104,18 @@ def random_in_function_and_keras():
         for call in range(3):
             for k, v in step(pair).items():
                 out["fn%d_c%d_%s" % (seed, call, k)] = v.numpy()
-        tf.random.set_seed(seed)     # resets the kernels' state, not the trace's op seeds
+        tf.random.set_seed(seed)  # resets the kernels' state, not the trace's op seeds
         for k, v in step(pair).items():
             out["fn%d_reset_%s" % (seed, k)] = v.numpy()
     for seed in (1, 7):
         keras.utils.set_random_seed(seed)
-        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3),
-                                  keras.layers.Dense(2, kernel_initializer="he_normal")])
+        model = keras.Sequential(
+            [
+                keras.Input((4,)),
+                keras.layers.Dense(3),
+                keras.layers.Dense(2, kernel_initializer="he_normal"),
+            ]
+        )
         for i, w in enumerate(model.weights):
             out["keras%d_w%d" % (seed, i)] = w.numpy()
         out["keras%d_lecun" % seed] = keras.initializers.LecunNormal()((3, 2)).numpy()
@@ -116,7 +127,8 @@ def random_in_function_and_keras():
 
         @tf.function
         def drop_step(x):
-            return seeded(x, training=True)
+            return seeded(x, training=True)  # noqa: B023
+
         out["keras%d_fndrop1" % seed] = drop_step(tf.ones((8,))).numpy()
         out["keras%d_fndrop2" % seed] = drop_step(tf.ones((8,))).numpy()
     np.savez(os.path.join(OUT, "random_function_keras.npz"), **out)

@@ -27,8 +27,9 @@ def _ordered(a):
     """Floats as integers whose difference counts the representable values between them."""
     a = np.asarray(a)
     i = a.view(np.int32 if a.dtype == np.float32 else np.int64).astype(np.int64)
-    return np.where(i < 0, np.iinfo(np.int64).min - i if a.dtype == np.float64 else
-                    -(i & 0x7FFFFFFF), i)
+    return np.where(
+        i < 0, np.iinfo(np.int64).min - i if a.dtype == np.float64 else -(i & 0x7FFFFFFF), i
+    )
 
 
 def ulps(a, b):
@@ -48,13 +49,23 @@ def measure():
 
 
 def table(results):
-    rows = ["| function | mode | bit-exact | within 4 ulps | max ulps | max abs. error |",
-            "|---|---|---|---|---|---|"]
+    rows = [
+        "| function | mode | bit-exact | within 4 ulps | max ulps | max abs. error |",
+        "|---|---|---|---|---|---|",
+    ]
     for k, (exact, near, worst, err) in results.items():
         mode, _, name = k.partition("_")
-        rows.append("| `%s` | %s | %.1f%% | %.1f%% | %d | %.1e |" % (
-            name, "eager" if mode == "eager" else "in `function`", 100 * exact, 100 * near,
-            worst, err))
+        rows.append(
+            "| `%s` | %s | %.1f%% | %.1f%% | %d | %.1e |"
+            % (
+                name,
+                "eager" if mode == "eager" else "in `function`",
+                100 * exact,
+                100 * near,
+                worst,
+                err,
+            )
+        )
     return "\n".join(rows)
 
 

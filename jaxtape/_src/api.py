@@ -16,7 +16,12 @@ export_value("custom_gradient", custom_gradient)
 export_value("recompute_grad", recompute_grad)
 
 from jaxtape._src.function import (  # noqa: E402
-    Function, TensorSpec, function, gradients, init_scope)
+    Function,
+    TensorSpec,
+    function,
+    gradients,
+    init_scope,
+)
 
 export_value("function", function)
 export_value("gradients", gradients)

@@ -59,6 +59,7 @@ UNDEFINED = _Undefined()
 
 # -- run time ----------------------------------------------------------------------------------
 
+
 def _symbolic(x) -> bool:
     if isinstance(x, EagerTensor) or hasattr(x, "_read_as_tensor"):
         return is_symbolic(x._value if isinstance(x, EagerTensor) else x._read_as_tensor()._value)
@@ -70,6 +71,7 @@ def if_stmt(cond, true_fn, false_fn, values):
         return true_fn(*values) if cond else false_fn(*values)
     from jaxtape._src.ops._common import tensor
     from jaxtape._src.ops.control_flow_ops import _both_branches, _select
+
     a, b = _both_branches(cond, lambda: true_fn(*values), lambda: false_fn(*values))
     a, b = list(a), list(b)
     for i in range(len(a)):
@@ -78,7 +80,7 @@ def if_stmt(cond, true_fn, false_fn, values):
             # fails as an unassigned local does; TF raises when it is used, too)
             a[i] = b[i] = UNDEFINED
         elif _number(a[i]) and _number(b[i]) and a[i] != b[i]:
-            a[i], b[i] = tensor(a[i]), tensor(b[i])     # as TF: the result is a tensor
+            a[i], b[i] = tensor(a[i]), tensor(b[i])  # as TF: the result is a tensor
     return tuple(_select(tensor(cond), a, b))
 
 
@@ -114,16 +116,20 @@ def while_stmt(cond, body, values):
             return values
         values = tuple(body(*values))
     from jaxtape._src.ops.control_flow_ops import while_loop
+
     carry = _Carry(values)
-    out = while_loop(lambda *vals: cond(*carry.full(vals)),
-                     lambda *vals: carry.pick(tuple(body(*carry.full(vals)))),
-                     carry.pick(values))
+    out = while_loop(
+        lambda *vals: cond(*carry.full(vals)),
+        lambda *vals: carry.pick(tuple(body(*carry.full(vals)))),
+        carry.pick(values),
+    )
     return tuple(carry.full(out))
 
 
 def for_range(args, kwargs, body, values):
     """`for i in tf.range(...)`: unrolled over the known range, else a tf.while_loop."""
     from jaxtape._src.ops.array_ops import range as tf_range
+
     if not any(_symbolic(a) for a in (*args, *kwargs.values())):
         for i in tf_range(*args, **kwargs):
             values = tuple(body(i, *values))
@@ -131,20 +137,23 @@ def for_range(args, kwargs, body, values):
     from jaxtape._src.ops._common import tensor
     from jaxtape._src.ops.control_flow_ops import while_loop
     from jaxtape._src.ops.math_ops import cast, greater, less, logical_and, logical_or
+
     bounds = dict(zip(("start", "limit", "delta"), args))
     bounds.update((k, v) for k, v in kwargs.items() if k in ("start", "limit", "delta"))
     if bounds.get("limit") is None:
         bounds["start"], bounds["limit"] = 0, bounds["start"]
-    dtype = kwargs.get("dtype") or next(
-        tensor(v).dtype for v in bounds.values() if _symbolic(v))
-    start, limit, delta = (cast(tensor(bounds.get(k, d)), dtype)
-                           for k, d in (("start", 0), ("limit", 0), ("delta", 1)))
+    dtype = kwargs.get("dtype") or next(tensor(v).dtype for v in bounds.values() if _symbolic(v))
+    start, limit, delta = (
+        cast(tensor(bounds.get(k, d)), dtype) for k, d in (("start", 0), ("limit", 0), ("delta", 1))
+    )
     zero = tensor(0, dtype)
     carry = _Carry(values)
 
     def more(i, *vals):
-        return logical_or(logical_and(greater(delta, zero), less(i, limit)),
-                          logical_and(less(delta, zero), greater(i, limit)))
+        return logical_or(
+            logical_and(greater(delta, zero), less(i, limit)),
+            logical_and(less(delta, zero), greater(i, limit)),
+        )
 
     def step(i, *vals):
         return [i + delta, *carry.pick(tuple(body(i, *carry.full(vals))))]
@@ -158,6 +167,7 @@ def and_(a, b):
     if not _symbolic(x):
         return b() if x else x
     from jaxtape._src.ops.math_ops import logical_and
+
     return logical_and(x, b())
 
 
@@ -166,6 +176,7 @@ def or_(a, b):
     if not _symbolic(x):
         return x if x else b()
     from jaxtape._src.ops.math_ops import logical_or
+
     return logical_or(x, b())
 
 
@@ -173,10 +184,12 @@ def not_(x):
     if not _symbolic(x):
         return not x
     from jaxtape._src.ops.math_ops import logical_not
+
     return logical_not(x)
 
 
 # -- conversion --------------------------------------------------------------------------------
+
 
 def convert(fn):
     """`fn` with AutoGraph applied (its `if`, `while` and `for ... in tf.range` statements
@@ -194,13 +207,16 @@ def convert(fn):
         tree = ast.parse(source)
     except (OSError, TypeError, SyntaxError, IndentationError):
         return fn
-    ast.increment_lineno(tree, fn.__code__.co_firstlineno - 1)   # tracebacks show the file's
+    ast.increment_lineno(tree, fn.__code__.co_firstlineno - 1)  # tracebacks show the file's
     node = tree.body[0] if tree.body else None
-    if (not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            or node.name != fn.__code__.co_name):
+    if (
+        not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        or node.name != fn.__code__.co_name
+    ):
         return fn
-    converter = _Converter(n for d in _walk_local(node) if isinstance(d, (ast.Global, ast.Nonlocal))
-                           for n in d.names)
+    converter = _Converter(
+        n for d in _walk_local(node) if isinstance(d, (ast.Global, ast.Nonlocal)) for n in d.names
+    )
     node.body = converter.block(_tail_returns(node.body))
     wrapper = _CallWrapper()
     node.body = [wrapper.visit(stmt) for stmt in node.body]
@@ -216,31 +232,40 @@ def convert(fn):
             return fn
         _explicit_super(node, node.args.args[0].arg)
     factory = ast.FunctionDef(
-        name="__factory", args=ast.arguments(
-            posonlyargs=[], args=[ast.arg(arg=n) for n in (*freevars, _AG)], kwonlyargs=[],
-            kw_defaults=[], defaults=[]),
+        name="__factory",
+        args=ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(arg=n) for n in (*freevars, _AG)],
+            kwonlyargs=[],
+            kw_defaults=[],
+            defaults=[],
+        ),
         body=[node, ast.Return(value=ast.Name(id=node.name, ctx=ast.Load()))],
-        decorator_list=[], returns=None, type_params=[])
+        decorator_list=[],
+        returns=None,
+        type_params=[],
+    )
     module = ast.fix_missing_locations(ast.Module(body=[factory], type_ignores=[]))
     try:
         code = compile(module, inspect.getsourcefile(fn) or "<autograph>", "exec")
     except SyntaxError:
         return fn
-    inner = next(c for c in next(c for c in code.co_consts if isinstance(c, types.CodeType)
-                                 ).co_consts if isinstance(c, types.CodeType) and
-                 c.co_name == _CONVERTED_NAME)
+    inner = next(
+        c
+        for c in next(c for c in code.co_consts if isinstance(c, types.CodeType)).co_consts
+        if isinstance(c, types.CodeType) and c.co_name == _CONVERTED_NAME
+    )
     names = {"co_name": fn.__code__.co_name}
-    if hasattr(inner, "co_qualname"):   # Python 3.11+
+    if hasattr(inner, "co_qualname"):  # Python 3.11+
         names["co_qualname"] = fn.__code__.co_qualname
     inner = inner.replace(**names)
     cells = dict(zip(freevars, fn.__closure__ or ()))
     cells[_AG] = types.CellType(_RUNTIME)
     closure = tuple(cells[n] for n in inner.co_freevars)
-    new = types.FunctionType(inner, fn.__globals__, fn.__code__.co_name, fn.__defaults__,
-                             closure)
+    new = types.FunctionType(inner, fn.__globals__, fn.__code__.co_name, fn.__defaults__, closure)
     new.__kwdefaults__ = fn.__kwdefaults__
     functools.update_wrapper(new, fn)
-    del new.__wrapped__     # the cache maps fn -> new weakly: new must not keep fn alive
+    del new.__wrapped__  # the cache maps fn -> new weakly: new must not keep fn alive
     return new
 
 
@@ -270,22 +295,37 @@ def _converted(f):
     return types.MethodType(new, f.__self__) if isinstance(f, types.MethodType) else new
 
 
-_LIBRARIES = ("jaxtape", "jax", "jaxlib", "numpy", "optax", "chex", "tensorflow", "keras",
-              "flax", "equinox", "scipy", "pytest", "_pytest", "hypothesis")
+_LIBRARIES = (
+    "jaxtape",
+    "jax",
+    "jaxlib",
+    "numpy",
+    "optax",
+    "chex",
+    "tensorflow",
+    "keras",
+    "flax",
+    "equinox",
+    "scipy",
+    "pytest",
+    "_pytest",
+    "hypothesis",
+)
 
 
 def _user_code(fn) -> bool:
     """Not the standard library's or an installed library's (TF: its do-not-convert list)."""
-    module = fn.__globals__.get("__name__") or ""     # (a decorator copies __module__)
+    module = fn.__globals__.get("__name__") or ""  # (a decorator copies __module__)
     if module.split(".")[0] in _LIBRARIES:
         return False
     path = fn.__code__.co_filename
     return not any(path.startswith(p) for p in _LIBRARY_PATHS)
 
 
-_LIBRARY_PATHS = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib",
-                                                            "platlib")}
-                       | {os.path.dirname(os.path.dirname(os.path.abspath(__file__)))})
+_LIBRARY_PATHS = tuple(
+    {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    | {os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+)
 
 
 def method(obj, name="call"):
@@ -303,6 +343,7 @@ def method(obj, name="call"):
 
 class _Runtime:
     """What converted code calls (a cell of the converted function's closure)."""
+
     UNDEFINED = UNDEFINED
     if_stmt = staticmethod(if_stmt)
     while_stmt = staticmethod(while_stmt)
@@ -315,15 +356,23 @@ class _Runtime:
 
 _RUNTIME = _Runtime()
 
-_UNCONVERTIBLE = (ast.Return, ast.Break, ast.Continue, ast.Yield, ast.YieldFrom, ast.Global,
-                  ast.Nonlocal, ast.Await)
+_UNCONVERTIBLE = (
+    ast.Return,
+    ast.Break,
+    ast.Continue,
+    ast.Yield,
+    ast.YieldFrom,
+    ast.Global,
+    ast.Nonlocal,
+    ast.Await,
+)
 
 
 class _Converter:
     def __init__(self, declared=()):
         self.changed = False
         self.count = 0
-        self.declared = set(declared)     # global / nonlocal names: assigned in place, not carried
+        self.declared = set(declared)  # global / nonlocal names: assigned in place, not carried
 
     def _ok(self, s) -> bool:
         return _convertible(s) and not (set(_assigned([s])) & self.declared)
@@ -336,10 +385,13 @@ class _Converter:
 
     def stmt(self, s):
         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            return [s]                      # nested definitions are left as written
+            return [s]  # nested definitions are left as written
         for field in ("body", "orelse", "finalbody"):
-            if isinstance(getattr(s, field, None), list) and not isinstance(
-                    s, (ast.If, ast.While)) and not (isinstance(s, ast.For) and _over_tf_range(s)):
+            if (
+                isinstance(getattr(s, field, None), list)
+                and not isinstance(s, (ast.If, ast.While))
+                and not (isinstance(s, ast.For) and _over_tf_range(s))
+            ):
                 setattr(s, field, self.block(getattr(s, field)))
         if isinstance(s, ast.Try):
             for h in s.handlers:
@@ -370,11 +422,13 @@ class _Converter:
         k = self._next()
         names = self._names(s.body, s.orelse)
         t, f = "ag__if_true_%d" % k, "ag__if_false_%d" % k
-        return [*_capture(names),
-                _def(t, names, s.body or [ast.Pass()]),
-                _def(f, names, s.orelse or [ast.Pass()]),
-                _assign_call(names, "if_stmt", [_test(s.test), _load(t), _load(f)]),
-                *_release(names)]
+        return [
+            *_capture(names),
+            _def(t, names, s.body or [ast.Pass()]),
+            _def(f, names, s.orelse or [ast.Pass()]),
+            _assign_call(names, "if_stmt", [_test(s.test), _load(t), _load(f)]),
+            *_release(names),
+        ]
 
     def convert_while(self, s):
         self.changed = True
@@ -382,24 +436,40 @@ class _Converter:
         names = self._names(s.body)
         c, b = "ag__while_cond_%d" % k, "ag__while_body_%d" % k
         cond = _def(c, names, [ast.Return(value=_test(s.test))], returns=False)
-        return [*_capture(names), cond, _def(b, names, s.body),
-                _assign_call(names, "while_stmt", [_load(c), _load(b)]), *_release(names)]
+        return [
+            *_capture(names),
+            cond,
+            _def(b, names, s.body),
+            _assign_call(names, "while_stmt", [_load(c), _load(b)]),
+            *_release(names),
+        ]
 
     def convert_for(self, s):
         self.changed = True
         k = self._next()
-        names = self._names([s], s.body)      # the loop variable and what the body assigns
+        names = self._names([s], s.body)  # the loop variable and what the body assigns
         b, index = "ag__for_body_%d" % k, "ag__index_%d" % k
         body = [ast.Assign(targets=[s.target], value=_load(index)), *s.body]
         loop = _def(b, names, body)
         loop.args.args.insert(0, ast.arg(arg=index))
         call = s.iter
-        return [*_capture(names), loop,
-                _assign_call(names, "for_range", [
+        return [
+            *_capture(names),
+            loop,
+            _assign_call(
+                names,
+                "for_range",
+                [
                     ast.Tuple(elts=call.args, ctx=ast.Load()),
-                    ast.Dict(keys=[ast.Constant(kw.arg) for kw in call.keywords],
-                             values=[kw.value for kw in call.keywords]), _load(b)]),
-                *_release(names)]
+                    ast.Dict(
+                        keys=[ast.Constant(kw.arg) for kw in call.keywords],
+                        values=[kw.value for kw in call.keywords],
+                    ),
+                    _load(b),
+                ],
+            ),
+            *_release(names),
+        ]
 
     def _next(self):
         self.count += 1
@@ -410,12 +480,17 @@ def _explicit_super(node, first):
     """`super()` -> `super(__class__, self)`: outside its class body the compiler does not
     give a function the implicit `__class__` cell, so the converted method names it."""
     for n in ast.walk(node):
-        if (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "super"
-                and not n.args and not n.keywords):
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
+            and n.func.id == "super"
+            and not n.args
+            and not n.keywords
+        ):
             n.args = [_load("__class__"), _load(first)]
 
 
-_FRAME_BUILTINS = frozenset(dir(builtins))   # super(), locals(), ...: called as written
+_FRAME_BUILTINS = frozenset(dir(builtins))  # super(), locals(), ...: called as written
 
 
 class _CallWrapper(ast.NodeTransformer):
@@ -466,11 +541,15 @@ def _tail_returns(block):
     for i, s in enumerate(block):
         if isinstance(s, ast.If):
             if _returns(s.body) and not s.orelse and i + 1 < len(block):
-                s.orelse = block[i + 1:]
-                block = block[:i + 1]
+                s.orelse = block[i + 1 :]
+                block = block[: i + 1]
             s.body, s.orelse = _tail_returns(s.body), _tail_returns(s.orelse)
-            if i == len(block) - 1 and _returns(s.body) and _returns(s.orelse) and \
-                    _count_returns(s) == _count_tails(s):
+            if (
+                i == len(block) - 1
+                and _returns(s.body)
+                and _returns(s.orelse)
+                and _count_returns(s) == _count_tails(s)
+            ):
                 _assign_tails(s)
                 out += [s, ast.Return(value=_load(_RETVAL))]
                 return out
@@ -493,15 +572,18 @@ def _count_returns(node) -> int:
 
 
 def _count_tails(s) -> int:
-    return sum(1 if isinstance(b[-1], ast.Return) else _count_tails(b[-1])
-               for b in (s.body, s.orelse))
+    return sum(
+        1 if isinstance(b[-1], ast.Return) else _count_tails(b[-1]) for b in (s.body, s.orelse)
+    )
 
 
 def _assign_tails(s):
     for b in (s.body, s.orelse):
         if isinstance(b[-1], ast.Return):
-            b[-1] = ast.Assign(targets=[ast.Name(id=_RETVAL, ctx=ast.Store())],
-                               value=b[-1].value or ast.Constant(None))
+            b[-1] = ast.Assign(
+                targets=[ast.Name(id=_RETVAL, ctx=ast.Store())],
+                value=b[-1].value or ast.Constant(None),
+            )
         else:
             _assign_tails(b[-1])
 
@@ -510,18 +592,22 @@ def _walk_local(node):
     """ast.walk without descending into nested functions, classes and lambdas."""
     yield node
     for child in ast.iter_child_nodes(node):
-        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
-                                  ast.Lambda)):
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             yield from _walk_local(child)
 
 
 def _over_tf_range(s) -> bool:
     """`for <name> in <module>.range(...)` (tf.range; Python's own `range` unrolls), no else."""
     it = s.iter
-    return (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute)
-            and it.func.attr == "range" and isinstance(s.target, ast.Name) and not s.orelse
-            and not any(isinstance(a, ast.Starred) for a in it.args)
-            and all(kw.arg is not None for kw in it.keywords))
+    return (
+        isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Attribute)
+        and it.func.attr == "range"
+        and isinstance(s.target, ast.Name)
+        and not s.orelse
+        and not any(isinstance(a, ast.Starred) for a in it.args)
+        and all(kw.arg is not None for kw in it.keywords)
+    )
 
 
 def _convertible(s) -> bool:
@@ -536,8 +622,9 @@ def _assigned(stmts):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             out.append(node.name)
             return
-        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
-                             ast.GeneratorExp)):
+        if isinstance(
+            node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+        ):
             return
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             out.append(node.id)
@@ -550,7 +637,7 @@ def _assigned(stmts):
 
     for s in stmts:
         visit(s)
-    return [n for n in dict.fromkeys(out) if not n.startswith("ag__")]   # not ours
+    return [n for n in dict.fromkeys(out) if not n.startswith("ag__")]  # not ours
 
 
 def _load(name):
@@ -569,31 +656,61 @@ def _capture(names):
     """`ag__in_x = x` (or UNDEFINED when x has no value yet), for each name."""
     out = []
     for n in names:
-        out.append(ast.Try(
-            body=[ast.Assign(targets=[ast.Name(id=_value_name(n), ctx=ast.Store())],
-                             value=_load(n))],
-            handlers=[ast.ExceptHandler(type=_load("NameError"), name=None, body=[
-                ast.Assign(targets=[ast.Name(id=_value_name(n), ctx=ast.Store())],
-                           value=_ag("UNDEFINED"))])],
-            orelse=[], finalbody=[]))
+        out.append(
+            ast.Try(
+                body=[
+                    ast.Assign(
+                        targets=[ast.Name(id=_value_name(n), ctx=ast.Store())], value=_load(n)
+                    )
+                ],
+                handlers=[
+                    ast.ExceptHandler(
+                        type=_load("NameError"),
+                        name=None,
+                        body=[
+                            ast.Assign(
+                                targets=[ast.Name(id=_value_name(n), ctx=ast.Store())],
+                                value=_ag("UNDEFINED"),
+                            )
+                        ],
+                    )
+                ],
+                orelse=[],
+                finalbody=[],
+            )
+        )
     return out
 
 
 def _release(names):
     """`del x` where the statement left x without a value, so a later use fails as before."""
-    return [ast.If(test=ast.Compare(left=_load(n), ops=[ast.Is()], comparators=[_ag("UNDEFINED")]),
-                   body=[ast.Delete(targets=[ast.Name(id=n, ctx=ast.Del())])], orelse=[])
-            for n in names]
+    return [
+        ast.If(
+            test=ast.Compare(left=_load(n), ops=[ast.Is()], comparators=[_ag("UNDEFINED")]),
+            body=[ast.Delete(targets=[ast.Name(id=n, ctx=ast.Del())])],
+            orelse=[],
+        )
+        for n in names
+    ]
 
 
 def _def(name, params, body, returns=True):
     if returns:
-        body = body + [ast.Return(value=ast.Tuple(elts=[_load(p) for p in params],
-                                                  ctx=ast.Load()))]
+        body = body + [ast.Return(value=ast.Tuple(elts=[_load(p) for p in params], ctx=ast.Load()))]
     return ast.FunctionDef(
-        name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params],
-                                      kwonlyargs=[], kw_defaults=[], defaults=[]),
-        body=body, decorator_list=[], returns=None, type_params=[])
+        name=name,
+        args=ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(arg=p) for p in params],
+            kwonlyargs=[],
+            kw_defaults=[],
+            defaults=[],
+        ),
+        body=body,
+        decorator_list=[],
+        returns=None,
+        type_params=[],
+    )
 
 
 def _assign_call(names, fn, args):
@@ -601,12 +718,15 @@ def _assign_call(names, fn, args):
     call = ast.Call(func=_ag(fn), args=[*args, values], keywords=[])
     if not names:
         return ast.Expr(value=call)
-    return ast.Assign(targets=[ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Store()) for n in names],
-                                         ctx=ast.Store())], value=call)
+    return ast.Assign(
+        targets=[ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Store()) for n in names], ctx=ast.Store())],
+        value=call,
+    )
 
 
 def _test(node):
     """A condition with `and` / `or` / `not` in their tensor forms."""
+
     class Bool(ast.NodeTransformer):
         def visit_BoolOp(self, op):
             self.generic_visit(op)
@@ -629,5 +749,7 @@ def _test(node):
 
 
 def _thunk(expr):
-    return ast.Lambda(args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[],
-                                         defaults=[]), body=expr)
+    return ast.Lambda(
+        args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]),
+        body=expr,
+    )

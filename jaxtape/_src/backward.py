@@ -25,27 +25,43 @@ a small structure costs ~40-70 ms once; a cached call costs ~15-25 us.  See docs
 
 from __future__ import annotations
 
-import collections
 import os
-import threading
 import weakref
 
 import jax
 import jax.numpy as jnp
 from jax.extend.core import Literal
 
+from jaxtape._src import caches
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
-from jaxtape._src.dispatch import FLUSH, NUMERICS, _flush_hook, dtype_of, record_raw
+from jaxtape._src.context import HOOKS
+from jaxtape._src.dispatch import FLUSH, NUMERICS, dtype_of, record_raw
+from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.indexed_slices import IndexedSlices
+from jaxtape._src.numerics import _bad, check_values
 from jaxtape._src.registry import Kernel
-from jaxtape._src.tensor import make
+from jaxtape._src.tensor import is_tracer, make
 
 CACHE_SIZE = 1024
-_cache: "collections.OrderedDict" = collections.OrderedDict()
-_lock = threading.Lock()
-_stats = {"compiles": 0, "hits": 0, "misses": 0}
-_kernels: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
+# (plan key, mode) -> (jitted, raw): the compiled backward passes
+_cache = caches.LRU("backward.passes", CACHE_SIZE)
+# recorded structure -> plan (skips the walks over the record on a repeated structure)
+_plans = caches.LRU("backward.plans", CACHE_SIZE)
+# (kernel, params, positions) -> jitted VJP of one op (the op-by-op tier)
+_op_vjps = caches.LRU("backward.op_vjps", CACHE_SIZE)
+_stats = {"compiles": 0}
+
+
+class _WeakKernels(weakref.WeakValueDictionary):
+    """The GradKernel of each compiled pass, while something (a tape's record) holds it."""
+
+    def info(self):
+        return {"size": len(self), "maxsize": None}
+
+
+_kernels = _WeakKernels()
+caches.register("backward.grad_kernels", _kernels)
 
 
 # A budget of XLA executables: each compiled kernel or backward pass holds ~1-9 MB here, and a
@@ -70,6 +86,7 @@ jax.monitoring.register_event_duration_secs_listener(_on_compile)
 def flush_executables() -> None:
     """Empty every cache of compiled code (called at a safe point once the budget is spent)."""
     from jaxtape._src.registry import clear_eager_caches
+
     FLUSH[0] = False
     _compiles["count"] = 0
     _compiles["flushes"] += 1
@@ -78,25 +95,30 @@ def flush_executables() -> None:
     jax.clear_caches()
 
 
-_flush_hook.append(flush_executables)
+HOOKS.flush.append(flush_executables)
 
 
 def clear_caches() -> None:
-    """Drop every compiled backward pass (`jaxtape.clear_caches()`)."""
-    with _lock:
-        _cache.clear()
-        _plans.clear()
-        _kernels.clear()
-        _op_vjps.clear()
+    """Drop every cache in the package (`jaxtape.clear_caches()`): compiled backward passes,
+    plans, per-op eager kernels, forward-mode passes, constants (see `caches.names()`)."""
+    caches.clear_all()
 
 
 def cache_info() -> dict:
-    """Counters of the backward-pass cache (compiles, hits, misses, size, maxsize) and of the
-    executable budget (`executables`: XLA compiles since the last flush, `flushes`)."""
-    with _lock:
-        return dict(_stats, size=len(_cache), maxsize=CACHE_SIZE,
-                    executables=_compiles["count"], flushes=_compiles["flushes"],
-                    max_executables=MAX_EXECUTABLES)
+    """Counters of the backward-pass cache (compiles, hits, misses, size, maxsize), of the
+    executable budget (`executables`: XLA compiles since the last flush, `flushes`), and of
+    every cache in the package by name (`caches`)."""
+    return dict(
+        _stats,
+        hits=_cache.hits,
+        misses=_cache.misses,
+        size=len(_cache),
+        maxsize=CACHE_SIZE,
+        executables=_compiles["count"],
+        flushes=_compiles["flushes"],
+        max_executables=MAX_EXECUTABLES,
+        caches=caches.info_all(),
+    )
 
 
 class NoGradientError(LookupError):
@@ -195,8 +217,8 @@ def plan(recorder, targets, sources, dense=False):
     chosen.reverse()
 
     pos: dict = {}
-    leaf_index: dict = {}   # tensor id -> leaf position
-    recipe: list = []       # where each leaf's value lives: (chosen node, input position)
+    leaf_index: dict = {}  # tensor id -> leaf position
+    recipe: list = []  # where each leaf's value lives: (chosen node, input position)
     leaf_vals: list = []
     leaf_ids: list = []
     struct = []
@@ -270,12 +292,16 @@ def _describe(recorder, targets, sources):
         sdesc.append((s.dtype._diff, tuple(refs)))
     tdesc = []
     for t in targets:
-        tdesc.append((t.dtype._diff, pos.get(t.id), leaf_pos.get(t.id), src_index.get(t.id),
-                      tuple(t.value.shape) if t.id not in pos else None))
+        tdesc.append(
+            (
+                t.dtype._diff,
+                pos.get(t.id),
+                leaf_pos.get(t.id),
+                src_index.get(t.id),
+                tuple(t.value.shape) if t.id not in pos else None,
+            )
+        )
     return tuple(tdesc), tuple(sdesc)
-
-
-_plans: "collections.OrderedDict" = collections.OrderedDict()
 
 
 def plan_memo(recorder, targets, sources, dense=False):
@@ -300,9 +326,7 @@ def plan_memo(recorder, targets, sources, dense=False):
                     if n.kernel.sparse_arg0 and any(a is n.inputs[1]._value for a in arrays):
                         locs.append(index[id(n)])
                 sp_recipe[si] = tuple(locs)
-        if len(_plans) >= CACHE_SIZE:
-            _plans.popitem(last=False)
-        _plans[mk] = (key, rec_recipe, sp_recipe)
+        _plans.put(mk, (key, rec_recipe, sp_recipe))
         return key, leaf_vals, leaf_ids, sparse
     key, rec_recipe, sp_recipe = hit
     nodes = recorder.nodes
@@ -340,8 +364,13 @@ def _sparse_sources(chosen, srefs, trefs, leaf_ids):
             for p, i in enumerate(n.in_ids):
                 if i in ids:
                     params = dict(n.params)
-                    if (n.kernel.sparse_arg0 and p == 0 and params.get("axis") == 0
-                            and params.get("batch_dims") == 0 and i not in n.in_ids[1:]):
+                    if (
+                        n.kernel.sparse_arg0
+                        and p == 0
+                        and params.get("axis") == 0
+                        and params.get("batch_dims") == 0
+                        and i not in n.in_ids[1:]
+                    ):
                         uses.append(("p", j, 0))
                         idx.append(n.in_vals[1])
                     else:
@@ -422,6 +451,7 @@ def build(key, mode):
             else:
                 c = [jnp.ones(s, d) for s, d in t_avals]
             return tuple(vjp_all(leaf_vals, c))
+
         return fn
 
     tshape, tdtype = t_avals[0]
@@ -430,10 +460,12 @@ def build(key, mode):
         size *= d
 
     if kind == "jac":
+
         def fn(leaf_vals, cts):
             basis = jnp.eye(size, dtype=tdtype).reshape((size,) + tuple(tshape))
             gs = jax.vmap(lambda c: tuple(vjp_all(leaf_vals, [c])))(basis)
             return tuple(g.reshape(tuple(tshape) + g.shape[1:]) for g in gs)
+
         return fn
 
     b = tshape[0]
@@ -448,6 +480,7 @@ def build(key, mode):
             g = jnp.moveaxis(g, 1, 0)
             out.append(g.reshape((b,) + tuple(tshape[1:]) + g.shape[2:]))
         return tuple(out)
+
     return fn
 
 
@@ -528,8 +561,12 @@ def _deps(jaxpr, in_deps):
             if j is not None:
                 sub = getattr(j, "jaxpr", j)
                 break
-        if sub is not None and hasattr(sub, "invars") and len(sub.invars) == len(ins) \
-                and len(sub.outvars) == len(eqn.outvars):
+        if (
+            sub is not None
+            and hasattr(sub, "invars")
+            and len(sub.invars) == len(ins)
+            and len(sub.outvars) == len(eqn.outvars)
+        ):
             outs = _deps(sub, ins)
         else:
             u = frozenset().union(*ins) if ins else empty
@@ -542,35 +579,60 @@ def _deps(jaxpr, in_deps):
 def compiled(key, mode, leaf_vals):
     """The cached, jitted backward function for (key, mode)."""
     ck = (key, mode)
-    with _lock:
-        entry = _cache.get(ck)
-        if entry is not None:
-            _cache.move_to_end(ck)
-            _stats["hits"] += 1
-            return entry
-        _stats["misses"] += 1
+    entry = _cache.get(ck)
+    if entry is not None:
+        return entry
     raw = build(key, mode)
     entry = (jax.jit(raw), raw)
-    with _lock:
-        _stats["compiles"] += 1
-        _cache[ck] = entry
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+    _stats["compiles"] += 1
+    _cache.put(ck, entry)
     return entry
 
 
+def locate_backward(struct, leaf_vals, trefs, cts):
+    """Replay the slice op by op in reverse with per-op VJPs; name the first op whose backward
+    step produced a NaN/Inf cotangent."""
+    outs = _replay(struct, list(leaf_vals), {})
+    ct = {}
+    for ref, c in zip([r for r in trefs if r is not None], cts):
+        if type(ref) is not int:
+            ct[ref] = ct.get(ref, 0) + c
+    for j in range(len(struct) - 1, -1, -1):
+        kern, params, wires = struct[j]
+        n_out = len(outs[j])
+        cots = [ct.get((j, k)) for k in range(n_out)]
+        if all(c is None for c in cots):
+            continue
+        args = [leaf_vals[w] if type(w) is int else outs[w[0]][w[1]] for w in wires]
+        f = (lambda *a: kern.impl(*a, **dict(params))) if params else kern.impl  # noqa: B023
+        y, vjp = jax.vjp(f, *args)
+        ys = y if kern.multi else (y,)
+        full = [jnp.zeros_like(v) if c is None else c for v, c in zip(ys, cots)]
+        grads = vjp(tuple(full) if kern.multi else full[0])
+        for w, g in zip(wires, grads):
+            if g is None or not jnp.issubdtype(jnp.asarray(g).dtype, jnp.inexact):
+                continue
+            kind = _bad(g)
+            if kind is not None:
+                return kern.name, kind
+            if type(w) is not int:
+                ct[w] = ct.get(w, 0) + g
+    return None, None
+
+
 def _check_gradients(key, leaf_vals, outs, cts, t_avals):
-    from jaxtape._src.errors import InvalidArgumentError
-    from jaxtape._src.numerics import _bad, locate_backward
     if not any(_bad(o) for o in outs):
         return
     struct, _, trefs, _ = key
     c = list(cts) if cts else [jnp.ones(s, d) for s, d in t_avals]
     op, kind = locate_backward(struct, leaf_vals, trefs, c)
     raise InvalidArgumentError(
-        None, None, "Detected %s in the gradient: the backward step of op %r produced the "
-        "first non-finite value (tf.debugging.enable_check_numerics)." % (kind or "NaN/Inf",
-                                                                         op or "?"))
+        None,
+        None,
+        "Detected %s in the gradient: the backward step of op %r produced the "
+        "first non-finite value (tf.debugging.enable_check_numerics)."
+        % (kind or "NaN/Inf", op or "?"),
+    )
 
 
 # Eager gradients with op boundaries (see `_replay`); $JAXTAPE_IEEE_GRADIENTS=0 lets XLA fuse and
@@ -582,7 +644,6 @@ IEEE_GRADIENTS = os.environ.get("JAXTAPE_IEEE_GRADIENTS", "1") != "0"
 # program (a 2,000-op chain: ~4 s) and a very deep one overflows XLA's stack (a 20,000-op tape
 # crashed the process).  Set with $JAXTAPE_OP_BY_OP_LIMIT (0: every eager gradient op by op).
 OP_BY_OP_LIMIT = int(os.environ.get("JAXTAPE_OP_BY_OP_LIMIT", "1000"))
-_op_vjps: "collections.OrderedDict" = collections.OrderedDict()
 
 
 def _op_vjp(kern, params, dpos, fout):
@@ -600,14 +661,12 @@ def _op_vjp(kern, params, dpos, fout):
                 r = impl(*full, **kw) if kw else impl(*full)
                 r = r if multi else (r,)
                 return tuple(r[i] for i in fout)
+
             _, back = jax.vjp(g, *[args[p] for p in dpos])
             return back(tuple(cts))
 
         fn = jax.jit(vjp)
-        with _lock:
-            _op_vjps[key] = fn
-            while len(_op_vjps) > CACHE_SIZE:
-                _op_vjps.popitem(last=False)
+        _op_vjps.put(key, fn)
     return fn
 
 
@@ -643,21 +702,26 @@ def _op_by_op(key, mode, leaf_vals, cts):
         if kern.grad != "diff":
             continue
         o = outs[j]
-        fout = tuple(k for k, x in enumerate(o) if jnp.issubdtype(x.dtype, jnp.inexact)
-                     and (j, k) in ct)
+        fout = tuple(
+            k for k, x in enumerate(o) if jnp.issubdtype(x.dtype, jnp.inexact) and (j, k) in ct
+        )
         if not fout:
             continue
         args = [leaves[w] if type(w) is int else outs[w[0]][w[1]] for w in wires]
         da = kern.diff_args
-        dpos = tuple(p for p, a in enumerate(args) if (da is None or p in da)
-                     and jnp.issubdtype(a.dtype, jnp.inexact))
+        dpos = tuple(
+            p
+            for p, a in enumerate(args)
+            if (da is None or p in da) and jnp.issubdtype(a.dtype, jnp.inexact)
+        )
         if not dpos:
             continue
         gs = _op_vjp(kern, params, dpos, fout)(args, [ct[(j, k)] for k in fout])
         for p, g in zip(dpos, gs):
             w = wires[p]
             add(w if type(w) is int else (w[0], w[1]), g)
-    def cotangent(r):      # what reached a leaf or a node output (zeros if nothing did)
+
+    def cotangent(r):  # what reached a leaf or a node output (zeros if nothing did)
         x = ct.get(r if type(r) is int else r[1:])
         if x is None:
             x = jnp.zeros_like(leaves[r] if type(r) is int else outs[r[1]][r[2]])
@@ -682,19 +746,19 @@ def run(recorder, targets, sources, cts, ct_ids, mode):
         cts = [cts[i] for i in live_t]
     ck = (key, full_mode)
     if len(key[0]) > OP_BY_OP_LIMIT and mode[0] == "grad" and STATE.trace is None:
+
         def raw(lv, c, _key=key, _mode=full_mode):
             return _op_by_op(_key, _mode, lv, c)
+
         jitted = raw
     else:
-        entry = _cache.get(ck)
-        if entry is None:
-            entry = compiled(key, full_mode, leaf_vals)
-        else:
-            _stats["hits"] += 1
-        jitted, raw = entry
+        jitted, raw = compiled(key, full_mode, leaf_vals)
     outs = jitted(list(leaf_vals), list(cts) if cts else [])
     if NUMERICS["enabled"]:
-        _check_gradients(key, leaf_vals, outs, cts, t_avals)
+        if any(is_tracer(o) for o in outs):
+            check_values("Gradient", outs)
+        else:
+            _check_gradients(key, leaf_vals, outs, cts, t_avals)
     res_t = []
     it = iter(outs)
     out = []
@@ -711,8 +775,11 @@ def run(recorder, targets, sources, cts, ct_ids, mode):
             i = idx[0] if len(idx) == 1 else jnp.concatenate(idx)
             t = make(v, s.dtype)
             res_t.append(t)
-            out.append(IndexedSlices(t, make(i, dtype_of(i)),
-                                     make(jnp.asarray(s.shape, jnp.int32), _dt.int32)))
+            out.append(
+                IndexedSlices(
+                    t, make(i, dtype_of(i)), make(jnp.asarray(s.shape, jnp.int32), _dt.int32)
+                )
+            )
         else:
             v = next(it)
             t = make(v, s.dtype)

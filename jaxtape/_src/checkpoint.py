@@ -36,8 +36,9 @@ from jaxtape._src.variables import Variable
 
 
 def _kvar(x):
-    return getattr(x, "_var", None) if type(x).__name__ == "Variable" and hasattr(x, "path") \
-        else None
+    return (
+        getattr(x, "_var", None) if type(x).__name__ == "Variable" and hasattr(x, "path") else None
+    )
 
 
 def _collect(obj, prefix, out, seen, var_keys):
@@ -45,6 +46,7 @@ def _collect(obj, prefix, out, seen, var_keys):
     from jaxtape._src.keras.layers import Layer
     from jaxtape._src.keras.optimizers import Optimizer
     from jaxtape._src.module import Module
+
     if id(obj) in seen:
         return
     kv = _kvar(obj)
@@ -166,6 +168,7 @@ class Checkpoint:
         path = save_path if save_path.endswith(".npz") else save_path + ".npz"
         if not os.path.exists(path):
             from jaxtape._src.errors import NotFoundError
+
             raise NotFoundError(None, None, "Failed to find any matching files for %s" % save_path)
         with _open_checkpoint(path) as saved:
             state, optimizers, var_keys = self._state()
@@ -174,7 +177,7 @@ class Checkpoint:
             for prefix, opt in optimizers:
                 for key in saved.keys:
                     if key.startswith(prefix + "/slots/"):
-                        vkey = key[len(prefix) + 7:].rsplit("/", 1)[0]
+                        vkey = key[len(prefix) + 7 :].rsplit("/", 1)[0]
                         var = by_key.get(vkey)
                         if var is not None and var._uid not in opt._slots:
                             opt._slot_vars(var, None)
@@ -186,13 +189,17 @@ class Checkpoint:
                     continue
                 value = saved.read(key, var)
                 if tuple(value.shape) != tuple(var._value.shape):
-                    raise ValueError("Checkpoint entry %r has shape %s but the object being "
-                                     "restored has shape %s." % (key, tuple(value.shape),
-                                                                 tuple(var._value.shape)))
+                    raise ValueError(
+                        "Checkpoint entry %r has shape %s but the object being "
+                        "restored has shape %s."
+                        % (key, tuple(value.shape), tuple(var._value.shape))
+                    )
                 if _dt.as_dtype(value.dtype) is not var.dtype:
-                    raise ValueError("Checkpoint entry %r has dtype %s but the object being "
-                                     "restored has dtype %s." % (
-                                         key, _dt.as_dtype(value.dtype).name, var.dtype.name))
+                    raise ValueError(
+                        "Checkpoint entry %r has dtype %s but the object being "
+                        "restored has dtype %s."
+                        % (key, _dt.as_dtype(value.dtype).name, var.dtype.name)
+                    )
                 var.assign(value)
                 matched.append(key)
             if "save_counter" in saved.keys:
@@ -204,8 +211,13 @@ class Checkpoint:
 
 def _corrupt(path, why):
     from jaxtape._src.errors import DataLossError
-    return DataLossError(None, None, "Unable to read checkpoint %s: %s. The file is corrupt, "
-                         "truncated, or not a jaxtape checkpoint." % (path, why))
+
+    return DataLossError(
+        None,
+        None,
+        "Unable to read checkpoint %s: %s. The file is corrupt, "
+        "truncated, or not a jaxtape checkpoint." % (path, why),
+    )
 
 
 class _open_checkpoint:
@@ -215,8 +227,9 @@ class _open_checkpoint:
         self.path = path
         try:
             self._zip = zipfile.ZipFile(path)
-            self._infos = {i.filename[:-4]: i for i in self._zip.infolist()
-                           if i.filename.endswith(".npy")}
+            self._infos = {
+                i.filename[:-4]: i for i in self._zip.infolist() if i.filename.endswith(".npy")
+            }
         except (OSError, zipfile.BadZipFile, ValueError) as e:
             raise _corrupt(path, e) from None
         self.keys = set(self._infos)
@@ -230,9 +243,12 @@ class _open_checkpoint:
     def read(self, key, var):
         info = self._infos[key]
         want = int(np.prod(var._value.shape, dtype=np.int64)) * var.dtype.size
-        if info.file_size > want + 4096:     # the .npy header is at most a few hundred bytes
-            raise _corrupt(self.path, "entry %r declares %d bytes, the Variable it restores "
-                           "holds %d" % (key, info.file_size, want))
+        if info.file_size > want + 4096:  # the .npy header is at most a few hundred bytes
+            raise _corrupt(
+                self.path,
+                "entry %r declares %d bytes, the Variable it restores "
+                "holds %d" % (key, info.file_size, want),
+            )
         try:
             with self._zip.open(info) as f:
                 return np.lib.format.read_array(f, allow_pickle=False)
@@ -245,16 +261,16 @@ class _Status:
 
     def __init__(self, ok, matched=(), unmatched=(), unused=()):
         self._ok = ok
-        self._matched, self._unmatched, self._unused = list(matched), list(unmatched), \
-            list(unused)
+        self._matched, self._unmatched, self._unused = list(matched), list(unmatched), list(unused)
 
     def _unbound(self):
         if self._unmatched:
             shown = self._unmatched[:10]
             raise AssertionError(
                 "Found %d Python objects that were not bound to checkpointed values, likely due "
-                "to changes in the Python program. Showing %d of %d unmatched objects: %s" % (
-                    len(self._unmatched), len(shown), len(self._unmatched), shown))
+                "to changes in the Python program. Showing %d of %d unmatched objects: %s"
+                % (len(self._unmatched), len(shown), len(self._unmatched), shown)
+            )
 
     def assert_consumed(self):
         """Every object was restored and every checkpoint value was used."""
@@ -271,9 +287,11 @@ class _Status:
     def assert_nontrivial_match(self):
         """Something was restored."""
         if not self._matched:
-            raise AssertionError("Nothing except the root object matched a checkpointed value. "
-                                 "Typically this means that the checkpoint does not match the "
-                                 "Python program.")
+            raise AssertionError(
+                "Nothing except the root object matched a checkpointed value. "
+                "Typically this means that the checkpoint does not match the "
+                "Python program."
+            )
         return self
 
     def expect_partial(self):
@@ -285,8 +303,9 @@ class CheckpointManager:
 
     def __init__(self, checkpoint, directory, max_to_keep=5, checkpoint_name="ckpt"):
         if max_to_keep is not None and (not isinstance(max_to_keep, int) or max_to_keep <= 0):
-            raise ValueError("Expected a positive integer or `None` for `max_to_keep`, got %s."
-                             % (max_to_keep,))
+            raise ValueError(
+                "Expected a positive integer or `None` for `max_to_keep`, got %s." % (max_to_keep,)
+            )
         self._checkpoint = checkpoint
         self.directory = directory
         self._max = max_to_keep
@@ -350,8 +369,11 @@ class CheckpointManager:
 
     def _clean_temporaries(self):
         for f in os.listdir(self.directory):
-            if f.startswith("." + self._name + "-") and TMP_TAG in f or \
-                    f.startswith(".checkpoint.json" + TMP_TAG):
+            if (
+                f.startswith("." + self._name + "-")
+                and TMP_TAG in f
+                or f.startswith(".checkpoint.json" + TMP_TAG)
+            ):
                 p = os.path.join(self.directory, f)
                 if os.path.isfile(p) and not os.path.islink(p):
                     try:

@@ -38,7 +38,7 @@ import jax
 
 MARKER = "jaxtape-cache.json"
 MANIFEST = "manifest.json"
-BUDGET = 512 * 2 ** 20
+BUDGET = 512 * 2**20
 _ENTRY = re.compile(r"^[^/\\]+-[0-9a-f]{64}-(cache|atime)$")
 _OWN = {MARKER, MANIFEST}
 
@@ -81,9 +81,13 @@ def prepare(path: str):
             _write_json(os.path.join(path, MARKER), {"jaxtape": "compilation cache"})
         reason = _unsafe(path)
         if reason:
-            warnings.warn("jaxtape: not using %s as the compilation cache: %s. Set "
-                          "JAXTAPE_CACHE_DIR to a new directory (or to \"\" to turn the cache "
-                          "off)." % (path, reason), RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                "jaxtape: not using %s as the compilation cache: %s. Set "
+                'JAXTAPE_CACHE_DIR to a new directory (or to "" to turn the cache '
+                "off)." % (path, reason),
+                RuntimeWarning,
+                stacklevel=3,
+            )
             return None
         verify(path)
         prune(path, BUDGET)
@@ -174,8 +178,12 @@ def record_new_entries(path: str) -> None:
         known = _manifest(path)
         changed = False
         for e in os.scandir(path):
-            if is_entry(e.name) and e.name.endswith("-cache") and e.name not in known \
-                    and e.is_file(follow_symlinks=False):
+            if (
+                is_entry(e.name)
+                and e.name.endswith("-cache")
+                and e.name not in known
+                and e.is_file(follow_symlinks=False)
+            ):
                 st = e.stat(follow_symlinks=False)
                 known[e.name] = [_digest(e.path), st.st_size, st.st_mtime_ns]
                 changed = True

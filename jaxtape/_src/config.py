@@ -34,6 +34,7 @@ def _kind(d):
 
 def _devices(kind_filter, make, prefix):
     import jax
+
     out, counts = [], collections.Counter()
     for d in jax.devices():
         k = _kind(d)
@@ -63,9 +64,11 @@ def set_visible_devices(devices, device_type=None):
     wanted = [devices] if isinstance(devices, PhysicalDevice) else list(devices)
     current = list_physical_devices(device_type)
     if sorted(wanted) != sorted(current):
-        raise RuntimeError("Visible devices cannot be modified after being initialized. "
-                           "jaxtape runs on JAX, which chooses its devices when it starts: set "
-                           "CUDA_VISIBLE_DEVICES or JAX_PLATFORMS before the process starts.")
+        raise RuntimeError(
+            "Visible devices cannot be modified after being initialized. "
+            "jaxtape runs on JAX, which chooses its devices when it starts: set "
+            "CUDA_VISIBLE_DEVICES or JAX_PLATFORMS before the process starts."
+        )
 
 
 def set_memory_growth(device, enable):
@@ -94,8 +97,14 @@ def _accept(*args, **kwargs):
     return None
 
 
-for _f in (list_physical_devices, list_logical_devices, get_visible_devices, set_visible_devices,
-           run_functions_eagerly, functions_run_eagerly):
+for _f in (
+    list_physical_devices,
+    list_logical_devices,
+    get_visible_devices,
+    set_visible_devices,
+    run_functions_eagerly,
+    functions_run_eagerly,
+):
     export_value("config." + _f.__name__, _f)
 export_value("config.experimental.set_memory_growth", set_memory_growth)
 export_value("config.experimental.get_memory_growth", get_memory_growth)

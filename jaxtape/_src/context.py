@@ -13,13 +13,46 @@ import threading
 
 class _State(threading.local):
     def __init__(self):
-        self.tapes = []        # active _Recorder objects, innermost last
-        self.name_scope = []   # name_scope stack (strings)
-        self.trace = None      # the jaxtape.function scope while tracing, else None
+        self.tapes = []  # active _Recorder objects, innermost last
+        self.name_scope = []  # name_scope stack (strings)
+        self.trace = None  # the jaxtape.function scope while tracing, else None
         self.init_owner = None  # that scope inside `init_scope` (tracing paused)
 
 
 STATE = _State()
+
+
+class Hooks:
+    """What the layers above may plug into the layers below, declared in one place.
+
+    A lower module calls these; a higher module fills them at import (or when a feature is
+    switched on).  No lower module imports a higher one, not even inside a function.
+
+    * `post_op`: called as `hook(kernel, inputs, outputs)` after every op that ran through
+      `dispatch.bind` (numerics checks, `tf.debugging.enable_check_numerics`).  Empty: the
+      hot path pays one truth test.
+    * `flush`: `flush()` empties every cache of compiled code; `dispatch.bind` calls it at the
+      next op once the executable budget is spent (backward.py owns the budget).
+    * `explain`: `explain(tape, recorder, target, source) -> GradientReport`, why a gradient
+      is None (explain.py fills it; the tape calls it for `tape.explain` and strict mode).
+
+    `STATE.trace` (set by `jaxtape.function` while it traces, a `function._TraceScope`) is the
+    other interface; lower modules use only these of its members:
+
+    * shapes: `is_symbolic(array)`, `shape_of(tensor)`, `remember_shape(value, dims)`;
+    * Variables: `on_create(var)`, `on_write(var)`, `on_lazy_state()` (a lazily built
+      optimizer slot), `variable_values()` (control flow compares before/after a branch);
+    * random: `rng_counter(reserve)`, `next_op_seed()`;
+    * `graph`: the tape recording the trace's ops when it calls `tf.gradients`, else None;
+    * `numerics`: checks (op name, flag) collected while `enable_check_numerics` is on.
+    """
+
+    post_op: list = []
+    flush: list = []
+    explain: list = []
+
+
+HOOKS = Hooks()
 
 # Held while a compiled step runs or a function traces, and around every read-modify-write of a
 # Variable: updates are atomic and no thread reads a buffer another thread's step donates.
@@ -55,16 +88,20 @@ def _deliver_swallowed_interrupts() -> None:
     raised a moment later in the user's program instead of being lost.  Every other
     unraisable exception goes to the hook that was there before."""
     import signal
+
     previous = sys.unraisablehook
 
     def resend():
         import time
-        time.sleep(0.02)      # let the hook (and the callback around it) return first
+
+        time.sleep(0.02)  # let the hook (and the callback around it) return first
         os.kill(os.getpid(), signal.SIGINT)
 
     def hook(unraisable):
-        if isinstance(unraisable.exc_value, KeyboardInterrupt) or \
-                unraisable.exc_type is KeyboardInterrupt:
+        if (
+            isinstance(unraisable.exc_value, KeyboardInterrupt)
+            or unraisable.exc_type is KeyboardInterrupt
+        ):
             # from another thread: the main thread takes the signal once this hook returned
             threading.Thread(target=resend, daemon=True).start()
             return

@@ -19,13 +19,15 @@ from jaxtape._src import registry
 from jaxtape._src.context import STATE
 from jaxtape._src.tensor import EagerTensor, make
 
-_INT32_MIN, _INT32_MAX = -(2 ** 31), 2 ** 31 - 1
-_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _unsupported(value):
-    return ValueError("Attempt to convert a value (%r) with an unsupported type (%s) to a Tensor."
-                      % (value, type(value)))
+    return ValueError(
+        "Attempt to convert a value (%r) with an unsupported type (%s) to a Tensor."
+        % (value, type(value))
+    )
 
 
 def _scan(value, shape_out, kinds):
@@ -82,8 +84,10 @@ def _infer_python(value):
         if k is None:
             if s is None or not isinstance(value, (list, tuple)):
                 raise _unsupported(s)
-            raise ValueError("Attempt to convert a value (%r) with an unsupported type (%s) to a "
-                             "Tensor." % (s, type(s)))
+            raise ValueError(
+                "Attempt to convert a value (%r) with an unsupported type (%s) to a "
+                "Tensor." % (s, type(s))
+            )
         kinds.add(k)
     if not kinds:
         return np.zeros(shape, np.float32), _dt.float32
@@ -105,8 +109,10 @@ def _infer_python(value):
             arr = wide.astype(np.float32)
         if np.any(np.isinf(arr) & np.isfinite(wide)):
             # TF's message, although the value is out of float32's range, not float64's
-            raise ValueError("Can't convert Python sequence with a value out of range for a "
-                             "double-precision float.")
+            raise ValueError(
+                "Can't convert Python sequence with a value out of range for a "
+                "double-precision float."
+            )
         return arr.reshape(shape), _dt.float32
     ints = [int(s) for s in scalars]
     lo, hi = min(ints), max(ints)
@@ -148,18 +154,23 @@ def _python_to_dtype(value, dtype: _dt.DType):
         return np.zeros(shape, dtype.as_numpy_dtype)
     if dtype.is_integer:
         ints = [int(s) for s in scalars]
-        if dtype is _dt.uint64 and (min(ints) < 0 or max(ints) >= 2 ** 64):
+        if dtype is _dt.uint64 and (min(ints) < 0 or max(ints) >= 2**64):
             # TF 2.21's converter fails inside its C extension here (an exception set while
             # returning a result), which Python reports as SystemError; jaxtape raises the
             # same class so `except` clauses written against TF behave alike
-            raise SystemError("<class 'tensorflow.python.framework.ops.EagerTensor'> returned a "
-                              "result with an exception set")
+            raise SystemError(
+                "<class 'tensorflow.python.framework.ops.EagerTensor'> returned a "
+                "result with an exception set"
+            )
         # TF wraps silently: tf.constant(300, tf.int8) == 44.
-        arr = np.array([i & ((1 << 64) - 1) for i in ints], dtype=np.uint64) if (
-            min(ints) < _INT64_MIN or max(ints) > _INT64_MAX) else np.array(ints, dtype=np.int64)
+        arr = (
+            np.array([i & ((1 << 64) - 1) for i in ints], dtype=np.uint64)
+            if (min(ints) < _INT64_MIN or max(ints) > _INT64_MAX)
+            else np.array(ints, dtype=np.int64)
+        )
         return arr.astype(dtype.as_numpy_dtype).reshape(shape)
     src = np.array(scalars, dtype=np.complex128 if "c" in kinds else np.float64)
-    with np.errstate(over="ignore"):     # an explicit narrow float dtype overflows to inf
+    with np.errstate(over="ignore"):  # an explicit narrow float dtype overflows to inf
         return src.astype(dtype.as_numpy_dtype).reshape(shape)
 
 
@@ -167,8 +178,10 @@ def _from_numpy(arr: np.ndarray, dtype):
     if arr.dtype.kind == "O":
         for v in arr.reshape(-1):
             if not isinstance(v, (str, bytes)):
-                raise ValueError("Failed to convert a NumPy array to a Tensor (Unsupported "
-                                 "object type %s)." % type(v).__name__)
+                raise ValueError(
+                    "Failed to convert a NumPy array to a Tensor (Unsupported "
+                    "object type %s)." % type(v).__name__
+                )
     if arr.dtype.kind in "OSU":
         out = np.empty(arr.shape, dtype=object)
         flat = [v.encode("utf-8") if isinstance(v, str) else bytes(v) for v in arr.reshape(-1)]
@@ -179,8 +192,9 @@ def _from_numpy(arr: np.ndarray, dtype):
     try:
         own = _dt.as_dtype(arr.dtype)
     except TypeError:
-        raise ValueError("Failed to convert a NumPy array to a Tensor (Unsupported numpy type: "
-                         "%s)." % arr.dtype) from None
+        raise ValueError(
+            "Failed to convert a NumPy array to a Tensor (Unsupported numpy type: %s)." % arr.dtype
+        ) from None
     if dtype is None or dtype is own:
         return arr, own
     if dtype is _dt.string:
@@ -204,8 +218,10 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, preferred_d
         if dtype is not None:
             dtype = _dt.as_dtype(dtype)
             if dtype is not value._dtype:
-                raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype %s: %r"
-                                 % (dtype.name, value._dtype.name, value))
+                raise ValueError(
+                    "Tensor conversion requested dtype %s for Tensor with dtype %s: %r"
+                    % (dtype.name, value._dtype.name, value)
+                )
         return value
     if dtype is not None:
         dtype = _dt.as_dtype(dtype)
@@ -213,13 +229,17 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, preferred_d
     if read is not None:
         t = read()
         if dtype is not None and dtype is not t._dtype:
-            raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype %s: %r"
-                             % (dtype.name, t._dtype.name, t))
+            raise ValueError(
+                "Tensor conversion requested dtype %s for Tensor with dtype %s: %r"
+                % (dtype.name, t._dtype.name, t)
+            )
         return t
     if isinstance(value, EagerTensor):  # subclasses (sliced-variable views) keep their identity
         if dtype is not None and dtype is not value._dtype:
-            raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype %s: %r"
-                             % (dtype.name, value._dtype.name, value))
+            raise ValueError(
+                "Tensor conversion requested dtype %s for Tensor with dtype %s: %r"
+                % (dtype.name, value._dtype.name, value)
+            )
         return value
     hint = dtype_hint if dtype_hint is not None else preferred_dtype
     if dtype is None and hint is not None:

@@ -55,7 +55,8 @@ def _accepts_variables(fn) -> bool:
     except (TypeError, ValueError):
         return True
     return "variables" in sig.parameters or any(
-        p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+        p.kind is p.VAR_KEYWORD for p in sig.parameters.values()
+    )
 
 
 class _CustomKernel(Kernel):
@@ -86,8 +87,10 @@ class _CustomKernel(Kernel):
                 in_g, var_g = grad_fn(*dys), []
         in_g = list(in_g) if isinstance(in_g, (list, tuple)) else [in_g]
         if len(in_g) != nx:
-            raise ValueError("custom_gradient function expected to return %d gradients, but "
-                             "returned %d instead." % (nx, len(in_g)))
+            raise ValueError(
+                "custom_gradient function expected to return %d gradients, but "
+                "returned %d instead." % (nx, len(in_g))
+            )
         var_g = list(var_g or [])
         return in_g + var_g + [None] * (len(variables) - len(var_g))
 
@@ -99,12 +102,14 @@ class _CustomKernel(Kernel):
             variables = [r.deref() for r in params["variables"]]
 
             def both(arrays, cts):
-                return self._grads(list(arrays), list(cts), params["nx"], variables,
-                                   params["kwargs"])
+                return self._grads(
+                    list(arrays), list(cts), params["nx"], variables, params["kwargs"]
+                )
+
             try:
                 jax.eval_shape(both, [t._value for t in ins], [o._value for o in outs])
                 ok = True
-            except TypeError:      # .numpy() / float() / bool() of a traced value
+            except TypeError:  # .numpy() / float() / bool() of a traced value
                 ok = False
             self._traceable[key] = ok
         return ok
@@ -122,9 +127,12 @@ class _CustomKernel(Kernel):
 
         def bwd(arrs, cts):
             gs = kernel._grads(list(arrs), list(cts), nx, variables, kwargs)
-            return tuple(jnp.zeros_like(a) if g is None else
-                         convert_to_tensor(g)._value.astype(a.dtype).reshape(a.shape)
-                         for g, a in zip(gs, arrs))
+            return tuple(
+                jnp.zeros_like(a)
+                if g is None
+                else convert_to_tensor(g)._value.astype(a.dtype).reshape(a.shape)
+                for g, a in zip(gs, arrs)
+            )
 
         f.defvjp(fwd, bwd)
         return f(*arrays)
@@ -155,8 +163,7 @@ class _EagerCustomKernel(Kernel):
     `jax.pure_callback` inside the compiled backward pass), as TF runs it.  A new kernel per
     call, so each gradient compiles its pass anew: correct, not fast."""
 
-    __slots__ = ("grad_fn", "nx", "variables", "out_vals", "in_specs", "out_specs",
-                 "in_dtypes")
+    __slots__ = ("grad_fn", "nx", "variables", "out_vals", "in_specs", "out_specs", "in_dtypes")
 
     def __init__(self, grad_fn, nx, variables, ins, outs):
         super().__init__("CustomGradient", self._impl, multi=True, jit=False)
@@ -175,27 +182,41 @@ class _EagerCustomKernel(Kernel):
                 in_g, var_g = self.grad_fn(*dys), []
         in_g = list(in_g) if isinstance(in_g, (list, tuple)) else [in_g]
         if len(in_g) != self.nx:
-            raise ValueError("custom_gradient function expected to return %d gradients, but "
-                             "returned %d instead." % (self.nx, len(in_g)))
+            raise ValueError(
+                "custom_gradient function expected to return %d gradients, but "
+                "returned %d instead." % (self.nx, len(in_g))
+            )
         gs = in_g + list(var_g or []) + [None] * (len(self.variables) - len(var_g or []))
-        return tuple(np.zeros(s.shape, s.dtype) if g is None else
-                     np.asarray(convert_to_tensor(g)._value).astype(s.dtype).reshape(s.shape)
-                     for g, s in zip(gs, self.in_specs))
+        return tuple(
+            np.zeros(s.shape, s.dtype)
+            if g is None
+            else np.asarray(convert_to_tensor(g)._value).astype(s.dtype).reshape(s.shape)
+            for g, s in zip(gs, self.in_specs)
+        )
 
     def _impl(self, *arrays):
         kernel = self
 
         @jax.custom_vjp
         def f(*arrs):
-            return tuple(jax.pure_callback(lambda *a: tuple(kernel.out_vals), kernel.out_specs,
-                                           *arrs, vmap_method="sequential"))
+            return tuple(
+                jax.pure_callback(
+                    lambda *a: tuple(kernel.out_vals),
+                    kernel.out_specs,
+                    *arrs,
+                    vmap_method="sequential",
+                )
+            )
 
         def fwd(*arrs):
             return f(*arrs), None
 
         def bwd(_, cts):
-            return tuple(jax.pure_callback(kernel._host_grads, kernel.in_specs, *cts,
-                                           vmap_method="sequential"))
+            return tuple(
+                jax.pure_callback(
+                    kernel._host_grads, kernel.in_specs, *cts, vmap_method="sequential"
+                )
+            )
 
         f.defvjp(fwd, bwd)
         return f(*arrays)
@@ -212,19 +233,25 @@ def custom_gradient(f=None):
     def wrapper(*args, **kwargs):
         xs = [a if isinstance(a, EagerTensor) else convert_to_tensor(a) for a in args]
         from jaxtape._src.tape import GradientTape
+
         with paused_tapes():
             with GradientTape(watch_accessed_variables=True) as probe:
                 result, grad_fn = f(*xs, **kwargs)
         variables = [v for v in probe.watched_variables() if v.trainable]
         if variables and not _accepts_variables(grad_fn):
-            raise TypeError("@tf.custom_gradient grad_fn must accept keyword argument "
-                            "'variables', since function uses variables: %s" % (variables,))
+            raise TypeError(
+                "@tf.custom_gradient grad_fn must accept keyword argument "
+                "'variables', since function uses variables: %s" % (variables,)
+            )
         flat = nest.flatten(result)
         outs = [o if isinstance(o, EagerTensor) else convert_to_tensor(o) for o in flat]
         if STATE.tapes or STATE.trace is not None:
             reads = [v._read_as_tensor() for v in variables]
-            params = {"nx": len(xs), "variables": tuple(v.ref() for v in variables),
-                      "kwargs": tuple(sorted(kwargs.items()))}
+            params = {
+                "nx": len(xs),
+                "variables": tuple(v.ref() for v in variables),
+                "kwargs": tuple(sorted(kwargs.items())),
+            }
             if STATE.trace is not None:
                 # Inside jaxtape.function the outputs are the custom_vjp's, so a gradient of
                 # the compiled step taken outside it (a tape around the call) uses grad_fn too
@@ -237,8 +264,9 @@ def custom_gradient(f=None):
                 if STATE.trace is None and not kernel.traceable(ins, outs, params):
                     # the body or grad_fn needs concrete values (.numpy(), float(), a Python
                     # `if`): TF runs them eagerly, and so does this node's backward step
-                    record(_EagerCustomKernel(grad_fn, len(xs), variables, ins, outs), None,
-                           ins, outs)
+                    record(
+                        _EagerCustomKernel(grad_fn, len(xs), variables, ins, outs), None, ins, outs
+                    )
                 else:
                     record(kernel, params, ins, outs)
         return nest.pack_sequence_as(result, outs)
@@ -256,6 +284,7 @@ def recompute_grad(f):
 
         def grad(*dys, variables=None):
             from jaxtape._src.tape import GradientTape
+
             xs = list(args)
             with GradientTape(persistent=True) as t:
                 t.watch(xs)
@@ -263,7 +292,7 @@ def recompute_grad(f):
             srcs = xs + list(variables or [])
             gs = t.gradient(nest.flatten(out), srcs, output_gradients=list(dys))
             if variables:
-                return gs[:len(xs)], gs[len(xs):]
+                return gs[: len(xs)], gs[len(xs) :]
             return gs
 
         return result, grad

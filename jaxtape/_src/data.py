@@ -54,15 +54,18 @@ def _leaves(structure):
 def _tensor(leaf):
     from jaxtape._src.tensor import make
     import jax.numpy as jnp
+
     if leaf.dtype is _dt.string:
         return make(leaf.array, _dt.string)
     return make(jnp.asarray(leaf.array), leaf.dtype)
 
 
 def _spec_of(structure):
-    return nest.map_structure(lambda e: TensorSpec(e.array.shape, e.dtype), structure) \
-        if isinstance(structure, (list, tuple, dict)) else TensorSpec(structure.array.shape,
-                                                                      structure.dtype)
+    return (
+        nest.map_structure(lambda e: TensorSpec(e.array.shape, e.dtype), structure)
+        if isinstance(structure, (list, tuple, dict))
+        else TensorSpec(structure.array.shape, structure.dtype)
+    )
 
 
 def _map_struct(fn, structure):
@@ -77,14 +80,18 @@ def _normalize(value):
     if isinstance(value, dict):
         return {k: _normalize(v) for k, v in value.items()}
     if isinstance(value, tuple):
-        return type(value)(*[_normalize(v) for v in value]) if hasattr(value, "_fields") \
+        return (
+            type(value)(*[_normalize(v) for v in value])
+            if hasattr(value, "_fields")
             else tuple(_normalize(v) for v in value)
+        )
     return _Element(*_to_array(value))
 
 
 def _from_tensors(value):
-    return nest.map_structure(_tensor, value) if isinstance(value, (tuple, dict)) \
-        else _tensor(value)
+    return (
+        nest.map_structure(_tensor, value) if isinstance(value, (tuple, dict)) else _tensor(value)
+    )
 
 
 class Dataset:
@@ -92,7 +99,7 @@ class Dataset:
     `from_generator` or `zip`; chain transformations; iterate it."""
 
     def __init__(self, make_iter, cardinality, spec):
-        self._make_iter = make_iter          # () -> iterator over nests of _Element
+        self._make_iter = make_iter  # () -> iterator over nests of _Element
         self._cardinality = cardinality
         self._spec = spec
 
@@ -110,7 +117,8 @@ class Dataset:
 
         def it():
             for i in range(size):
-                yield _map_struct(lambda e: _Element(e.array[i], e.dtype), structure)
+                yield _map_struct(lambda e: _Element(e.array[i], e.dtype), structure)  # noqa: B023
+
         spec = _map_struct(lambda e: TensorSpec(e.array.shape[1:], e.dtype), structure)
         return Dataset(it, size, spec)
 
@@ -127,11 +135,18 @@ class Dataset:
         def it():
             for i in r:
                 yield _Element(np.asarray(i, d.as_numpy_dtype), d)
+
         return Dataset(it, len(r), TensorSpec([], d))
 
     @staticmethod
-    def from_generator(generator, output_types=None, output_shapes=None, args=None,
-                       output_signature=None, name=None):
+    def from_generator(
+        generator,
+        output_types=None,
+        output_shapes=None,
+        args=None,
+        output_signature=None,
+        name=None,
+    ):
         if output_signature is None and output_types is None:
             raise TypeError("The `output_signature` argument must be set.")
         sig = output_signature
@@ -144,6 +159,7 @@ class Dataset:
                     yield _conform(value, sig)
                 else:
                     yield _conform_types(value, types)
+
         if sig is not None:
             spec = _map_struct(lambda s: TensorSpec(s.shape, s.dtype), sig)
         else:
@@ -161,6 +177,7 @@ class Dataset:
             iters = [d._make_iter() for d in flat]
             for items in zip(*iters):
                 yield nest.pack_sequence_as(structure, list(items))
+
         cards = [d._cardinality for d in nest.flatten(structure)]
         finite = [c for c in cards if c >= 0]
         card = min(finite) if finite else (UNKNOWN if UNKNOWN in cards else INFINITE)
@@ -173,13 +190,17 @@ class Dataset:
 
         def call(element):
             args = _from_tensors(element)
-            out = map_func(*args) if isinstance(args, tuple) and not hasattr(args, "_fields") \
+            out = (
+                map_func(*args)
+                if isinstance(args, tuple) and not hasattr(args, "_fields")
                 else map_func(args)
+            )
             return _normalize(out if not isinstance(out, list) else tuple(out))
 
         def it():
             for e in source._make_iter():
                 yield call(e)
+
         return _LazySpec(it, self._cardinality, lambda: _peek_spec(it))
 
     def filter(self, predicate, name=None):
@@ -191,18 +212,33 @@ class Dataset:
                 keep = predicate(*args) if isinstance(args, tuple) else predicate(args)
                 if bool(keep):
                     yield e
+
         return Dataset(it, UNKNOWN if self._cardinality != INFINITE else INFINITE, self._spec)
 
-    def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
-              deterministic=None, name=None):
+    def batch(
+        self,
+        batch_size,
+        drop_remainder=False,
+        num_parallel_calls=None,
+        deterministic=None,
+        name=None,
+    ):
         n = int(batch_size)
         if n <= 0:
             from jaxtape._src.errors import InvalidArgumentError
+
             raise InvalidArgumentError(None, None, "batch_size must be greater than zero.")
         c = self._cardinality
-        spec = _map_struct(lambda s: TensorSpec([n if drop_remainder and c != UNKNOWN
-                                                 else None] + s.shape.as_list(), s.dtype),
-                           self._spec) if self._spec is not None else None
+        spec = (
+            _map_struct(
+                lambda s: TensorSpec(
+                    [n if drop_remainder and c != UNKNOWN else None] + s.shape.as_list(), s.dtype
+                ),
+                self._spec,
+            )
+            if self._spec is not None
+            else None
+        )
         return self._batched(n, drop_remainder, _stack, spec)
 
     def _batched(self, n, drop_remainder, stack, spec):
@@ -217,15 +253,17 @@ class Dataset:
                     buf = []
             if buf and not drop_remainder:
                 yield stack(buf)
+
         c = self._cardinality
         card = c if c < 0 else (c // n if drop_remainder else -(-c // n))
         return Dataset(it, card, spec)
 
-    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
-                     drop_remainder=False, name=None):
+    def padded_batch(
+        self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False, name=None
+    ):
         def stack(buf):
-            return _stack(buf, pad=True, padded_shapes=padded_shapes,
-                          padding_values=padding_values)
+            return _stack(buf, pad=True, padded_shapes=padded_shapes, padding_values=padding_values)
+
         return self._batched(int(batch_size), drop_remainder, stack, None)
 
     def unbatch(self, name=None):
@@ -235,20 +273,24 @@ class Dataset:
             for e in source._make_iter():
                 leaves = _leaves(e)
                 for i in range(len(leaves[0].array)):
-                    yield _map_struct(lambda x: _Element(x.array[i], x.dtype), e)
-        spec = _map_struct(lambda s: TensorSpec(s.shape.as_list()[1:], s.dtype),
-                           self._spec) if self._spec is not None else None
+                    yield _map_struct(lambda x: _Element(x.array[i], x.dtype), e)  # noqa: B023
+
+        spec = (
+            _map_struct(lambda s: TensorSpec(s.shape.as_list()[1:], s.dtype), self._spec)
+            if self._spec is not None
+            else None
+        )
         return Dataset(it, UNKNOWN, spec)
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True, name=None):
         source = self
         from jaxtape._src.ops import random_ops
+
         base = _seed(seed, random_ops)
         epoch = [0]
 
         def it():
-            rng = np.random.default_rng([base, epoch[0]] if reshuffle_each_iteration
-                                        else [base])
+            rng = np.random.default_rng([base, epoch[0]] if reshuffle_each_iteration else [base])
             epoch[0] += 1
             buf = []
             for e in source._make_iter():
@@ -257,6 +299,7 @@ class Dataset:
                     yield buf.pop(int(rng.integers(len(buf))))
             while buf:
                 yield buf.pop(int(rng.integers(len(buf))))
+
         return Dataset(it, self._cardinality, self._spec)
 
     def repeat(self, count=None, name=None):
@@ -273,6 +316,7 @@ class Dataset:
                 if not got:
                     return
                 k += 1
+
         c = self._cardinality
         card = INFINITE if times is None else (c * times if c >= 0 else c)
         return Dataset(it, card, self._spec)
@@ -287,6 +331,7 @@ class Dataset:
                 yield e
                 if n > 0 and i + 1 >= n:
                     return
+
         c = self._cardinality
         card = c if n < 0 else (n if c == INFINITE else (min(c, n) if c >= 0 else UNKNOWN))
         return Dataset(it, card, self._spec)
@@ -299,6 +344,7 @@ class Dataset:
                 if n < 0 or i < n:
                     continue
                 yield e
+
         c = self._cardinality
         card = c if c < 0 else (0 if n < 0 else max(c - n, 0))
         return Dataset(it, card, self._spec)
@@ -309,6 +355,7 @@ class Dataset:
         def it():
             for i, e in enumerate(source._make_iter(), int(start)):
                 yield (_Element(np.asarray(i, np.int64), _dt.int64), e)
+
         return Dataset(it, self._cardinality, (TensorSpec([], _dt.int64), self._spec))
 
     def prefetch(self, buffer_size, name=None):
@@ -329,6 +376,7 @@ class Dataset:
                     q.put(done)
                 except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
                     q.put(exc)
+
             threading.Thread(target=work, daemon=True).start()
             try:
                 while True:
@@ -340,6 +388,7 @@ class Dataset:
                     yield e
             finally:
                 stop.set()
+
         return Dataset(it, self._cardinality, self._spec)
 
     def cache(self, filename="", name=None):
@@ -357,6 +406,7 @@ class Dataset:
                 yield e
             store[:] = fresh
             full[0] = True
+
         return Dataset(it, self._cardinality, self._spec)
 
     def apply(self, transformation_func):
@@ -383,9 +433,14 @@ class Dataset:
 
     def as_numpy_iterator(self):
         for e in self._make_iter():
-            yield _map_struct(lambda x: (x.array[()] if x.array.ndim == 0 else x.array)
-                              if x.dtype is not _dt.string
-                              else (x.array.item() if x.array.ndim == 0 else x.array), e)
+            yield _map_struct(
+                lambda x: (
+                    (x.array[()] if x.array.ndim == 0 else x.array)
+                    if x.dtype is not _dt.string
+                    else (x.array.item() if x.array.ndim == 0 else x.array)
+                ),
+                e,
+            )
 
     def reduce(self, initial_state, reduce_func, name=None):
         state = initial_state
@@ -425,9 +480,10 @@ def _seed(seed, random_ops):
     neither is set, as TF)."""
     gs = random_ops._state.global_seed
     if seed is None and gs is None:
-        return int(np.random.default_rng().integers(2 ** 31))
-    return int((0 if gs is None else gs) * 1000003 + (0 if seed is None else int(seed))) \
-        & 0x7FFFFFFF
+        return int(np.random.default_rng().integers(2**31))
+    return (
+        int((0 if gs is None else gs) * 1000003 + (0 if seed is None else int(seed))) & 0x7FFFFFFF
+    )
 
 
 def _stack(elements, pad=False, padded_shapes=None, padding_values=None):
@@ -460,12 +516,19 @@ def _stack(elements, pad=False, padded_shapes=None, padding_values=None):
             stacked = np.stack(arrays)
         except ValueError:
             from jaxtape._src.errors import InvalidArgumentError
+
             raise InvalidArgumentError(
-                None, None, "Cannot batch tensors with different shapes in component %d. First "
-                "element had shape %s and element %d had shape %s." % (
-                    j, list(arrays[0].shape), next(i for i, a in enumerate(arrays)
-                                                   if a.shape != arrays[0].shape),
-                    list(next(a for a in arrays if a.shape != arrays[0].shape).shape))) from None
+                None,
+                None,
+                "Cannot batch tensors with different shapes in component %d. First "
+                "element had shape %s and element %d had shape %s."
+                % (
+                    j,
+                    list(arrays[0].shape),
+                    next(i for i, a in enumerate(arrays) if a.shape != arrays[0].shape),
+                    list(next(a for a in arrays if a.shape != arrays[0].shape).shape),
+                ),
+            ) from None
         out.append(_Element(stacked, leaf.dtype))
     return nest.pack_sequence_as(first, out) if isinstance(first, (tuple, dict)) else out[0]
 
@@ -488,13 +551,17 @@ def _conform(value, signature):
         t = convert_to_tensor(v, dtype=s.dtype) if not is_tensor_like(v) else convert_to_tensor(v)
         if not s.shape.is_compatible_with(t.shape):
             from jaxtape._src.errors import InvalidArgumentError
-            raise InvalidArgumentError(None, None, "`generator` yielded an element of shape %s "
-                                       "where an element of shape %s was expected."
-                                       % (t.shape, s.shape))
-        out.append(_Element(np.asarray(t._value) if t.dtype is not _dt.string else t._value,
-                            t.dtype))
-    return nest.pack_sequence_as(signature, out) if isinstance(signature, (tuple, dict)) \
-        else out[0]
+
+            raise InvalidArgumentError(
+                None,
+                None,
+                "`generator` yielded an element of shape %s "
+                "where an element of shape %s was expected." % (t.shape, s.shape),
+            )
+        out.append(
+            _Element(np.asarray(t._value) if t.dtype is not _dt.string else t._value, t.dtype)
+        )
+    return nest.pack_sequence_as(signature, out) if isinstance(signature, (tuple, dict)) else out[0]
 
 
 def _conform_types(value, types):
@@ -503,8 +570,9 @@ def _conform_types(value, types):
     out = []
     for v, d in zip(flat_v, flat_t):
         t = convert_to_tensor(v, dtype=d) if not is_tensor_like(v) else convert_to_tensor(v)
-        out.append(_Element(np.asarray(t._value) if t.dtype is not _dt.string else t._value,
-                            t.dtype))
+        out.append(
+            _Element(np.asarray(t._value) if t.dtype is not _dt.string else t._value, t.dtype)
+        )
     return nest.pack_sequence_as(types, out) if isinstance(types, (tuple, dict)) else out[0]
 
 

@@ -12,17 +12,19 @@ import jax
 import numpy as np
 
 from jaxtape._src import dtypes as _dt
-from jaxtape._src.context import STATE, user_site
+from jaxtape._src.context import HOOKS, STATE, user_site
 from jaxtape._src.tensor import is_tracer, make
 
 NUMERICS = {"enabled": False}
 # Set when the compiled-executable budget is spent (backward.py owns it); checked per op.
 FLUSH = [False]
-_flush_hook = []
+POST_OP = HOOKS.post_op
 
 
 def flush():
-    _flush_hook[0]()
+    for hook in HOOKS.flush:
+        hook()
+
 
 _NP2DT = {np.dtype(d.as_numpy_dtype): d for d in _dt.ALL if d is not _dt.string}
 DIFF_NP = frozenset(np.dtype(d.as_numpy_dtype) for d in _dt.ALL if d.is_differentiable)
@@ -73,8 +75,13 @@ class Node:
                 dp = None
             else:
                 da = k.diff_args
-                dp = tuple([p for p, t in enumerate(self.inputs)
-                            if (da is None or p in da) and t._dtype._diff])
+                dp = tuple(
+                    [
+                        p
+                        for p, t in enumerate(self.inputs)
+                        if (da is None or p in da) and t._dtype._diff
+                    ]
+                )
             self._dp = dp
         return dp
 
@@ -99,14 +106,34 @@ def bind(kernel, inputs, params=None):
         res = tuple(make(o, _NP2DT[o.dtype]) for o in out)
         if STATE.tapes:
             record(kernel, params, inputs, res)
+        if POST_OP:
+            for hook in POST_OP:
+                hook(kernel, inputs, res)
         return res
     res = make(out, _NP2DT[out.dtype])
     if STATE.tapes:
         record(kernel, params, inputs, (res,))
-    if NUMERICS["enabled"]:
-        from jaxtape._src.numerics import check_op_outputs
-        check_op_outputs(kernel, (res,))
+    if POST_OP:
+        for hook in POST_OP:
+            hook(kernel, inputs, (res,))
     return res
+
+
+class _HostOp:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+def host_op_done(name: str, outputs):
+    """An op computed on the host without a kernel (`tf.unique`, `tf.random.shuffle`, a
+    Variable read): the post-op hooks see it as TF's op `name`.  Returns `outputs`."""
+    if POST_OP:
+        op = _HostOp(name)
+        for hook in POST_OP:
+            hook(op, (), outputs)
+    return outputs
 
 
 def _foldable(vals) -> bool:
@@ -118,8 +145,13 @@ def _foldable(vals) -> bool:
         return False
     scope = STATE.trace
     for v in vals:
-        if (is_tracer(v) or not hasattr(v, "dtype") or v.dtype.kind not in "biu"
-                or v.size > 64 or scope.is_symbolic(v)):
+        if (
+            is_tracer(v)
+            or not hasattr(v, "dtype")
+            or v.dtype.kind not in "biu"
+            or v.size > 64
+            or scope.is_symbolic(v)
+        ):
             return False
     return True
 
@@ -133,7 +165,7 @@ def record(kernel, params, inputs, outputs):
     for rec in STATE.tapes:
         tracked = rec.tracked
         seen = False
-        if rec.all:     # the graph of a trace (tf.gradients): every input is a watched leaf
+        if rec.all:  # the graph of a trace (tf.gradients): every input is a watched leaf
             for t in inputs:
                 if t._id not in tracked:
                     tracked[t._id] = None
@@ -145,14 +177,15 @@ def record(kernel, params, inputs, outputs):
             elif t._id in rec.untracked:
                 seen = True
         else:
-            if seen:    # not recorded, but remembered so tape.explain can say why
+            if seen:  # not recorded, but remembered so tape.explain can say why
                 ins = tuple(t._id for t in inputs)
                 for o in outputs:
                     rec.untracked[o._id] = (kernel.name, ins)
             continue
         if node is None:
-            node = Node(kernel, tuple(sorted(params.items())) if params else (), tuple(inputs),
-                        outputs)
+            node = Node(
+                kernel, tuple(sorted(params.items())) if params else (), tuple(inputs), outputs
+            )
             if rec.debug:
                 node.site = _user_site()
         if kernel.grad == "none":

@@ -24,8 +24,14 @@ class DType:
     def __init__(self, name: str, np_dtype, kernel_name: str):
         self._name = name
         # differentiable (floating or complex): read on the hot path, so a plain attribute
-        self._diff = name in ("float16", "bfloat16", "float32", "float64", "complex64",
-                              "complex128")
+        self._diff = name in (
+            "float16",
+            "bfloat16",
+            "float32",
+            "float64",
+            "complex64",
+            "complex128",
+        )
         self._np = np.dtype(np_dtype) if np_dtype is not object else np.dtype(object)
         self._tf_kernel_name = kernel_name
 
@@ -112,7 +118,11 @@ class DType:
     @property
     def min(self):
         if self.is_floating:
-            return ml_dtypes.finfo(self._np).min if self._name == "bfloat16" else np.finfo(self._np).min
+            return (
+                ml_dtypes.finfo(self._np).min
+                if self._name == "bfloat16"
+                else np.finfo(self._np).min
+            )
         if self.is_integer:
             return np.iinfo(self._np).min
         if self.is_bool:
@@ -122,7 +132,11 @@ class DType:
     @property
     def max(self):
         if self.is_floating:
-            return ml_dtypes.finfo(self._np).max if self._name == "bfloat16" else np.finfo(self._np).max
+            return (
+                ml_dtypes.finfo(self._np).max
+                if self._name == "bfloat16"
+                else np.finfo(self._np).max
+            )
         if self.is_integer:
             return np.iinfo(self._np).max
         if self.is_bool:
@@ -150,11 +164,35 @@ uint64 = DType("uint64", np.uint64, "uint64")
 bool_ = DType("bool", np.bool_, "bool")
 string = DType("string", object, "string")
 
-ALL = (float16, bfloat16, float32, float64, complex64, complex128, int8, int16, int32, int64,
-       uint8, uint16, uint32, uint64, bool_, string)
+ALL = (
+    float16,
+    bfloat16,
+    float32,
+    float64,
+    complex64,
+    complex128,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+    bool_,
+    string,
+)
 _BY_NAME = {d.name: d for d in ALL}
-_BY_NAME.update({"half": float16, "float": float32, "double": float64, "bool_": bool_,
-                 "str": string, "bytes": string})
+_BY_NAME.update(
+    {
+        "half": float16,
+        "float": float32,
+        "double": float64,
+        "bool_": bool_,
+        "str": string,
+        "bytes": string,
+    }
+)
 _BY_NP = {d._np: d for d in ALL if d is not string}
 
 # Aliases TF exposes as attributes.
@@ -180,7 +218,7 @@ def as_dtype(type_value) -> DType:
     elif type_value is object:
         return string
     elif type_value is None or any(type_value is t for t in (int, complex, bytes, str)):
-        pass    # TF 2.21 refuses these Python types (measured)
+        pass  # TF 2.21 refuses these Python types (measured)
     else:
         try:
             npd = np.dtype(type_value)
@@ -192,4 +230,6 @@ def as_dtype(type_value) -> DType:
             d = _BY_NP.get(npd)
             if d is not None:
                 return d
-    raise TypeError("Cannot convert the argument `type_value`: %r to a TensorFlow DType." % (type_value,))
+    raise TypeError(
+        "Cannot convert the argument `type_value`: %r to a TensorFlow DType." % (type_value,)
+    )

@@ -18,22 +18,68 @@ class OpError(Exception):
         return self.message
 
 
-class CancelledError(OpError): pass  # noqa: E701
-class UnknownError(OpError): pass  # noqa: E701
-class InvalidArgumentError(OpError): pass  # noqa: E701
-class DeadlineExceededError(OpError): pass  # noqa: E701
-class NotFoundError(OpError): pass  # noqa: E701
-class AlreadyExistsError(OpError): pass  # noqa: E701
-class PermissionDeniedError(OpError): pass  # noqa: E701
-class ResourceExhaustedError(OpError): pass  # noqa: E701
-class FailedPreconditionError(OpError): pass  # noqa: E701
-class AbortedError(OpError): pass  # noqa: E701
-class OutOfRangeError(OpError): pass  # noqa: E701
-class UnimplementedError(OpError): pass  # noqa: E701
-class InternalError(OpError): pass  # noqa: E701
-class UnavailableError(OpError): pass  # noqa: E701
-class DataLossError(OpError): pass  # noqa: E701
-class UnauthenticatedError(OpError): pass  # noqa: E701
+class CancelledError(OpError):
+    pass  # noqa: E701
+
+
+class UnknownError(OpError):
+    pass  # noqa: E701
+
+
+class InvalidArgumentError(OpError):
+    pass  # noqa: E701
+
+
+class DeadlineExceededError(OpError):
+    pass  # noqa: E701
+
+
+class NotFoundError(OpError):
+    pass  # noqa: E701
+
+
+class AlreadyExistsError(OpError):
+    pass  # noqa: E701
+
+
+class PermissionDeniedError(OpError):
+    pass  # noqa: E701
+
+
+class ResourceExhaustedError(OpError):
+    pass  # noqa: E701
+
+
+class FailedPreconditionError(OpError):
+    pass  # noqa: E701
+
+
+class AbortedError(OpError):
+    pass  # noqa: E701
+
+
+class OutOfRangeError(OpError):
+    pass  # noqa: E701
+
+
+class UnimplementedError(OpError):
+    pass  # noqa: E701
+
+
+class InternalError(OpError):
+    pass  # noqa: E701
+
+
+class UnavailableError(OpError):
+    pass  # noqa: E701
+
+
+class DataLossError(OpError):
+    pass  # noqa: E701
+
+
+class UnauthenticatedError(OpError):
+    pass  # noqa: E701
 
 
 class NotProvidedError(AttributeError):
@@ -49,10 +95,16 @@ def invalid_argument(message: str, op: str | None = None) -> InvalidArgumentErro
 
 # -- raw errors from the numeric stack, translated at the public API's edge ---------------------
 
-_STATUS = {"RESOURCE_EXHAUSTED": ResourceExhaustedError, "INTERNAL": InternalError,
-           "INVALID_ARGUMENT": InvalidArgumentError, "UNIMPLEMENTED": UnimplementedError,
-           "OUT_OF_RANGE": OutOfRangeError, "FAILED_PRECONDITION": FailedPreconditionError,
-           "NOT_FOUND": NotFoundError, "UNAVAILABLE": UnavailableError}
+_STATUS = {
+    "RESOURCE_EXHAUSTED": ResourceExhaustedError,
+    "INTERNAL": InternalError,
+    "INVALID_ARGUMENT": InvalidArgumentError,
+    "UNIMPLEMENTED": UnimplementedError,
+    "OUT_OF_RANGE": OutOfRangeError,
+    "FAILED_PRECONDITION": FailedPreconditionError,
+    "NOT_FOUND": NotFoundError,
+    "UNAVAILABLE": UnavailableError,
+}
 _internal_dirs = None
 
 
@@ -62,6 +114,7 @@ def _library_dirs():
     if _internal_dirs is None:
         import importlib
         import os
+
         dirs = []
         for name in ("jax", "jaxlib", "numpy", "ml_dtypes", "opt_einsum", "scipy"):
             try:
@@ -93,6 +146,7 @@ def _from_library(exc) -> bool:
 def _from_library_or_jaxtape(exc) -> bool:
     """Not raised by the user's own code (a function passed to tf.map_fn keeps its errors)."""
     import os
+
     own = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
     where = _raised_in(exc)
     return _from_library(exc) or where.startswith(own) or not where
@@ -114,8 +168,13 @@ def translate(exc, op):
     if name in ("JaxRuntimeError", "XlaRuntimeError"):
         status = text.split(":", 1)[0].strip()
         return _STATUS.get(status, UnknownError)(None, None, "%s [Op:%s]" % (text, op))
-    if (isinstance(exc, (IndexError, ZeroDivisionError, KeyError, OverflowError)) and
-            _from_library_or_jaxtape(exc)) or name == "MLIRError" or (
-                isinstance(exc, (TypeError, ValueError)) and _from_library(exc)):
+    if (
+        (
+            isinstance(exc, (IndexError, ZeroDivisionError, KeyError, OverflowError))
+            and _from_library_or_jaxtape(exc)
+        )
+        or name == "MLIRError"
+        or (isinstance(exc, (TypeError, ValueError)) and _from_library(exc))
+    ):
         return InvalidArgumentError(None, None, "%s [Op:%s]" % (text, op))
     return None

@@ -36,9 +36,9 @@ from __future__ import annotations
 import sys
 
 from jaxtape._src import nest
+from jaxtape._src.context import HOOKS
 from jaxtape._src.registry import export_value
-
-FLAGS = {"debug": False, "strict": False}
+from jaxtape._src.tape import FLAGS, _live_recorders, _source, _target
 
 
 def set_gradient_debug(enabled: bool = True) -> None:
@@ -102,67 +102,98 @@ def _target_ids(target):
 
 
 def explain_source(tape, rec, target, source) -> GradientReport:
-    from jaxtape._src.tape import _source, _target
     src = _source(source, rec)
     desc = _describe(source)
     var = getattr(source, "_tape_variable", None)
     if not src.dtype._diff:
         return GradientReport(
-            "integer_dtype", source, "%s has dtype %s: only floating and complex tensors have "
+            "integer_dtype",
+            source,
+            "%s has dtype %s: only floating and complex tensors have "
             "gradients." % (desc, src.dtype.name),
             "Cast it to a float dtype before the computation (and differentiate w.r.t. the "
-            "float tensor).")
+            "float tensor).",
+        )
     targets = [_target(t) for t in nest.flatten(target)]
     if not targets:
-        return GradientReport("not_connected", source, "The target is an empty list: there is "
-                              "nothing to differentiate.", "Pass the tensor(s) to differentiate.")
+        return GradientReport(
+            "not_connected",
+            source,
+            "The target is an empty list: there is nothing to differentiate.",
+            "Pass the tensor(s) to differentiate.",
+        )
     tids = [t.id for t in targets]
     sids = set(_ids_of(source, rec))
     if sids & set(tids):
-        return GradientReport("connected", source, "%s is the target itself: its gradient is "
-                              "ones." % desc)
+        return GradientReport(
+            "connected", source, "%s is the target itself: its gradient is ones." % desc
+        )
     if targets and all(not t.dtype._diff for t in targets):
         return GradientReport(
-            "integer_dtype", source, "The target has dtype %s: integer, bool and string targets "
+            "integer_dtype",
+            source,
+            "The target has dtype %s: integer, bool and string targets "
             "have no gradients." % targets[0].dtype.name,
-            "Compute the target in floating point.")
+            "Compute the target in floating point.",
+        )
     tracked = rec.tracked
     # -- the source is not on the tape ---------------------------------------------------
     if not any(i in tracked for i in sids):
         if var is not None:
             if var._uid in tape._dropped_vars:
-                return GradientReport("after_reset", source, "%s was watched, but tape.reset() "
-                                      "dropped everything recorded before it." % desc,
-                                      "Read the Variable again after reset().")
+                return GradientReport(
+                    "after_reset",
+                    source,
+                    "%s was watched, but tape.reset() "
+                    "dropped everything recorded before it." % desc,
+                    "Read the Variable again after reset().",
+                )
             if not var._trainable:
                 return GradientReport(
-                    "not_trainable", source, "%s has trainable=False, so the tape does not "
-                    "watch it automatically." % desc,
+                    "not_trainable",
+                    source,
+                    "%s has trainable=False, so the tape does not watch it automatically." % desc,
                     "Call tape.watch(%s) inside the with-block (or make it trainable)."
-                    % var.name.split(":")[0])
+                    % var.name.split(":")[0],
+                )
             if not tape._watch_accessed:
                 return GradientReport(
-                    "not_watched", source, "%s was not watched: the tape was created with "
+                    "not_watched",
+                    source,
+                    "%s was not watched: the tape was created with "
                     "watch_accessed_variables=False." % desc,
-                    "Call tape.watch(v) inside the with-block.")
+                    "Call tape.watch(v) inside the with-block.",
+                )
             return GradientReport(
-                "variable_not_read", source, "%s was never read while the tape was recording, "
+                "variable_not_read",
+                source,
+                "%s was never read while the tape was recording, "
                 "so the target cannot depend on it." % desc,
-                "Use the Variable inside the with-block.")
+                "Use the Variable inside the with-block.",
+            )
         sid = source._id
         if sid in tape._dropped_ids:
-            return GradientReport("after_reset", source, "%s was recorded, but tape.reset() "
-                                  "dropped everything recorded before it." % desc,
-                                  "Watch or recompute it after reset().")
+            return GradientReport(
+                "after_reset",
+                source,
+                "%s was recorded, but tape.reset() dropped everything recorded before it." % desc,
+                "Watch or recompute it after reset().",
+            )
         if sid < tape._first_id:
             return GradientReport(
-                "before_tape", source, "%s was created or computed before the tape started "
+                "before_tape",
+                source,
+                "%s was created or computed before the tape started "
                 "recording and was never watched, so the tape does not follow it." % desc,
-                "Call tape.watch(x) inside the with-block, or compute it inside the block.")
+                "Call tape.watch(x) inside the with-block, or compute it inside the block.",
+            )
         return GradientReport(
-            "not_watched", source, "%s is a constant the tape never watched (only trainable "
+            "not_watched",
+            source,
+            "%s is a constant the tape never watched (only trainable "
             "Variables are watched automatically)." % desc,
-            "Call tape.watch(x) inside the with-block before using it.")
+            "Call tape.watch(x) inside the with-block before using it.",
+        )
     # -- the target is not on the tape ----------------------------------------------------
     if not any(i in tracked for i in tids):
         return _target_not_recorded(tape, rec, tids[0], source, desc)
@@ -171,49 +202,72 @@ def explain_source(tape, rec, target, source) -> GradientReport:
 
 
 def _target_not_recorded(tape, rec, tid, source, desc):
-    from jaxtape._src.tape import _live_recorders
     for other in list(_live_recorders):
         if other is not rec and tid in other.tracked:
             return GradientReport(
-                "target_not_recorded", source, "The target was recorded on a different tape, "
-                "not on this one.", "Call gradient() on the tape that recorded the target "
-                "(the one whose with-block computed it).")
+                "target_not_recorded",
+                source,
+                "The target was recorded on a different tape, not on this one.",
+                "Call gradient() on the tape that recorded the target "
+                "(the one whose with-block computed it).",
+            )
     for start, end in tape._paused:
         if start <= tid <= end:
             return GradientReport(
-                "target_not_recorded", source, "The target was computed inside "
+                "target_not_recorded",
+                source,
+                "The target was computed inside "
                 "tape.stop_recording(), so the tape did not record it.",
-                "Compute it outside the stop_recording() block.")
+                "Compute it outside the stop_recording() block.",
+            )
     if tid in tape._dropped_ids:
-        return GradientReport("after_reset", source, "The target was recorded before "
-                              "tape.reset(), which dropped it.", "Recompute it after reset().")
+        return GradientReport(
+            "after_reset",
+            source,
+            "The target was recorded before tape.reset(), which dropped it.",
+            "Recompute it after reset().",
+        )
     if tid < tape._first_id:
         return GradientReport(
-            "target_not_recorded", source, "The target was computed before the tape started "
-            "recording.", "Compute the target inside the with-block.")
+            "target_not_recorded",
+            source,
+            "The target was computed before the tape started recording.",
+            "Compute the target inside the with-block.",
+        )
     outside = list(tape._outside)
     if tape._exit_id is not None:
         outside.append((tape._exit_id, float("inf")))
     for start, end in outside:
         if start <= tid <= end:
             return GradientReport(
-                "target_not_recorded", source, "The target was computed after the with-block "
+                "target_not_recorded",
+                source,
+                "The target was computed after the with-block "
                 "ended, when the tape was no longer recording.",
-                "Move that computation inside the with-block.")
+                "Move that computation inside the with-block.",
+            )
     blocked = _through_integer(rec, tid, set(_ids_of(source, rec)))
     if blocked is not None:
         return GradientReport(
-            "not_differentiable", source, "Every path from %s to the target goes through an "
-            "integer or bool tensor (made by %s), which the tape does not follow." % (
-                desc, blocked), "Keep the computation in floating point (no cast to an integer "
+            "not_differentiable",
+            source,
+            "Every path from %s to the target goes through an "
+            "integer or bool tensor (made by %s), which the tape does not follow."
+            % (desc, blocked),
+            "Keep the computation in floating point (no cast to an integer "
             "dtype, tf.nn.softmax instead of tf.argmax), or accept that this gradient is None.",
-            op=blocked)
+            op=blocked,
+        )
     esc = _escape_from(rec, set(_ids_of(source, rec)))
     if esc is not None:
         return _left_tape(source, desc, esc)
     return GradientReport(
-        "not_connected", source, "The target does not depend on any tensor the tape watched: "
-        "it is a constant for this tape.", "Compute it from %s inside the with-block." % desc)
+        "not_connected",
+        source,
+        "The target does not depend on any tensor the tape watched: "
+        "it is a constant for this tape.",
+        "Compute it from %s inside the with-block." % desc,
+    )
 
 
 def _through_integer(rec, tid, sids):
@@ -258,21 +312,30 @@ def _escape_from(rec, sids):
 
 def _left_tape(source, desc, site):
     return GradientReport(
-        "left_tape", source, "A value computed from %s left the tape through .numpy(), float(), "
+        "left_tape",
+        source,
+        "A value computed from %s left the tape through .numpy(), float(), "
         "int() or bool(): what was computed from that Python value is a constant for the tape."
-        % desc, "Keep the computation in tensor ops (tf.* functions) instead of going through "
-        "Python numbers.", site=site if isinstance(site, tuple) else None)
+        % desc,
+        "Keep the computation in tensor ops (tf.* functions) instead of going through "
+        "Python numbers.",
+        site=site if isinstance(site, tuple) else None,
+    )
 
 
 def _walk(rec, tids, sids, source, desc):
     nodes = rec.nodes
-    reach = _downstream(rec, sids)   # everything downstream of the source, ignoring dtypes
+    reach = _downstream(rec, sids)  # everything downstream of the source, ignoring dtypes
     if not reach & set(tids):
         esc = _escape_from(rec, sids)
         if esc is not None:
             return _left_tape(source, desc, esc)
-        return GradientReport("not_connected", source, "The target does not use %s at all."
-                              % desc, "Check that the target is computed from it.")
+        return GradientReport(
+            "not_connected",
+            source,
+            "The target does not use %s at all." % desc,
+            "Check that the target is computed from it.",
+        )
     # on a path: find the op that blocks the gradient
     need = set(tids)
     blocking = None
@@ -284,29 +347,48 @@ def _walk(rec, tids, sids, source, desc):
         if not on_path:
             continue
         k = n.kernel
-        if k.grad == "nondiff" or not any(o._dtype._diff for o in n.outputs) or \
-                not any(t._dtype._diff for t in on_path):
+        if (
+            k.grad == "nondiff"
+            or not any(o._dtype._diff for o in n.outputs)
+            or not any(t._dtype._diff for t in on_path)
+        ):
             blocking = n
         need.update(t._id for t in on_path)
     if blocking is None:
-        return GradientReport("connected", source, "The gradient of the target w.r.t. %s is "
-                              "defined (it flows through recorded, differentiable ops)." % desc)
+        return GradientReport(
+            "connected",
+            source,
+            "The gradient of the target w.r.t. %s is "
+            "defined (it flows through recorded, differentiable ops)." % desc,
+        )
     k = blocking.kernel
     if k.name == "StopGradient":
         return GradientReport(
-            "stop_gradient", source, "Every path from %s to the target goes through "
+            "stop_gradient",
+            source,
+            "Every path from %s to the target goes through "
             "tf.stop_gradient, which blocks gradients by design." % desc,
-            "Remove the stop_gradient if the gradient should flow.", op=k.name,
-            site=blocking.site)
+            "Remove the stop_gradient if the gradient should flow.",
+            op=k.name,
+            site=blocking.site,
+        )
     return GradientReport(
-        "not_differentiable", source, "Every path from %s to the target goes through %s, "
-        "which has no gradient (its output is piecewise constant or not floating)." % (desc, k.name),
+        "not_differentiable",
+        source,
+        "Every path from %s to the target goes through %s, "
+        "which has no gradient (its output is piecewise constant or not floating)."
+        % (desc, k.name),
         "Use a differentiable alternative (e.g. tf.nn.softmax instead of tf.argmax, no "
-        "cast to an integer dtype), or accept that this gradient is None.", op=k.name,
-        site=blocking.site)
+        "cast to an integer dtype), or accept that this gradient is None.",
+        op=k.name,
+        site=blocking.site,
+    )
 
 
 for _f in (set_gradient_debug, set_strict_gradients):
     export_value("debugging." + _f.__name__, _f)
 export_value("debugging.GradientReport", GradientReport)
 _ = sys
+
+
+HOOKS.explain.append(explain_source)

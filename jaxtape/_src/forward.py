@@ -13,12 +13,11 @@ VJP, `J v = d/du <J^T u, v>` — which is exactly what TF itself does for forwar
 
 from __future__ import annotations
 
-import weakref
 
 import jax
 import jax.numpy as jnp
 
-from jaxtape._src import backward, nest
+from jaxtape._src import backward, caches, nest
 from jaxtape._src.context import STATE
 from jaxtape._src.dispatch import record_raw
 from jaxtape._src.registry import export_value
@@ -26,7 +25,8 @@ from jaxtape._src.tape import GradientTape, UnconnectedGradients, _source, _targ
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.tensor import make
 
-_jvp_cache: dict = {}
+# plan key -> [call, diff_leaves, use_fallback, {fallback?: (jitted, raw)}]
+_jvp_cache = caches.LRU("forward.jvps", backward.CACHE_SIZE)
 
 
 def _jvp_fn(key, n_diff):
@@ -57,42 +57,61 @@ def _jvp_fn(key, n_diff):
     primary, fallback = jax.jit(jvp), jax.jit(double_backprop)
 
     def call(leaf_vals, tangents):
-        entry = _jvp_cache[key]
         if entry[2]:
             return fallback(leaf_vals, tangents)
         try:
             return primary(leaf_vals, tangents)
         except TypeError:
             # custom_vjp inside (tf.custom_gradient, sqrt): JAX defines no forward mode for it
-            _jvp_cache[key] = (entry[0], entry[1], True, entry[3])
+            entry[2] = True
             return fallback(leaf_vals, tangents)
 
-    fn = (call, diff_leaves, False, {False: (primary, jvp), True: (fallback, double_backprop)})
-    _jvp_cache[key] = fn
-    return fn
+    entry = [call, diff_leaves, False, {False: (primary, jvp), True: (fallback, double_backprop)}]
+    _jvp_cache.put(key, entry)
+    return entry
 
 
-def _record_jvp(key, leaf_vals, leaf_ids, tangents, out):
+def _record_jvp(entry, key, leaf_vals, leaf_ids, tangents, out):
     """A JVP computed while tapes record is itself an op on them (as TF's accumulator records
     its forward-mode ops), so forward-over-forward and backward-over-forward compose."""
-    _, _, use_fallback, fns = _jvp_cache[key]
+    _, _, use_fallback, fns = entry
     jitted, raw = fns[use_fallback]
     kk = (key, use_fallback)
     kern = _kernels.get(kk)
     if kern is None:
-        kern = _JvpKernel(key, lambda lv, tl: (jitted(lv, tl),),
-                          lambda lv, tl: (raw(lv, tl),), len(leaf_vals))
-        kern._in_avals = [(tuple(v.shape), v.dtype) for v in list(leaf_vals)
-                          + [t._value for t in tangents]]
+        kern = _JvpKernel(
+            key, lambda lv, tl: (jitted(lv, tl),), lambda lv, tl: (raw(lv, tl),), len(leaf_vals)
+        )
+        kern._in_avals = [
+            (tuple(v.shape), v.dtype) for v in list(leaf_vals) + [t._value for t in tangents]
+        ]
         _kernels[kk] = kern
-    record_raw(kern, list(leaf_ids) + [t._id for t in tangents],
-               list(leaf_vals) + [t._value for t in tangents], [out])
+    record_raw(
+        kern,
+        list(leaf_ids) + [t._id for t in tangents],
+        list(leaf_vals) + [t._value for t in tangents],
+        [out],
+    )
 
 
 # ops whose TF gradient function does not read their inputs: a JVP through them does not
 # depend on those inputs
-_LINEAR = frozenset(("AddV2", "Sub", "Neg", "Identity", "Reshape", "AddN", "Transpose",
-                     "ExpandDims", "Squeeze", "Pack", "ConcatV2", "StopGradient"))
+_LINEAR = frozenset(
+    (
+        "AddV2",
+        "Sub",
+        "Neg",
+        "Identity",
+        "Reshape",
+        "AddN",
+        "Transpose",
+        "ExpandDims",
+        "Squeeze",
+        "Pack",
+        "ConcatV2",
+        "StopGradient",
+    )
+)
 
 
 class _JvpKernel(backward.GradKernel):
@@ -118,7 +137,8 @@ class _JvpKernel(backward.GradKernel):
         return self._conn
 
 
-_kernels: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
+_kernels = backward._WeakKernels()
+caches.register("forward.jvp_kernels", _kernels)
 
 
 class ForwardAccumulator:
@@ -129,14 +149,17 @@ class ForwardAccumulator:
         self._primals = nest.flatten(primals)
         flat_t = nest.flatten(tangents)
         if len(flat_t) != len(self._primals):
-            raise ValueError("primals and tangents must have the same structure; got %d primals "
-                             "and %d tangents" % (len(self._primals), len(flat_t)))
+            raise ValueError(
+                "primals and tangents must have the same structure; got %d primals "
+                "and %d tangents" % (len(self._primals), len(flat_t))
+            )
         self._tangents = []
         for p, t in zip(self._primals, flat_t):
             tt = convert_to_tensor(t, dtype=p.dtype)
             if tuple(tt.shape) != tuple(p.shape):
-                raise ValueError("tangent shape %s does not match primal shape %s"
-                                 % (tt.shape, p.shape))
+                raise ValueError(
+                    "tangent shape %s does not match primal shape %s" % (tt.shape, p.shape)
+                )
             self._tangents.append(tt)
         self._tape = GradientTape(persistent=True, watch_accessed_variables=False)
 
@@ -162,7 +185,8 @@ class ForwardAccumulator:
         if t.dtype._diff:
             key, leaf_vals, leaf_ids, _ = backward.plan_memo(rec, [t], srcs)
             if key[2][0] is not None and any(r is not None for r in key[3]):
-                fn, diff_leaves = _jvp_fn(key, None)[:2]
+                entry = _jvp_fn(key, None)
+                fn, diff_leaves = entry[:2]
                 tangent_of = {}
                 for refs, tan in zip(key[3], self._tangents):
                     for r in refs or ():
@@ -171,7 +195,7 @@ class ForwardAccumulator:
                 tans = [tangent_of[i] for i in diff_leaves]
                 out = make(fn(list(leaf_vals), [x._value for x in tans]), t.dtype)
                 if STATE.tapes:
-                    _record_jvp(key, leaf_vals, leaf_ids, tans, out)
+                    _record_jvp(entry, key, leaf_vals, leaf_ids, tans, out)
         if out is None and mode is UnconnectedGradients.ZERO:
             out = make(jnp.zeros(shape, t.dtype.as_numpy_dtype), t.dtype)
         return out

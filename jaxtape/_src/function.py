@@ -37,16 +37,20 @@ from jaxtape._src import dtypes as _dt
 from jaxtape._src import nest
 from jaxtape._src.config import RUN_EAGERLY
 from jaxtape._src.context import EXEC_LOCK, STATE
-from jaxtape._src.dispatch import dtype_of
+from jaxtape._src.dispatch import NUMERICS, dtype_of
 from jaxtape._src.indexed_slices import IndexedSlices
+from jaxtape._src.numerics import check_values
 from jaxtape._src.shape import TensorShape
 from jaxtape._src.tensor import EagerTensor, is_tracer, make
 from jaxtape._src.variables import live_variables
 
-_CREATE_ERROR = ("tf.function only supports singleton tf.Variables created on the first call. "
-                 "Make sure the tf.Variable is only created once or created outside tf.function.")
-_LATER_CREATE_ERROR = ("Creating variables on a non-first call to a function decorated with "
-                       "tf.function.")
+_CREATE_ERROR = (
+    "tf.function only supports singleton tf.Variables created on the first call. "
+    "Make sure the tf.Variable is only created once or created outside tf.function."
+)
+_LATER_CREATE_ERROR = (
+    "Creating variables on a non-first call to a function decorated with tf.function."
+)
 
 
 class TensorSpec:
@@ -65,7 +69,7 @@ class TensorSpec:
 
 
 _NO_ARGS = ("no arguments",)
-MAX_TRACES = 64     # per function; the oldest traces beyond it are released
+MAX_TRACES = 64  # per function; the oldest traces beyond it are released
 
 
 def _alias(value, taken):
@@ -74,12 +78,13 @@ def _alias(value, taken):
     if not isinstance(value, jax.Array):
         return jnp.array(value)
     if len(value.sharding.device_set) == 1:
-        a = value.addressable_data(0)   # cheap, but JAX caches it: one per array
+        a = value.addressable_data(0)  # cheap, but JAX caches it: one per array
         if id(a) not in taken:
             return a
     # Variables sharing one array (`tf.Variable(v)`) each need their own alias
     return jax.make_array_from_single_device_arrays(
-        value.shape, value.sharding, [s.data for s in value.addressable_shards])
+        value.shape, value.sharding, [s.data for s in value.addressable_shards]
+    )
 
 
 class _TraceScope:
@@ -87,18 +92,18 @@ class _TraceScope:
 
     def __init__(self, allow_create, lifted=(), first_call=True):
         self.allow_create = allow_create
-        self.first_call = first_call   # False: a trace for a later call (a new signature)
-        self.created_state = False      # Keras state built lazily (optimizer slots)
+        self.first_call = first_call  # False: a trace for a later call (a new signature)
+        self.created_state = False  # Keras state built lazily (optimizer slots)
         self.lifted = {v._uid for v in lifted}
-        self.created = []       # (var, initial value): plain Variables this trace created
-        self.aliases = {}       # id(alias) -> (var, alias)
-        self.saved = []         # (var, value before the trace, alias), in the order first seen
-        self.written = set()    # uids this trace assigned
-        self.rng = {}           # id(counter placeholder) -> (index, placeholder)
-        self.rng_reserve = []   # counters each random op reserves per call
-        self.op_seeds = 0       # TF: a graph's unseeded random ops get op seeds 0, 1, 2, ...
-        self.shapes = {}        # id(value of tf.shape(x)) -> (value, x's symbolic dims)
-        self.graph = None       # a tape recording every op (functions calling tf.gradients)
+        self.created = []  # (var, initial value): plain Variables this trace created
+        self.aliases = {}  # id(alias) -> (var, alias)
+        self.saved = []  # (var, value before the trace, alias), in the order first seen
+        self.written = set()  # uids this trace assigned
+        self.rng = {}  # id(counter placeholder) -> (index, placeholder)
+        self.rng_reserve = []  # counters each random op reserves per call
+        self.op_seeds = 0  # TF: a graph's unseeded random ops get op seeds 0, 1, 2, ...
+        self.shapes = {}  # id(value of tf.shape(x)) -> (value, x's symbolic dims)
+        self.graph = None  # a tape recording every op (functions calling tf.gradients)
 
     def enter(self, lifted, values):
         for var, value in zip(lifted, values):
@@ -120,7 +125,7 @@ class _TraceScope:
     def after_init_scope(self):
         """A Variable assigned under `init_scope` keeps its new value (an eager write) and the
         step goes on reading it at call time: it gets a fresh alias."""
-        for j, (var, before, a) in enumerate(self.saved):
+        for j, (var, before, a) in enumerate(self.saved):  # noqa: B007
             value = var._value
             if value is a or is_tracer(value) or id(a) not in self.aliases:
                 continue
@@ -180,8 +185,11 @@ class _TraceScope:
 
     def changed(self) -> list:
         """The Variables this trace wrote, in the order first seen."""
-        return [var for var, _, a in self.saved if var._value is not a and
-                (var._uid in self.written or is_tracer(var._value))]
+        return [
+            var
+            for var, _, a in self.saved
+            if var._value is not a and (var._uid in self.written or is_tracer(var._value))
+        ]
 
     def exit(self):
         for var, before, a in reversed(self.saved):
@@ -194,7 +202,8 @@ class _TraceScope:
                     "A tf.Variable created inside jaxtape.function must get an initial value "
                     "that does not depend on the function's arguments or on other Variables (got "
                     "a traced value for %s). Create it outside the function, or initialise it "
-                    "with constants." % var.name)
+                    "with constants." % var.name
+                )
             var._value = init
 
 
@@ -236,8 +245,10 @@ def _variable_aliasing(keys, leaves):
     """Variable arguments' keys, each with the position of the first argument that is the same
     Variable: f(v, v) and f(v, w) are different traces."""
     first: dict = {}
-    return tuple(k + (first.setdefault(id(x), i),) if k[0] == "V" else k
-                 for i, (k, x) in enumerate(zip(keys, leaves)))
+    return tuple(
+        k + (first.setdefault(id(x), i),) if k[0] == "V" else k
+        for i, (k, x) in enumerate(zip(keys, leaves))
+    )
 
 
 def _rebind(conc, arg_vars):
@@ -266,8 +277,10 @@ def _python_signature(fn):
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         return None, None
-    plain = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-                for p in sig.parameters.values())
+    plain = all(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        for p in sig.parameters.values()
+    )
     return sig, len(sig.parameters) if plain else None
 
 
@@ -291,7 +304,7 @@ def _leaf_key(x):
         return ("T", tuple(x._value.shape), x._dtype.name)
     if isinstance(x, (np.ndarray, np.generic)):
         return ("T", tuple(np.shape(x)), str(np.asarray(x).dtype))
-    if hasattr(x, "_tape_variable"):   # TF: a Variable argument is keyed by shape and dtype
+    if hasattr(x, "_tape_variable"):  # TF: a Variable argument is keyed by shape and dtype
         return ("V", tuple(x._value.shape), x._dtype.name)
     try:
         hash(x)
@@ -307,38 +320,55 @@ def _leaf_key(x):
 # dimensions are one JAX symbolic dimension, others distinct symbols).  A call fits a
 # signature when its sizes satisfy those equalities.
 
+
 def _relaxed_leaf(key, dims):
     """A tensor's leaf key with the dimensions a TensorSpec leaves open set to None."""
     if key[0] != "T":
         return key
-    if dims is None:                       # TensorSpec(shape=None): every dimension open
+    if dims is None:  # TensorSpec(shape=None): every dimension open
         dims = [None] * len(key[1])
     return ("T", tuple(dims), key[2])
 
 
 def _open_dims(relaxed, concrete):
     """(size, leaf index) of each open dimension in this call, in leaf order."""
-    return [(c, i) for i, (r, k) in enumerate(zip(relaxed, concrete)) if r[0] == "T"
-            for d, c in zip(r[1], k[1]) if d is None]
+    return [
+        (c, i)
+        for i, (r, k) in enumerate(zip(relaxed, concrete))
+        if r[0] == "T"
+        for d, c in zip(r[1], k[1])
+        if d is None
+    ]
 
 
 def _signature(relaxed, key):
     """The signature with open dimensions for this call (its key if none is open)."""
     dims = _open_dims(relaxed, key[0])
-    if not dims or any(c == 0 for c, _ in dims):     # JAX's symbolic dimensions are >= 1
+    if not dims or any(c == 0 for c, _ in dims):  # JAX's symbolic dimensions are >= 1
         return key
     classes = []
     for j, (c, leaf) in enumerate(dims):
-        classes.append(next((i for i, (c2, leaf2) in enumerate(dims[:j])
-                             if c2 == c and leaf2 != leaf and classes[i] == i), j))
+        classes.append(
+            next(
+                (
+                    i
+                    for i, (c2, leaf2) in enumerate(dims[:j])
+                    if c2 == c and leaf2 != leaf and classes[i] == i
+                ),
+                j,
+            )
+        )
     return (relaxed, key[1], tuple(classes))
 
 
 def _fits(sig_leaf, leaf):
     if sig_leaf[0] != "T" or leaf[0] != "T":
         return sig_leaf == leaf
-    return (sig_leaf[2] == leaf[2] and len(sig_leaf[1]) == len(leaf[1])
-            and all(d is None or d == c for d, c in zip(sig_leaf[1], leaf[1])))
+    return (
+        sig_leaf[2] == leaf[2]
+        and len(sig_leaf[1]) == len(leaf[1])
+        and all(d is None or d == c for d, c in zip(sig_leaf[1], leaf[1]))
+    )
 
 
 def _covering(traced, key):
@@ -346,8 +376,11 @@ def _covering(traced, key):
     keys, treedef = key
     for sig in reversed(traced):
         sig_keys, sig_treedef, classes = sig
-        if (sig_treedef == treedef and len(sig_keys) == len(keys)
-                and all(_fits(s, k) for s, k in zip(sig_keys, keys))):
+        if (
+            sig_treedef == treedef
+            and len(sig_keys) == len(keys)
+            and all(_fits(s, k) for s, k in zip(sig_keys, keys))
+        ):
             sizes = [c for c, _ in _open_dims(sig_keys, keys)]
             if 0 not in sizes and all(sizes[i] == sizes[c] for i, c in enumerate(classes)):
                 return sig
@@ -362,14 +395,16 @@ def _generalize(cache, key):
     for sig in reversed(list(cache)):
         if sig is _NO_ARGS or sig[1] != treedef or len(sig[0]) != len(keys):
             continue
-        if not all(s == k or (s[0] == k[0] == "T" and s[2] == k[2])
-                   for s, k in zip(sig[0], keys)):
+        if not all(s == k or (s[0] == k[0] == "T" and s[2] == k[2]) for s, k in zip(sig[0], keys)):
             continue
         relaxed = tuple(
-            k if k[0] != "T" else
-            ("T", tuple(a if a == b else None for a, b in zip(s[1], k[1])), k[2])
-            if len(s[1]) == len(k[1]) else ("T", (None,) * len(k[1]), k[2])
-            for s, k in zip(sig[0], keys))
+            k
+            if k[0] != "T"
+            else ("T", tuple(a if a == b else None for a, b in zip(s[1], k[1])), k[2])
+            if len(s[1]) == len(k[1])
+            else ("T", (None,) * len(k[1]), k[2])
+            for s, k in zip(sig[0], keys)
+        )
         sig = _signature(relaxed, key)
         return sig if len(sig) == 3 else None
     return None
@@ -381,22 +416,42 @@ def _symbolic_specs(key, tensors):
         return None
     relaxed, _, classes = key
     distinct = sorted(set(classes))
-    symbols = dict(zip(distinct, jax.export.symbolic_shape(
-        ", ".join("d%d" % c for c in distinct))))
+    symbols = dict(zip(distinct, jax.export.symbolic_shape(", ".join("d%d" % c for c in distinct))))
     it = iter(classes)
-    shapes = [tuple(symbols[next(it)] if d is None else d for d in leaf[1])
-              for leaf in relaxed if leaf[0] == "T"]
+    shapes = [
+        tuple(symbols[next(it)] if d is None else d for d in leaf[1])
+        for leaf in relaxed
+        if leaf[0] == "T"
+    ]
     return [jax.ShapeDtypeStruct(shape, t._value.dtype) for shape, t in zip(shapes, tensors)]
 
 
 class _Concrete:
     """One traced signature: the jitted computation and how to map values in and out."""
 
-    __slots__ = ("jitted", "donated", "readonly", "n_out", "out_tree", "out_static", "out_dtypes",
-                 "single", "kernel", "evaluate", "rng_reserve", "rng_counts", "rng_epoch", "run",
-                 "n_tensors", "source", "base", "arg_pos", "arg_vars", "rebound", "__weakref__")
-
-
+    __slots__ = (
+        "jitted",
+        "donated",
+        "readonly",
+        "n_out",
+        "out_tree",
+        "out_static",
+        "out_dtypes",
+        "single",
+        "kernel",
+        "evaluate",
+        "rng_reserve",
+        "rng_counts",
+        "rng_epoch",
+        "run",
+        "n_tensors",
+        "source",
+        "base",
+        "arg_pos",
+        "arg_vars",
+        "rebound",
+        "__weakref__",
+    )
 
 
 class _SymbolicTensor:
@@ -427,12 +482,17 @@ class ConcreteFunction:
 
     def _outputs(self, leaf):
         def each(o):
-            t = o if isinstance(o, EagerTensor) else (
-                o._read_as_tensor() if hasattr(o, "_read_as_tensor") else None)
+            t = (
+                o
+                if isinstance(o, EagerTensor)
+                else (o._read_as_tensor() if hasattr(o, "_read_as_tensor") else None)
+            )
             return leaf(t) if t is not None else o
+
         tree = self._conc.out_tree
-        return nest.map_structure(each, tree) if isinstance(tree, (list, tuple, dict)) \
-            else each(tree)
+        return (
+            nest.map_structure(each, tree) if isinstance(tree, (list, tuple, dict)) else each(tree)
+        )
 
     @property
     def structured_outputs(self):
@@ -440,8 +500,12 @@ class ConcreteFunction:
 
         def symbolic(t):
             i, count[0] = count[0], count[0] + 1
-            return _SymbolicTensor(TensorShape(list(t._value.shape)), t._dtype,
-                                   "Identity:0" if i == 0 else "Identity_%d:0" % i)
+            return _SymbolicTensor(
+                TensorShape(list(t._value.shape)),
+                t._dtype,
+                "Identity:0" if i == 0 else "Identity_%d:0" % i,
+            )
+
         return self._outputs(symbolic)
 
     @property
@@ -463,25 +527,37 @@ class ConcreteFunction:
 class Function:
     """A `jaxtape.function`-decorated callable."""
 
-    def __init__(self, fn, input_signature=None, reduce_retracing=False, jit_compile=None,
-                 autograph=True, experimental_relax_shapes=None, name=None, **kwargs):
+    def __init__(
+        self,
+        fn,
+        input_signature=None,
+        reduce_retracing=False,
+        jit_compile=None,
+        autograph=True,
+        experimental_relax_shapes=None,
+        name=None,
+        **kwargs,
+    ):
         self._fn = fn
         self._autograph, self._converted = autograph, None
         if input_signature is not None:
             if not isinstance(input_signature, (list, tuple)) or not all(
-                    isinstance(s, TensorSpec) for s in nest.flatten(list(input_signature))):
-                raise TypeError("input_signature must be either a tuple or a list of "
-                                "tf.TensorSpec objects, got %r." % (input_signature,))
+                isinstance(s, TensorSpec) for s in nest.flatten(list(input_signature))
+            ):
+                raise TypeError(
+                    "input_signature must be either a tuple or a list of "
+                    "tf.TensorSpec objects, got %r." % (input_signature,)
+                )
         self._input_signature = input_signature
         self._reduce_retracing = bool(reduce_retracing or experimental_relax_shapes)
         self._cache: dict = {}
-        self._relaxed: list = []          # signatures traced with unknown (None) dimensions
-        self._concrete_only = False       # set when a trace with unknown dimensions failed
+        self._relaxed: list = []  # signatures traced with unknown (None) dimensions
+        self._concrete_only = False  # set when a trace with unknown dimensions failed
         self._trace_count = 0
         self._record_graph = False
         self._first_trace_done = False
         self._run_no_args = None
-        self._fast: dict = {}             # ((shape, dtype), ...) of all-tensor calls -> trace
+        self._fast: dict = {}  # ((shape, dtype), ...) of all-tensor calls -> trace
         self._signature, self._plain_arity = _python_signature(fn)
         functools.update_wrapper(self, fn)
 
@@ -494,11 +570,15 @@ class Function:
         own = getattr(obj, "__dict__", None)
         bound = own.get(slot) if own is not None else self.__dict__.get("_bound_%d" % id(obj))
         if bound is None:
-            bound = Function(self._fn.__get__(obj, objtype), self._input_signature,
-                             reduce_retracing=self._reduce_retracing, autograph=self._autograph)
+            bound = Function(
+                self._fn.__get__(obj, objtype),
+                self._input_signature,
+                reduce_retracing=self._reduce_retracing,
+                autograph=self._autograph,
+            )
             if own is not None:
                 own[slot] = bound
-            else:    # an object without a __dict__ (slots): kept here, as long as this function
+            else:  # an object without a __dict__ (slots): kept here, as long as this function
                 self.__dict__["_bound_%d" % id(obj)] = bound
         return bound
 
@@ -511,6 +591,7 @@ class Function:
         statements on tensors converted (autograph.py)."""
         if self._converted is None:
             from jaxtape._src import autograph
+
             self._converted = autograph.convert(self._fn) if self._autograph else self._fn
         return self._converted
 
@@ -529,10 +610,10 @@ class Function:
         if not args and not kwargs and self._input_signature:
             args = tuple(placeholder(spec) for spec in self._input_signature)
         # a TensorSpec argument stands for a tensor of its shape and dtype
-        args = nest.map_structure(lambda a: placeholder(a) if isinstance(a, TensorSpec) else a,
-                                  list(args))
-        kwargs = {k: placeholder(v) if isinstance(v, TensorSpec) else v
-                  for k, v in kwargs.items()}
+        args = nest.map_structure(
+            lambda a: placeholder(a) if isinstance(a, TensorSpec) else a, list(args)
+        )
+        kwargs = {k: placeholder(v) if isinstance(v, TensorSpec) else v for k, v in kwargs.items()}
         key, structure, leaves, relaxed = self._flatten(tuple(args), kwargs)
         with EXEC_LOCK:
             conc = self._cache.get(key)
@@ -565,10 +646,12 @@ class Function:
             for i, (a, spec) in enumerate(zip(args, self._input_signature)):
                 if isinstance(spec, TensorSpec):
                     from jaxtape._src.convert import convert_to_tensor
+
                     t = convert_to_tensor(a, dtype=spec.dtype) if not _is_tensor(a) else a
                     if t.dtype is not spec.dtype or not spec.shape.is_compatible_with(t.shape):
-                        raise self._binding_error("Can not cast %r to %r" % (
-                            TensorSpec(t.shape, t.dtype), spec), given)
+                        raise self._binding_error(
+                            "Can not cast %r to %r" % (TensorSpec(t.shape, t.dtype), spec), given
+                        )
                     args[i] = t
                     open_dims[id(t)] = spec.shape.dims
             args = tuple(args)
@@ -581,34 +664,43 @@ class Function:
             keys = _variable_aliasing(keys, leaves)
         relaxed = None
         if open_dims:
-            relaxed = tuple(_relaxed_leaf(k, open_dims[id(x)]) if id(x) in open_dims else k
-                            for x, k in zip(leaves, keys))
+            relaxed = tuple(
+                _relaxed_leaf(k, open_dims[id(x)]) if id(x) in open_dims else k
+                for x, k in zip(leaves, keys)
+            )
         return (keys, _treedef(structure)), structure, leaves, relaxed
 
     def _binding_error(self, reason, given):
         """TF's TypeError for a call its input_signature does not accept."""
-        names = (list(self._signature.parameters) if self._signature is not None else [])
+        names = list(self._signature.parameters) if self._signature is not None else []
         names += ["arg%d" % i for i in range(len(names), len(self._input_signature))]
-        signature = ", ".join("%s: %r" % (n, spec)
-                              for n, spec in zip(names, self._input_signature))
+        signature = ", ".join("%s: %r" % (n, spec) for n, spec in zip(names, self._input_signature))
         return TypeError(
             "Binding inputs to tf.function failed due to `%s`. Received args: %r and kwargs: %r "
-            "for signature: (%s)." % (reason, tuple(given[0]), given[1], signature))
+            "for signature: (%s)." % (reason, tuple(given[0]), given[1], signature)
+        )
 
     def __call__(self, *args, **kwargs):
         if STATE.trace is not None:
             # called while another function traces: inlined into that trace, as TF inlines
             return self._python()(*args, **kwargs)
-        if RUN_EAGERLY["enabled"]:      # tf.config.run_functions_eagerly(True)
+        if RUN_EAGERLY["enabled"]:  # tf.config.run_functions_eagerly(True)
             return self._fn(*args, **kwargs)
         # One step at a time across threads, and never while another thread traces: a step
         # donates its Variables' buffers, and a trace swaps Variables for aliases (TF's resource
         # variables serialise updates the same way).  Uncontended, the lock costs ~0.1 us.
         with EXEC_LOCK:
             try:
-                return self._call(args, kwargs)
+                out = self._call(args, kwargs)
             except jax.errors.JaxRuntimeError as e:
                 raise _runtime_error(e) from e
+        if NUMERICS["enabled"]:
+            # TF checks a function call's outputs as those of one eager op
+            check_values(
+                "__inference_%s" % getattr(self._fn, "__name__", "function"),
+                [t._value for t in nest.flatten(out) if isinstance(t, EagerTensor)],
+            )
+        return out
 
     def _call(self, args, kwargs):
         if not kwargs:
@@ -649,8 +741,7 @@ class Function:
         new = _rebind(conc, arg_vars)
         if new is None:
             own = key[:1] + ((key[1], ids),) + key[2:]
-            new = self._cache.get(own) or self._trace_with(own, structure, leaves, tensors,
-                                                           None)
+            new = self._cache.get(own) or self._trace_with(own, structure, leaves, tensors, None)
         if len(conc.rebound) >= 64:
             conc.rebound.clear()
         conc.rebound[ids] = new
@@ -686,10 +777,13 @@ class Function:
             conc = self._trace_with(key, structure, leaves, tensors, shapes)
         except Exception:
             self._trace_count = count
-            concrete = (_variable_aliasing(tuple(_leaf_key(x) for x in leaves), leaves),
-                        _treedef(structure))
+            concrete = (
+                _variable_aliasing(tuple(_leaf_key(x) for x in leaves), leaves),
+                _treedef(structure),
+            )
             conc = self._cache.get(concrete) or self._trace_with(
-                concrete, structure, leaves, tensors, None)   # raises the user's own error
+                concrete, structure, leaves, tensors, None
+            )  # raises the user's own error
             self._concrete_only = True
             return conc
         self._relaxed.append(key)
@@ -699,8 +793,9 @@ class Function:
         lifted: list = []
         allow_create = first_call = not self._first_trace_done
         while True:
-            closed, scope, info = self._trace(structure, leaves, tensors, lifted, allow_create,
-                                              shapes, first_call)
+            closed, scope, info = self._trace(
+                structure, leaves, tensors, lifted, allow_create, shapes, first_call
+            )
             self._first_trace_done = True
             allow_create = False
             literal = _literal_values(closed.jaxpr)
@@ -731,7 +826,7 @@ class Function:
                 order.append(c)
         if len(order) <= MAX_TRACES:
             return
-        drop = {id(c) for c in order[:len(order) - MAX_TRACES]}
+        drop = {id(c) for c in order[: len(order) - MAX_TRACES]}
         self._cache = {k: c for k, c in self._cache.items() if id(c) not in drop}
         self._fast = {k: c for k, c in self._fast.items() if id(c) not in drop}
         self._relaxed = [k for k in self._relaxed if k in self._cache]
@@ -753,26 +848,33 @@ class Function:
                     # tf.gradients needs the graph: record every op of the trace, as TF's graph
                     # holds them (only functions that call tf.gradients pay for it)
                     from jaxtape._src.tape import GradientTape
+
                     graph = scope.graph = GradientTape(persistent=True)
                     graph.__enter__()
                     graph._recorder.all = True
                 it = iter(arrays)
-                new_leaves = [_make_traced(next(it))
-                              if _is_tensor(x) or isinstance(x, (np.ndarray, np.generic)) else x
-                              for x in leaves]
+                new_leaves = [
+                    _make_traced(next(it))
+                    if _is_tensor(x) or isinstance(x, (np.ndarray, np.generic))
+                    else x
+                    for x in leaves
+                ]
                 args, kwargs = nest.pack_sequence_as(structure, new_leaves)
                 self._trace_count += 1
                 try:
                     out = fn(*args, **kwargs)
-                except (jax.errors.TracerBoolConversionError,
-                        jax.errors.ConcretizationTypeError) as e:
+                except (
+                    jax.errors.TracerBoolConversionError,
+                    jax.errors.ConcretizationTypeError,
+                ) as e:
                     raise TypeError(
                         "A Python `bool()` of a tensor value inside jaxtape.function cannot be "
                         "traced. jaxtape converts `if` and `while` statements on tensors (as "
                         "TF's AutoGraph), but not this use (a conditional expression, a loop "
                         "with break/continue/return, a function without source). Use "
                         "jaxtape.cond(pred, true_fn, false_fn), jaxtape.while_loop(cond, body, "
-                        "loop_vars) or jaxtape.where instead.") from e
+                        "loop_vars) or jaxtape.where instead."
+                    ) from e
                 out = _outputs_as_tensors(out)
                 out_arrays, static = [], []
                 for o in nest.flatten(out):
@@ -781,15 +883,18 @@ class Function:
                         out_arrays.append(t._value)
                         static.append(None)
                     elif isinstance(o, IndexedSlices):
-                        out_arrays += [o.values._value, o.indices._value,
-                                       o.dense_shape._value]
+                        out_arrays += [o.values._value, o.indices._value, o.dense_shape._value]
                         static.append(("slices",))
                     else:
                         static.append(("static", o))
                 written = scope.changed()
-                info.update(out=out, static=static, written=written,
-                            out_dtypes=[dtype_of(a) for a in out_arrays],
-                            single=isinstance(out, EagerTensor) or hasattr(out, "_read_as_tensor"))
+                info.update(
+                    out=out,
+                    static=static,
+                    written=written,
+                    out_dtypes=[dtype_of(a) for a in out_arrays],
+                    single=isinstance(out, EagerTensor) or hasattr(out, "_read_as_tensor"),
+                )
                 return out_arrays, [v._value for v in written]
             finally:
                 if graph is not None:
@@ -805,19 +910,21 @@ class Function:
             # the function calls tf.gradients: trace it again, recording its graph
             self._record_graph = True
             self._trace_count -= 1
-            return self._trace(structure, leaves, tensors, lifted, allow_create, shapes,
-                               first_call)
+            return self._trace(structure, leaves, tensors, lifted, allow_create, shapes, first_call)
         return closed, scope, info
 
 
 def _outputs_as_tensors(out):
     """TF returns every Python number, bool or string a traced function returns as a Tensor
     (a constant of the compiled step); `None` and other objects come back as they are."""
+
     def conv(o):
         if isinstance(o, (bool, int, float, complex, str, bytes, np.generic, np.ndarray)):
             from jaxtape._src.convert import convert_to_tensor
+
             return convert_to_tensor(o)
         return o
+
     if isinstance(out, (list, tuple, dict)):
         return nest.map_structure(conv, out)
     return conv(out)
@@ -827,6 +934,7 @@ def _runtime_error(e):
     """A compiled step that failed while running, as TF's class: a range check of
     `enable_check_indices` (InvalidArgumentError), out of memory (ResourceExhaustedError)..."""
     from jaxtape._src import errors
+
     text = str(e)
     if "InvalidArgumentError" in text:
         msg = text.split("InvalidArgumentError:", 1)[-1].strip().split("\n", 1)[0]
@@ -838,20 +946,31 @@ class _NeedGraph(Exception):
     """tf.gradients was called in a trace that does not record its graph."""
 
 
-def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
-              aggregation_method=None, stop_gradients=None,
-              unconnected_gradients="none"):
+def gradients(
+    ys,
+    xs,
+    grad_ys=None,
+    name="gradients",
+    gate_gradients=False,
+    aggregation_method=None,
+    stop_gradients=None,
+    unconnected_gradients="none",
+):
     """`tf.gradients`: inside `jaxtape.function` only (as TF 2: symbolic gradients of the
     traced graph); d(sum of ys)/d(xs) as a list, one entry per x, `None` where unconnected.
 
     The first trace that reaches it traces the function again with every op recorded (TF's
     graph); later traces record from the start."""
     if STATE.trace is None:
-        raise RuntimeError("tf.gradients is not supported when eager execution is enabled. "
-                           "Use tf.GradientTape instead.")
+        raise RuntimeError(
+            "tf.gradients is not supported when eager execution is enabled. "
+            "Use tf.GradientTape instead."
+        )
     if stop_gradients is not None:
-        raise NotImplementedError("tf.gradients(stop_gradients=...) is not supported by "
-                                  "jaxtape; wrap those tensors in tf.stop_gradient instead.")
+        raise NotImplementedError(
+            "tf.gradients(stop_gradients=...) is not supported by "
+            "jaxtape; wrap those tensors in tf.stop_gradient instead."
+        )
     graph = STATE.trace.graph
     if graph is None:
         raise _NeedGraph()
@@ -863,9 +982,10 @@ def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
         og = [g if g is not None else _ones_like(y) for g, y in zip(og, ys)]
     # the gradient computation is recorded on the graph too (tf.gradients of tf.gradients)
     try:
-        graph._recording = False     # gradient() on a recording persistent tape warns
-        out = graph.gradient(ys, xs_list, output_gradients=og,
-                             unconnected_gradients=unconnected_gradients)
+        graph._recording = False  # gradient() on a recording persistent tape warns
+        out = graph.gradient(
+            ys, xs_list, output_gradients=og, unconnected_gradients=unconnected_gradients
+        )
     finally:
         graph._recording = True
     return list(out)
@@ -873,6 +993,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False,
 
 def _ones_like(y):
     from jaxtape._src.convert import convert_to_tensor
+
     y = convert_to_tensor(y)
     return make(jnp.ones(y._value.shape, y._value.dtype), y._dtype)
 
@@ -882,13 +1003,17 @@ def _make_traced(a):
 
 
 def _tensors(leaves):
-    return [x if _is_tensor(x) else make(jnp.asarray(x), _dt.as_dtype(np.asarray(x).dtype))
-            for x in leaves if _is_tensor(x) or isinstance(x, (np.ndarray, np.generic))]
+    return [
+        x if _is_tensor(x) else make(jnp.asarray(x), _dt.as_dtype(np.asarray(x).dtype))
+        for x in leaves
+        if _is_tensor(x) or isinstance(x, (np.ndarray, np.generic))
+    ]
 
 
 def _rng_counts(conc):
     from jaxtape._src.ops.random_ops import seed_epoch
-    if conc.rng_epoch != seed_epoch():   # tf.random.set_seed resets every kernel's state
+
+    if conc.rng_epoch != seed_epoch():  # tf.random.set_seed resets every kernel's state
         conc.rng_epoch = seed_epoch()
         conc.rng_counts = np.zeros(len(conc.rng_reserve), np.uint64)
     counts = conc.rng_counts
@@ -912,7 +1037,7 @@ def _finalize(closed, scope, info, lifted, n_tensors, shapes):
             var_slots.append((j, hit[0]))
             if all(hit[0] is not u for u in used):
                 used.append(hit[0])
-            consts[j] = None      # do not pin the trace-time buffer
+            consts[j] = None  # do not pin the trace-time buffer
         r = scope.rng.get(id(c))
         if r is not None:
             rng_slots.append((j, r[0]))
@@ -941,13 +1066,14 @@ def _finalize(closed, scope, info, lifted, n_tensors, shapes):
 
     def flat(*args):
         counters = args[-1] if has_rng else None
-        return tuple(substituted(args[:n_vars], args[n_vars:n_vars + n_tensors], counters))
+        return tuple(substituted(args[:n_vars], args[n_vars : n_vars + n_tensors], counters))
 
     if shapes is not None:
-        specs = ([jax.ShapeDtypeStruct(v._value.shape, v._value.dtype) for v in order]
-                 + list(shapes)
-                 + ([jax.ShapeDtypeStruct((len(scope.rng_reserve),), np.uint64)]
-                    if has_rng else []))
+        specs = (
+            [jax.ShapeDtypeStruct(v._value.shape, v._value.dtype) for v in order]
+            + list(shapes)
+            + ([jax.ShapeDtypeStruct((len(scope.rng_reserve),), np.uint64)] if has_rng else [])
+        )
         flat = jax.export.export(jax.jit(flat))(*specs).call
 
     def evaluate(var_vals, arrays, counters):
@@ -989,32 +1115,51 @@ def _runner(conc):
     if nt:
         body.append("    %s, = tensors" % ", ".join("t%d" % i for i in range(nt)))
     for i in range(nd):
-        body += ["    a%d = d%d._value" % (i, i),
-                 "    if refcount(a%d) > OWNED:" % i,
-                 "        a%d = copy(a%d)" % (i, i)]
+        body += [
+            "    a%d = d%d._value" % (i, i),
+            "    if refcount(a%d) > OWNED:" % i,
+            "        a%d = copy(a%d)" % (i, i),
+        ]
     if has_rng:
         body.append("    counters = rng_counts(conc.base)")
-    args = (["a%d" % i for i in range(nd)] + ["r%d._value" % i for i in range(nr)]
-            + ["t%d._value" % i for i in range(nt)] + (["counters"] if has_rng else []))
+    args = (
+        ["a%d" % i for i in range(nd)]
+        + ["r%d._value" % i for i in range(nr)]
+        + ["t%d._value" % i for i in range(nt)]
+        + (["counters"] if has_rng else [])
+    )
     results = outs + ["d%d._value" % i for i in range(nd)]
     call = "jitted(%s)" % ", ".join(args)
     body.append("    %s, = %s" % (", ".join(results), call) if results else "    " + call)
     made = ", ".join("make(o%d, dt%d)" % (i, i) for i in range(conc.n_out))
     counters = "counters" if has_rng else "None"
     if conc.single:
-        body += ["    out = %s" % made,
-                 "    if state.tapes:",
-                 "        record(conc, tensors, [out], %s)" % counters,
-                 "    return out"]
+        body += [
+            "    out = %s" % made,
+            "    if state.tapes:",
+            "        record(conc, tensors, [out], %s)" % counters,
+            "    return out",
+        ]
     else:
-        body += ["    outs = [%s]" % made,
-                 "    if state.tapes:",
-                 "        record(conc, tensors, outs, %s)" % counters,
-                 "    return rebuild(conc, outs)"]
+        body += [
+            "    outs = [%s]" % made,
+            "    if state.tapes:",
+            "        record(conc, tensors, outs, %s)" % counters,
+            "    return rebuild(conc, outs)",
+        ]
     source = "\n".join(body) + "\n"
-    env = dict(jitted=conc.jitted, conc=conc, copy=jnp.copy, refcount=sys.getrefcount,
-               OWNED=_probe(), rng_counts=_rng_counts, make=make, state=STATE, record=_record,
-               rebuild=_rebuild)
+    env = dict(
+        jitted=conc.jitted,
+        conc=conc,
+        copy=jnp.copy,
+        refcount=sys.getrefcount,
+        OWNED=_probe(),
+        rng_counts=_rng_counts,
+        make=make,
+        state=STATE,
+        record=_record,
+        rebuild=_rebuild,
+    )
     env.update(("d%d" % i, v) for i, v in enumerate(conc.donated))
     env.update(("r%d" % i, v) for i, v in enumerate(conc.readonly))
     env.update(("dt%d" % i, d) for i, d in enumerate(conc.out_dtypes))
@@ -1024,8 +1169,10 @@ def _runner(conc):
 
 def _probe():
     """What `refcount(a0)` gives in the generated lines for an array only its Variable holds."""
+
     class Holder:
         pass
+
     env = {"refcount": sys.getrefcount, "d0": Holder()}
     env["d0"]._value = object()
     exec("def probe():\n    a0 = d0._value\n    return refcount(a0)\n", env)  # noqa: S102
@@ -1035,6 +1182,7 @@ def _probe():
 def _record(conc, tensors, outs, counters):
     """Called under an eager tape, the step is one differentiable node of that tape."""
     from jaxtape._src.dispatch import record
+
     reads = [v._read_as_tensor() for v in conc.donated + conc.readonly]
     extra = [make(jnp.asarray(counters), _dt.uint64)] if counters is not None else []
     record(conc.kernel, None, reads + list(tensors) + extra, outs)
@@ -1047,6 +1195,7 @@ def _treedef(structure):
         if isinstance(x, (list, tuple)):
             return (type(x).__name__, tuple(shape(v) for v in x))
         return "*"
+
     return shape(structure)
 
 
@@ -1066,8 +1215,7 @@ def _rebuild(conc, out_tensors):
 class _FunctionKernel:
     """A compiled function called under an eager tape is recorded as one differentiable node."""
 
-    __slots__ = ("conc", "n_vars", "n_tensors", "grad", "diff_args", "multi", "name",
-                 "sparse_arg0")
+    __slots__ = ("conc", "n_vars", "n_tensors", "grad", "diff_args", "multi", "name", "sparse_arg0")
     has_conn = False
 
     def __init__(self, conc, n_vars, n_tensors):
@@ -1078,17 +1226,26 @@ class _FunctionKernel:
     def impl(self, *arrays):
         n, m = self.n_vars, self.n_tensors
         counters = arrays[n + m] if len(arrays) > n + m else None
-        return tuple(self.conc.evaluate(arrays[:n], arrays[n:n + m], counters)[:self.conc.n_out])
+        return tuple(self.conc.evaluate(arrays[:n], arrays[n : n + m], counters)[: self.conc.n_out])
 
     def connectivity(self, node):
         return None
 
 
-def function(func=None, input_signature=None, autograph=True, jit_compile=None,
-             reduce_retracing=False, experimental_implements=None,
-             experimental_autograph_options=None, experimental_attributes=None,
-             experimental_relax_shapes=None,
-             experimental_compile=None, experimental_follow_type_hints=None, name=None):
+def function(
+    func=None,
+    input_signature=None,
+    autograph=True,
+    jit_compile=None,
+    reduce_retracing=False,
+    experimental_implements=None,
+    experimental_autograph_options=None,
+    experimental_attributes=None,
+    experimental_relax_shapes=None,
+    experimental_compile=None,
+    experimental_follow_type_hints=None,
+    name=None,
+):
     """`tf.function`: trace the Python function once per signature, run it as one compiled XLA
     computation (`jax.jit`) with the Variables it uses as inputs and outputs.
 
@@ -1114,8 +1271,14 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
     >>> clipped_sum.experimental_get_tracing_count()
     1
     """
-    def deco(f):
-        return Function(f, input_signature=input_signature, reduce_retracing=reduce_retracing,
-                        jit_compile=jit_compile, autograph=autograph)
-    return deco if func is None else deco(func)
 
+    def deco(f):
+        return Function(
+            f,
+            input_signature=input_signature,
+            reduce_retracing=reduce_retracing,
+            jit_compile=jit_compile,
+            autograph=autograph,
+        )
+
+    return deco if func is None else deco(func)

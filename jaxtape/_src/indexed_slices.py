@@ -23,11 +23,15 @@ class IndexedSlices:
     indices = property(lambda self: self._indices)
     dense_shape = property(lambda self: self._dense_shape)
     dtype = property(lambda self: self._values.dtype)
-    shape = property(lambda self: __import__("jaxtape._src.shape", fromlist=["TensorShape"])
-                     .TensorShape(self._dense_shape.numpy().tolist()))
+    shape = property(
+        lambda self: __import__("jaxtape._src.shape", fromlist=["TensorShape"]).TensorShape(
+            self._dense_shape.numpy().tolist()
+        )
+    )
 
     def _as_dense(self):
         from jaxtape._src.tensor import make
+
         shape = tuple(int(d) for d in self._dense_shape.numpy().tolist())
         v = self._values._value
         out = jnp.zeros(shape, v.dtype).at[self._indices._value].add(v)
@@ -42,8 +46,12 @@ class IndexedSlices:
 
     def __neg__(self):
         from jaxtape._src.ops.math_ops import negative
+
         return IndexedSlices(negative(self._values), self._indices, self._dense_shape)
 
     def __str__(self):
         return "IndexedSlices(indices=%s, values=%s, dense_shape=%s)" % (
-            self._indices, self._values, self._dense_shape)
+            self._indices,
+            self._values,
+            self._dense_shape,
+        )

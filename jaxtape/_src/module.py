@@ -42,8 +42,10 @@ class Module:
         if name is None:
             name = _snake(type(self).__name__)
         elif not re.match(r"^[A-Za-z_][\w.\-]*$", name):
-            raise ValueError("%r is not a valid module name. Module names must be valid Python "
-                             "identifiers (e.g. a valid class name)." % name)
+            raise ValueError(
+                "%r is not a valid module name. Module names must be valid Python "
+                "identifiers (e.g. a valid class name)." % name
+            )
         self._tf_name = name
 
     @property

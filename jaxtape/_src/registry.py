@@ -22,6 +22,8 @@ import functools
 import weakref
 from typing import Callable
 
+from jaxtape._src import caches
+
 # path ("math.reduce_sum") -> ApiEntry
 API: dict[str, "ApiEntry"] = {}
 # operator name ("add", "radd", "getitem", "unstack", "constant", ...) -> function
@@ -40,11 +42,28 @@ class ApiEntry:
 class Kernel:
     """One op as the tape sees it: `impl(*arrays, **params) -> array | tuple of arrays`."""
 
-    __slots__ = ("name", "impl", "grad", "diff_args", "multi", "sparse_arg0", "eager",
-                 "__weakref__")
+    __slots__ = (
+        "name",
+        "impl",
+        "grad",
+        "diff_args",
+        "multi",
+        "sparse_arg0",
+        "eager",
+        "__weakref__",
+    )
 
-    def __init__(self, name: str, impl: Callable, *, grad: str = "diff", diff_args=None,
-                 multi: bool = False, sparse_arg0: bool = False, jit: bool = True):
+    def __init__(
+        self,
+        name: str,
+        impl: Callable,
+        *,
+        grad: str = "diff",
+        diff_args=None,
+        multi: bool = False,
+        sparse_arg0: bool = False,
+        jit: bool = True,
+    ):
         assert grad in ("diff", "nondiff", "none"), grad
         self.name = name
         self.impl = impl
@@ -72,21 +91,48 @@ class Kernel:
 
 
 # every live jitted eager kernel (weakly: kernels made per compiled backward pass die with it),
-# so the compiled-executable budget can empty their caches
+# so `clear_caches()` and the compiled-executable budget can empty their caches
 _JITTED: "weakref.WeakSet" = weakref.WeakSet()
+# distinct static params one kernel keeps compiled (reshape to 300 shapes: the oldest go)
+EAGER_PARAMS_SIZE = 256
 
 
 def clear_eager_caches() -> None:
     """Drop the compiled executables of every eager kernel (they are compiled again on use)."""
     for call in list(_JITTED):
-        for fn in list(call.cache.values()) + call.plain:
+        for fn in call.cache.values() + call.plain:
             fn.clear_cache()
+        call.cache.clear()
+        call.plain.clear()
+
+
+class _EagerKernels:
+    """The registry's view of every eager kernel's cache (`caches.info_all()["eager_kernels"]`)."""
+
+    def clear(self):
+        clear_eager_caches()
+
+    def info(self):
+        calls = list(_JITTED)
+        return {
+            "kernels": len(calls),
+            "size": sum(len(c.cache) + len(c.plain) for c in calls),
+            "maxsize_per_kernel": EAGER_PARAMS_SIZE,
+        }
+
+
+caches.register("eager_kernels", _EagerKernels())
+
+
+def _evicted(fn):
+    fn.clear_cache()
 
 
 def _jitted_by_params(impl):
     import jax
 
-    cache: dict = {}
+    cache = caches.LRU(None, EAGER_PARAMS_SIZE, on_evict=_evicted)
+    cache.maxsize = EAGER_PARAMS_SIZE
     plain = []
 
     def call(*arrays, **params):
@@ -99,7 +145,7 @@ def _jitted_by_params(impl):
         fn = cache.get(key)
         if fn is None:
             fn = jax.jit(functools.partial(impl, **params))
-            cache[key] = fn
+            cache.put(key, fn)
         return fn(*arrays)
 
     call.cache, call.plain = cache, plain
@@ -117,7 +163,7 @@ def export(*paths: str, gradient: str = "yes", kernel: str = ""):
     def deco(fn):
         public = _guarded(fn, kernel or (paths[0].rpartition(".")[2] if paths else fn.__name__))
         for p in paths:
-            API[p] = ApiEntry(p, public, gradient, kernel, p.rpartition(".")[0])
+            _add(ApiEntry(p, public, gradient, kernel, p.rpartition(".")[0]))
         return public
 
     return deco
@@ -130,8 +176,15 @@ def _guarded(fn, op):
     def public(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (TypeError, ValueError, IndexError, ZeroDivisionError, KeyError, OverflowError,
-                RuntimeError) as e:
+        except (
+            TypeError,
+            ValueError,
+            IndexError,
+            ZeroDivisionError,
+            KeyError,
+            OverflowError,
+            RuntimeError,
+        ) as e:
             tf_error = translate(e, op)
             if tf_error is None:
                 raise
@@ -143,7 +196,17 @@ def _guarded(fn, op):
 
 def export_value(path: str, value, gradient: str = "n/a") -> None:
     """Register a non-function public name (a dtype, a class, a constant)."""
-    API[path] = ApiEntry(path, value, gradient, "", path.rpartition(".")[0])
+    _add(ApiEntry(path, value, gradient, "", path.rpartition(".")[0]))
+
+
+def _add(entry: ApiEntry) -> None:
+    old = API.get(entry.path)
+    if old is not None and old.fn is not entry.fn:
+        raise ValueError(
+            "tf.%s is registered twice (%r and %r): each public name has one "
+            "definition" % (entry.path, old.fn, entry.fn)
+        )
+    API[entry.path] = entry
 
 
 def define_operator(name: str):
@@ -155,9 +218,19 @@ def define_operator(name: str):
 
 
 # TF's op names for the Python operators (what an error message names)
-_OPERATOR_OPS = {"getitem": "StridedSlice", "add": "AddV2", "sub": "Sub", "mul": "Mul",
-                 "truediv": "RealDiv", "floordiv": "FloorDiv", "mod": "FloorMod", "pow": "Pow",
-                 "matmul": "MatMul", "neg": "Neg", "abs": "Abs"}
+_OPERATOR_OPS = {
+    "getitem": "StridedSlice",
+    "add": "AddV2",
+    "sub": "Sub",
+    "mul": "Mul",
+    "truediv": "RealDiv",
+    "floordiv": "FloorDiv",
+    "mod": "FloorMod",
+    "pow": "Pow",
+    "matmul": "MatMul",
+    "neg": "Neg",
+    "abs": "Abs",
+}
 
 
 def operator(name: str) -> Callable:

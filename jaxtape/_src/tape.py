@@ -17,25 +17,28 @@ import numpy as np
 
 from jaxtape._src import backward, nest
 from jaxtape._src import dtypes as _dt
-from jaxtape._src.context import STATE, user_site
+from jaxtape._src.context import HOOKS, STATE, user_site
 from jaxtape._src.convert import convert_to_tensor
-from jaxtape._src.explain import FLAGS
 from jaxtape._src.tensor import _next_id
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.tensor import EagerTensor, make
 
 logger = logging.getLogger("jaxtape")
 
-_NONPERSISTENT = ("A non-persistent GradientTape can only be used to compute one set of "
-                  "gradients (or jacobians)")
+_NONPERSISTENT = (
+    "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)"
+)
 _INSIDE_WARNING = (
     "Calling GradientTape.gradient on a persistent tape inside its context is significantly less "
     "efficient than calling it outside the context (it causes the gradient ops to be recorded on "
     "the tape, leading to increased CPU and memory usage). Only call GradientTape.gradient inside "
     "the context if you actually want to trace the gradient in order to compute higher order "
-    "derivatives.")
+    "derivatives."
+)
 _warned_sites: dict = {}
 _live_recorders: "weakref.WeakSet" = weakref.WeakSet()
+# jaxtape.debugging.set_gradient_debug / set_strict_gradients (explain.py sets them)
+FLAGS = {"debug": False, "strict": False}
 
 
 class UnconnectedGradients(enum.Enum):
@@ -57,30 +60,44 @@ def _unconnected(value) -> UnconnectedGradients:
 class _Recorder:
     """What one tape has recorded: plain data."""
 
-    __slots__ = ("tracked", "nodes", "reads", "watched_vars", "watch_accessed", "has_nograd",
-                 "debug", "sigs", "pos", "leaf_pos", "memo_ok", "escaped", "untracked", "all",
-                 "__weakref__")
+    __slots__ = (
+        "tracked",
+        "nodes",
+        "reads",
+        "watched_vars",
+        "watch_accessed",
+        "has_nograd",
+        "debug",
+        "sigs",
+        "pos",
+        "leaf_pos",
+        "memo_ok",
+        "escaped",
+        "untracked",
+        "all",
+        "__weakref__",
+    )
 
     def __init__(self, watch_accessed: bool, owner):
-        self.tracked: dict = {}      # tensor id -> producing Node, or None for a watched leaf
+        self.tracked: dict = {}  # tensor id -> producing Node, or None for a watched leaf
         self.nodes: list = []
         # The structure as it is recorded, for backward.plan's memo: per node
         # (kernel, params, wires) with wires = (node, output) or (leaf number, shape, dtype).
         self.sigs: list = []
-        self.pos: dict = {}          # tensor id -> (node index, output index)
-        self.leaf_pos: dict = {}     # tensor id -> leaf number
-        self.memo_ok = True          # False once a node with data-dependent connectivity lands
-        self.reads: dict = {}        # variable uid -> [read tensor ids]
+        self.pos: dict = {}  # tensor id -> (node index, output index)
+        self.leaf_pos: dict = {}  # tensor id -> leaf number
+        self.memo_ok = True  # False once a node with data-dependent connectivity lands
+        self.reads: dict = {}  # variable uid -> [read tensor ids]
         self.watched_vars: dict = {}  # variable uid -> Variable
         self.watch_accessed = watch_accessed
         self.has_nograd = False
         self.debug = FLAGS["debug"]
         # no back-reference to the GradientTape: no cycle, so `del tape` frees the record at once
-        self.escaped: dict = {}      # tensor id -> call site (or None): values that left via numpy
+        self.escaped: dict = {}  # tensor id -> call site (or None): values that left via numpy
         # tensor id -> (op name, input ids): outputs of ops whose tracked inputs were all
         # integer/bool (TF does not record them); kept for tape.explain only
         self.untracked: dict = {}
-        self.all = False             # records every op (tf.gradients' graph inside a trace)
+        self.all = False  # records every op (tf.gradients' graph inside a trace)
         _live_recorders.add(self)
 
     def watch_variable(self, var) -> None:
@@ -134,8 +151,10 @@ class GradientTape:
     # -- context ----------------------------------------------------------------------------
     def __enter__(self):
         if self._recording:
-            raise ValueError("Tape is still recording, This can happen if you try to re-enter an "
-                             "already-active tape.")
+            raise ValueError(
+                "Tape is still recording, This can happen if you try to re-enter an "
+                "already-active tape."
+            )
         if self._recorder is None:
             self._recorder = _Recorder(self._watch_accessed, self)
             self._used = False
@@ -199,12 +218,17 @@ class GradientTape:
         """Track `tensor` (a Tensor, a Variable, or any nest of them)."""
         for t in nest.flatten(tensor):
             if not _is_source(t):
-                raise ValueError("Passed in object %s of type '%s', not tf.Tensor or tf.Variable "
-                                 "or ExtensionType." % (t, type(t).__name__))
+                raise ValueError(
+                    "Passed in object %s of type '%s', not tf.Tensor or tf.Variable "
+                    "or ExtensionType." % (t, type(t).__name__)
+                )
             dtype = t.dtype if isinstance(t.dtype, _dt.DType) else _dt.as_dtype(t.dtype)
             if not dtype.is_differentiable:
-                _warn_limited("The dtype of the watched tensor must be floating (e.g. tf.float32), "
-                              "got %r" % dtype, 5)
+                _warn_limited(
+                    "The dtype of the watched tensor must be floating (e.g. tf.float32), "
+                    "got %r" % dtype,
+                    5,
+                )
             rec = self._recorder
             if rec is None:
                 continue
@@ -236,20 +260,30 @@ class GradientTape:
             self._watched_snapshot = self._recorder.watched_vars
             self._recorder = None
 
-    def gradient(self, target, sources, output_gradients=None,
-                 unconnected_gradients=UnconnectedGradients.NONE):
+    def gradient(
+        self,
+        target,
+        sources,
+        output_gradients=None,
+        unconnected_gradients=UnconnectedGradients.NONE,
+    ):
         """`tf.GradientTape.gradient`: d(sum of targets)/d(sources), shaped like `sources`."""
         rec = self._begin_use("gradient")
         mode = _unconnected(unconnected_gradients)
         if target is None:
-            raise TypeError("Argument `target` should be a list or nested structure of Tensors, "
-                            "Variables or CompositeTensors to be differentiated, but received "
-                            "None.")
+            raise TypeError(
+                "Argument `target` should be a list or nested structure of Tensors, "
+                "Variables or CompositeTensors to be differentiated, but received "
+                "None."
+            )
         single_t = not isinstance(target, (list, tuple, dict))
         targets = [_target(target)] if single_t else [_target(t) for t in nest.flatten(target)]
         single_s = not isinstance(sources, (list, tuple, dict))
-        srcs = [_source(sources, rec)] if single_s else [_source(s, rec)
-                                                          for s in nest.flatten(sources)]
+        srcs = (
+            [_source(sources, rec)]
+            if single_s
+            else [_source(s, rec) for s in nest.flatten(sources)]
+        )
         cts = ct_ids = None
         if output_gradients is not None:
             cts, ct_ids = _output_gradients(output_gradients, targets)
@@ -265,7 +299,7 @@ class GradientTape:
         return grads[0] if single_s else nest.pack_sequence_as(sources, grads)
 
     def _keep_reasons(self, rec, target, sources, grads):
-        from jaxtape._src.explain import explain_source
+        explain_source = HOOKS.explain[0]
         flat = [sources] if not isinstance(sources, (list, tuple, dict)) else nest.flatten(sources)
         reports = []
         for s, g in zip(flat, grads):
@@ -283,7 +317,7 @@ class GradientTape:
         Works while the tape holds its record (a persistent tape, or a non-persistent one before
         its gradient call), and after a non-persistent gradient() for the sources that came
         back None."""
-        from jaxtape._src.explain import explain_source
+        explain_source = HOOKS.explain[0]
         rec = self._recorder
         flat = [sources] if not isinstance(sources, (list, tuple, dict)) else nest.flatten(sources)
         out = []
@@ -294,7 +328,8 @@ class GradientTape:
                     raise RuntimeError(
                         "This non-persistent tape already computed its gradient and kept "
                         "explanations only for the sources that came back None. Use "
-                        "GradientTape(persistent=True) to explain others.")
+                        "GradientTape(persistent=True) to explain others."
+                    )
                 out.append(r)
             else:
                 out.append(explain_source(self, rec, target, s))
@@ -302,18 +337,30 @@ class GradientTape:
             return out[0]
         return nest.pack_sequence_as(sources, out)
 
-    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
-                 parallel_iterations=None, experimental_use_pfor=True):
+    def jacobian(
+        self,
+        target,
+        sources,
+        unconnected_gradients=UnconnectedGradients.NONE,
+        parallel_iterations=None,
+        experimental_use_pfor=True,
+    ):
         """`tf.GradientTape.jacobian`: shape `target.shape + source.shape` per source."""
         if self._recorder is None:
             raise RuntimeError(_NONPERSISTENT)
         if not experimental_use_pfor and not self._persistent:
             raise RuntimeError(
                 "GradientTape must be created with persistent=True to compute the jacobian with "
-                "eager execution enabled and with experimental_use_pfor set to False.")
+                "eager execution enabled and with experimental_use_pfor set to False."
+            )
         t = _target(target)
-        _check_chunked_pfor(self._persistent, parallel_iterations, experimental_use_pfor,
-                            int(np.prod(t.value.shape)), "jacobian")
+        _check_chunked_pfor(
+            self._persistent,
+            parallel_iterations,
+            experimental_use_pfor,
+            int(np.prod(t.value.shape)),
+            "jacobian",
+        )
         rec = self._begin_use("jacobian")
         mode = _unconnected(unconnected_gradients)
         flat_s = nest.flatten(sources)
@@ -327,20 +374,33 @@ class GradientTape:
         finally:
             self._end_use()
         if mode is UnconnectedGradients.ZERO:
-            grads = [make(jnp.zeros(tshape + tuple(s.shape), s.dtype.as_numpy_dtype), s.dtype)
-                     if g is None else g for g, s in zip(grads, srcs)]
+            grads = [
+                make(jnp.zeros(tshape + tuple(s.shape), s.dtype.as_numpy_dtype), s.dtype)
+                if g is None
+                else g
+                for g, s in zip(grads, srcs)
+            ]
         return nest.pack_sequence_as(sources, grads)
 
-    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
-                       parallel_iterations=None, experimental_use_pfor=True):
+    def batch_jacobian(
+        self,
+        target,
+        source,
+        unconnected_gradients=UnconnectedGradients.NONE,
+        parallel_iterations=None,
+        experimental_use_pfor=True,
+    ):
         """`tf.GradientTape.batch_jacobian`: per-example Jacobians, shape `[b] + y[1:] + x[1:]`."""
         if self._recorder is None:
-            raise RuntimeError("A non-persistent GradientTape can only be used to compute one set "
-                               "of gradients (or jacobians)")
+            raise RuntimeError(
+                "A non-persistent GradientTape can only be used to compute one set "
+                "of gradients (or jacobians)"
+            )
         if not experimental_use_pfor and not self._persistent:
             raise RuntimeError(
                 "GradientTape must be created with persistent=True to compute the batch_jacobian "
-                "with eager execution enabled and with experimental_use_pfor set to False.")
+                "with eager execution enabled and with experimental_use_pfor set to False."
+            )
         _unconnected(unconnected_gradients)
         t = _target(target)
         s = _source(source, self._recorder)
@@ -349,10 +409,17 @@ class GradientTape:
             if len(shp) < 2:
                 raise ValueError("Shape %s must have rank at least 2" % (shp,))
         if tshape[0] != sshape[0]:
-            raise ValueError("Need first dimension of target shape %s and source shape %s to "
-                             "match." % (tshape, sshape))
-        _check_chunked_pfor(self._persistent, parallel_iterations, experimental_use_pfor,
-                            int(np.prod(tshape[1:])), "batch_jacobian")
+            raise ValueError(
+                "Need first dimension of target shape %s and source shape %s to "
+                "match." % (tshape, sshape)
+            )
+        _check_chunked_pfor(
+            self._persistent,
+            parallel_iterations,
+            experimental_use_pfor,
+            int(np.prod(tshape[1:])),
+            "batch_jacobian",
+        )
         rec = self._begin_use("jacobian")
         try:
             if not t.dtype.is_differentiable:
@@ -373,16 +440,22 @@ def _check_chunked_pfor(persistent, parallel_iterations, use_pfor, size, what):
     if persistent or not use_pfor or parallel_iterations is None:
         return
     if parallel_iterations < size:
-        raise ValueError("Encountered an exception while vectorizing the %s computation. "
-                         "Vectorization can be disabled by setting experimental_use_pfor to "
-                         "False." % what)
+        raise ValueError(
+            "Encountered an exception while vectorizing the %s computation. "
+            "Vectorization can be disabled by setting experimental_use_pfor to "
+            "False." % what
+        )
     if parallel_iterations == size and what == "jacobian":
-        raise ValueError("Encountered an exception while vectorizing the jacobian computation. "
-                         "Vectorization can be disabled by setting experimental_use_pfor to "
-                         "False.")
+        raise ValueError(
+            "Encountered an exception while vectorizing the jacobian computation. "
+            "Vectorization can be disabled by setting experimental_use_pfor to "
+            "False."
+        )
     if parallel_iterations == size:
-        raise RuntimeError("GradientTape must be created with persistent=True to compute the "
-                           "batch_jacobian with parallel_iterations.")
+        raise RuntimeError(
+            "GradientTape must be created with persistent=True to compute the "
+            "batch_jacobian with parallel_iterations."
+        )
 
 
 def _target(t) -> backward.Target:
@@ -391,9 +464,11 @@ def _target(t) -> backward.Target:
     var = getattr(t, "_tape_variable", None)
     if var is not None:
         return backward.Target(var._handle_id, var._value, var._dtype)
-    raise TypeError("gradient() targets must be Tensors or Variables computed from the watched "
-                    "sources, got %r of type %s. Compute the target with tf ops inside the "
-                    "`with tf.GradientTape()` block." % (t, type(t).__name__))
+    raise TypeError(
+        "gradient() targets must be Tensors or Variables computed from the watched "
+        "sources, got %r of type %s. Compute the target with tf ops inside the "
+        "`with tf.GradientTape()` block." % (t, type(t).__name__)
+    )
 
 
 def _source(s, rec) -> backward.Source:
@@ -405,9 +480,11 @@ def _source(s, rec) -> backward.Source:
         if rec is not None:
             ids.extend(rec.reads.get(var._uid, ()))
         return backward.Source(tuple(ids), var._dtype, tuple(var._value.shape), s)
-    raise TypeError("gradient() sources must be Tensors or Variables (or a nest of them), got %r "
-                    "of type %s. Pass the tf.Variable or the tensor you watched with tape.watch()."
-                    % (s, type(s).__name__))
+    raise TypeError(
+        "gradient() sources must be Tensors or Variables (or a nest of them), got %r "
+        "of type %s. Pass the tf.Variable or the tensor you watched with tape.watch()."
+        % (s, type(s).__name__)
+    )
 
 
 def _integer_identities(grads, srcs, targets, cts):
@@ -433,19 +510,27 @@ def _zeros_for(s: backward.Source):
 
 
 def _output_gradients(output_gradients, targets):
-    flat = nest.flatten(output_gradients) if isinstance(output_gradients, (list, tuple, dict)) \
+    flat = (
+        nest.flatten(output_gradients)
+        if isinstance(output_gradients, (list, tuple, dict))
         else [output_gradients]
+    )
     if len(flat) < len(targets):
-        raise ValueError("output_gradients has %d entries but there are %d targets: pass one "
-                         "upstream gradient per flattened target." % (len(flat), len(targets)))
+        raise ValueError(
+            "output_gradients has %d entries but there are %d targets: pass one "
+            "upstream gradient per flattened target." % (len(flat), len(targets))
+        )
     cts, ids = [], []
     for og, t in zip(flat, targets):
         g = convert_to_tensor(og)
         if g._dtype is not t.dtype:
             raise InvalidArgumentError(
-                None, None, "cannot compute Mul as input #1(zero-based) was expected to be a %s "
-                "tensor but is a %s tensor [Op:Mul]" % (t.dtype._tf_kernel_name,
-                                                        g._dtype._tf_kernel_name))
+                None,
+                None,
+                "cannot compute Mul as input #1(zero-based) was expected to be a %s "
+                "tensor but is a %s tensor [Op:Mul]"
+                % (t.dtype._tf_kernel_name, g._dtype._tf_kernel_name),
+            )
         tshape = tuple(t.value.shape)
         v = g._value
         if tuple(v.shape) != tshape:
@@ -453,8 +538,11 @@ def _output_gradients(output_gradients, targets):
                 v = jnp.broadcast_to(v, tshape)
             except ValueError:
                 raise InvalidArgumentError(
-                    None, None, "Incompatible shapes: %s vs. %s [Op:Mul]" % (
-                        list(g._value.shape), list(tshape))) from None
+                    None,
+                    None,
+                    "Incompatible shapes: %s vs. %s [Op:Mul]"
+                    % (list(g._value.shape), list(tshape)),
+                ) from None
         cts.append(v)
         ids.append(g._id)
     return cts, ids

@@ -26,7 +26,8 @@ _TRACED_MESSAGE = (
     "%s needs a concrete value, but this tensor is traced inside jaxtape.function. Python "
     "control flow on tensor values is compiled only where jaxtape converts it (`if` and `while` "
     "statements, as TF's AutoGraph): use jaxtape.cond(pred, true_fn, false_fn), "
-    "jaxtape.while_loop(cond, body, loop_vars) or jaxtape.where instead.")
+    "jaxtape.while_loop(cond, body, loop_vars) or jaxtape.where instead."
+)
 
 _DEVICE_NAMES: dict = {}
 
@@ -36,7 +37,8 @@ def device_name(device) -> str:
     name = _DEVICE_NAMES.get(device)
     if name is None:
         kind = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU", "rocm": "GPU", "tpu": "TPU"}.get(
-            device.platform, device.platform.upper())
+            device.platform, device.platform.upper()
+        )
         name = "/job:localhost/replica:0/task:0/device:%s:%d" % (kind, device.id)
         _DEVICE_NAMES[device] = name
     return name
@@ -75,8 +77,10 @@ class EagerTensor(Tensor):
 
     def set_shape(self, shape) -> None:
         if not self.shape.is_compatible_with(shape):
-            raise ValueError("Tensor's shape %s is not compatible with supplied shape %s"
-                             % (self.shape, TensorShape(shape)))
+            raise ValueError(
+                "Tensor's shape %s is not compatible with supplied shape %s"
+                % (self.shape, TensorShape(shape))
+            )
 
     @property
     def ndim(self) -> int:
@@ -117,7 +121,7 @@ class EagerTensor(Tensor):
     def block_until_ready(self):
         try:
             self._value.block_until_ready()
-        except AttributeError:   # a string tensor (numpy)
+        except AttributeError:  # a string tensor (numpy)
             pass
         return self
 
@@ -159,7 +163,8 @@ class EagerTensor(Tensor):
         if not self._dtype.is_integer:
             raise TypeError(
                 "Only integer tensors can be used as indices; got a %s tensor. "
-                "Cast it with tf.cast(t, tf.int32) first." % self._dtype.name)
+                "Cast it with tf.cast(t, tf.int32) first." % self._dtype.name
+            )
         return int(self.numpy())
 
     def __format__(self, spec):
@@ -186,12 +191,18 @@ class EagerTensor(Tensor):
 
     # -- printing ---------------------------------------------------------------------------
     def __str__(self):
-        return "tf.Tensor(%s, shape=%s, dtype=%s)" % (_numpy_text(self, False), self.shape,
-                                                      self._dtype.name)
+        return "tf.Tensor(%s, shape=%s, dtype=%s)" % (
+            _numpy_text(self, False),
+            self.shape,
+            self._dtype.name,
+        )
 
     def __repr__(self):
-        return "<tf.Tensor: shape=%s, dtype=%s, numpy=%s>" % (self.shape, self._dtype.name,
-                                                             _numpy_text(self, True))
+        return "<tf.Tensor: shape=%s, dtype=%s, numpy=%s>" % (
+            self.shape,
+            self._dtype.name,
+            _numpy_text(self, True),
+        )
 
 
 def _site():
@@ -250,8 +261,19 @@ def _binary(name):
     return fwd, rev
 
 
-for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
-              "xor"):
+for _name in (
+    "add",
+    "sub",
+    "mul",
+    "truediv",
+    "floordiv",
+    "mod",
+    "pow",
+    "matmul",
+    "and",
+    "or",
+    "xor",
+):
     _f, _r = _binary(_name)
     _f.__name__, _r.__name__ = "__%s__" % _name, "__r%s__" % _name
     setattr(EagerTensor, "__%s__" % _name, _f)

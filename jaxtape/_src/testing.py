@@ -19,8 +19,11 @@ def assert_allclose(actual, desired, rtol=1e-6, atol=0.0, err_msg=""):
     """`np.testing.assert_allclose` over nests of tensors, Variables, arrays and numbers."""
     if not isinstance(actual, (list, tuple, dict)):
         actual, desired = [actual], [desired]
-    elif isinstance(desired, (list, tuple)) and len(desired) == len(actual) and not isinstance(
-            actual, dict):
+    elif (
+        isinstance(desired, (list, tuple))
+        and len(desired) == len(actual)
+        and not isinstance(actual, dict)
+    ):
         actual, desired = list(actual), list(desired)
     a, d = _leaves(actual), _leaves(desired)
     if len(a) != len(d):
@@ -67,6 +70,7 @@ def check_gradients(f, xs, rtol=1e-4, atol=1e-5, delta=1e-3):
 
     `xs` are float64 values (converted here); returns the tape gradients."""
     from jaxtape._src.tape import GradientTape
+
     ts = [convert_to_tensor(np.asarray(_np(x), np.float64)) for x in xs]
     with GradientTape() as tape:
         tape.watch(ts)
@@ -76,8 +80,9 @@ def check_gradients(f, xs, rtol=1e-4, atol=1e-5, delta=1e-3):
     for k, (a, n) in enumerate(zip(analytic, numeric)):
         if a is None:
             raise AssertionError("gradient w.r.t. argument %d is None" % k)
-        np.testing.assert_allclose(_np(a), n, rtol=rtol, atol=atol,
-                                   err_msg="gradient w.r.t. argument %d" % k)
+        np.testing.assert_allclose(
+            _np(a), n, rtol=rtol, atol=atol, err_msg="gradient w.r.t. argument %d" % k
+        )
     return analytic
 
 

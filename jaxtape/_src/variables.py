@@ -21,10 +21,10 @@ from jaxtape._src import dtypes as _dt
 from jaxtape._src import registry
 from jaxtape._src.context import EXEC_LOCK, STATE
 from jaxtape._src.convert import convert_to_tensor
+from jaxtape._src.dispatch import POST_OP, host_op_done
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.shape import TensorShape
-from jaxtape._src.tensor import (EagerTensor, Reference, _next_id, _numpy_text, is_symbolic,
-                                 make)
+from jaxtape._src.tensor import EagerTensor, Reference, _next_id, _numpy_text, is_symbolic, make
 
 _uids = itertools.count(1).__next__
 
@@ -78,15 +78,25 @@ def _in_place(op, method, var_word="variable"):
         raise RuntimeError(
             "`%s %s value` with `tf.Variable`s is not supported. Use `%s` to modify the "
             "variable, or `out = %s %s value` if you need to get a new output Tensor."
-            % (var_word, op, method, var_word, op[:-1]))
+            % (var_word, op, method, var_word, op[:-1])
+        )
+
     return fn
 
 
 class Variable:
     """`tf.Variable`.  Instances are `ResourceVariable`s, as in TF."""
 
-    __slots__ = ("_value", "_dtype", "_shape", "_name", "_trainable", "_uid", "_handle_id",
-                 "__weakref__")
+    __slots__ = (
+        "_value",
+        "_dtype",
+        "_shape",
+        "_name",
+        "_trainable",
+        "_uid",
+        "_handle_id",
+        "__weakref__",
+    )
     __array_priority__ = 100
 
     def __new__(cls, *args, **kwargs):
@@ -94,9 +104,22 @@ class Variable:
             cls = ResourceVariable
         return object.__new__(cls)
 
-    def __init__(self, initial_value=None, trainable=None, validate_shape=True, caching_device=None,
-                 name=None, variable_def=None, dtype=None, import_scope=None, constraint=None,
-                 synchronization=None, aggregation=None, shape=None, experimental_enable_variable_lifting=True):
+    def __init__(
+        self,
+        initial_value=None,
+        trainable=None,
+        validate_shape=True,
+        caching_device=None,
+        name=None,
+        variable_def=None,
+        dtype=None,
+        import_scope=None,
+        constraint=None,
+        synchronization=None,
+        aggregation=None,
+        shape=None,
+        experimental_enable_variable_lifting=True,
+    ):
         if initial_value is None:
             raise ValueError("The `initial_value` arg (`None`) must be specified.")
         if callable(initial_value):
@@ -106,9 +129,11 @@ class Variable:
         self._dtype = t._dtype
         self._shape = TensorShape(t._value.shape) if shape is None else TensorShape(shape)
         if shape is not None and not self._shape.is_compatible_with(t._value.shape):
-            raise ValueError("In this `tf.Variable` creation, the initial value's shape (%s) is "
-                             "not compatible with the explicitly supplied `shape` argument (%s)."
-                             % (tuple(t._value.shape), list(shape)))
+            raise ValueError(
+                "In this `tf.Variable` creation, the initial value's shape (%s) is "
+                "not compatible with the explicitly supplied `shape` argument (%s)."
+                % (tuple(t._value.shape), list(shape))
+            )
         if name is not None and not isinstance(name, str):
             raise ValueError("name for name_scope must be a string.")
         prefix = "/".join(STATE.name_scope)
@@ -132,6 +157,8 @@ class Variable:
     def _read_as_tensor(self) -> EagerTensor:
         with EXEC_LOCK:
             t = make(self._value, self._dtype)
+        if POST_OP:
+            host_op_done("ReadVariableOp", (t,))
         tapes = STATE.tapes
         if tapes:
             uid = self._uid
@@ -160,15 +187,19 @@ class Variable:
 
     def numpy(self):
         if is_symbolic(self._value):
-            raise NotImplementedError("numpy() is only available when eager execution is "
-                                      "enabled (this Variable is read inside jaxtape.function).")
+            raise NotImplementedError(
+                "numpy() is only available when eager execution is "
+                "enabled (this Variable is read inside jaxtape.function)."
+            )
         a = np.array(self._value)
         return a[()] if a.ndim == 0 else a
 
     def __array__(self, dtype=None, copy=None):
         if is_symbolic(self._value):
-            raise NotImplementedError("numpy() is only available when eager execution is "
-                                      "enabled (this Variable is read inside jaxtape.function).")
+            raise NotImplementedError(
+                "numpy() is only available when eager execution is "
+                "enabled (this Variable is read inside jaxtape.function)."
+            )
         a = np.asarray(self._value)
         return a.astype(dtype) if dtype is not None else a
 
@@ -230,8 +261,9 @@ class Variable:
         if not self._shape.is_compatible_with(new.shape):
             raise ValueError(
                 "Cannot assign value to variable '%s': Shape mismatch. The variable shape %s, and "
-                "the assigned value shape %s are incompatible." % (
-                    self._name, self._shape, TensorShape(new.shape)))
+                "the assigned value shape %s are incompatible."
+                % (self._name, self._shape, TensorShape(new.shape))
+            )
         return new
 
     def _set(self, new):
@@ -252,15 +284,18 @@ class Variable:
         t = convert_to_tensor(delta, dtype=self._dtype)
         if tuple(t._value.shape) != tuple(self._value.shape):
             raise InvalidArgumentError(
-                None, None, "Cannot update variable with shape %s using a Tensor with shape %s, "
-                "shapes must be equal. [Op:%s]" % (list(self._value.shape),
-                                                  list(t._value.shape), op))
+                None,
+                None,
+                "Cannot update variable with shape %s using a Tensor with shape %s, "
+                "shapes must be equal. [Op:%s]"
+                % (list(self._value.shape), list(t._value.shape), op),
+            )
         return t._value
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         new = self._coerce_update(delta, "AssignAddVariableOp")
         self._accessed()
-        with EXEC_LOCK:     # read-modify-write is atomic across threads, as TF's
+        with EXEC_LOCK:  # read-modify-write is atomic across threads, as TF's
             self._set(registry.operator("raw_add")(self._value, new))
         return UnreadVariable(self) if read_value else None
 
@@ -276,9 +311,12 @@ class Variable:
         target = np.empty(tuple(self._value.shape), np.bool_)[key].shape
         if not _broadcastable(tuple(v._value.shape), target):
             raise InvalidArgumentError(
-                None, None, "sliced l-value shape %s does not match r-value shape %s. "
+                None,
+                None,
+                "sliced l-value shape %s does not match r-value shape %s. "
                 "Automatic broadcasting not yet implemented. [Op:ResourceStridedSliceAssign]"
-                % (list(target), list(v._value.shape)))
+                % (list(target), list(v._value.shape)),
+            )
         self._accessed()
         with EXEC_LOCK:
             self._set(self._value.at[key].set(v._value))
@@ -291,9 +329,12 @@ class Variable:
             for i, n in zip(row, self._value.shape):
                 if not 0 <= int(i) < n:
                     raise InvalidArgumentError(
-                        None, None, "indices%s = %s does not index into shape %s "
-                        "[Op:ResourceScatterNdUpdate]" % ("[0]", list(row),
-                                                          list(self._value.shape)))
+                        None,
+                        None,
+                        "indices%s = %s does not index into shape %s "
+                        "[Op:ResourceScatterNdUpdate]"
+                        % ("[0]", list(row), list(self._value.shape)),
+                    )
         upd = convert_to_tensor(updates, dtype=self._dtype)._value
         self._accessed()
         with EXEC_LOCK:
@@ -302,8 +343,10 @@ class Variable:
 
     # -- Python protocol --------------------------------------------------------------------
     def __hash__(self):
-        raise TypeError("Variable is unhashable. Instead, use variable.ref() as the key. "
-                        "(Variable: %r)" % (self,))
+        raise TypeError(
+            "Variable is unhashable. Instead, use variable.ref() as the key. "
+            "(Variable: %r)" % (self,)
+        )
 
     def __len__(self):
         raise TypeError("object of type '%s' has no len()" % type(self).__name__)
@@ -335,13 +378,21 @@ class Variable:
 
     def __repr__(self):
         return "<tf.Variable '%s' shape=%s dtype=%s, numpy=%s>" % (
-            self.name, self.shape, self._dtype.name, _numpy_text(make(self._value, self._dtype), True))
+            self.name,
+            self.shape,
+            self._dtype.name,
+            _numpy_text(make(self._value, self._dtype), True),
+        )
 
     __str__ = __repr__
 
     def __deepcopy__(self, memo):
-        return Variable(jnp.array(self._value), trainable=self._trainable,
-                        name=self._name[:-2], dtype=self._dtype)
+        return Variable(
+            jnp.array(self._value),
+            trainable=self._trainable,
+            name=self._name[:-2],
+            dtype=self._dtype,
+        )
 
     __iadd__ = _in_place("+=", "variable.assign_add(value)")
     __isub__ = _in_place("-=", "variable.assign_sub(value)")
@@ -367,8 +418,9 @@ class UnreadVariable(ResourceVariable):
     def __init__(self, parent):  # noqa: D107 - a view, not a new Variable
         self._parent = parent
 
-    _value = property(lambda self: self._parent._value,
-                      lambda self, v: setattr(self._parent, "_value", v))
+    _value = property(
+        lambda self: self._parent._value, lambda self, v: setattr(self._parent, "_value", v)
+    )
     _dtype = property(lambda self: self._parent._dtype)
     _shape = property(lambda self: self._parent._shape)
     _trainable = property(lambda self: self._parent._trainable)
@@ -431,14 +483,28 @@ def _binary(name):
 
 def install_operators(cls):
     """Give a variable-like class (one with `_read_as_tensor`) the Tensor operators."""
-    for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
-                 "xor"):
+    for name in (
+        "add",
+        "sub",
+        "mul",
+        "truediv",
+        "floordiv",
+        "mod",
+        "pow",
+        "matmul",
+        "and",
+        "or",
+        "xor",
+    ):
         f, r = _binary(name)
         setattr(cls, "__%s__" % name, f)
         setattr(cls, "__r%s__" % name, r)
     for name in ("lt", "le", "gt", "ge", "eq", "ne"):
-        setattr(cls, "__%s__" % name,
-                (lambda n: lambda self, other: registry.operator(n)(self, other))(name))
+        setattr(
+            cls,
+            "__%s__" % name,
+            (lambda n: lambda self, other: registry.operator(n)(self, other))(name),
+        )
     cls.__neg__ = lambda self: registry.operator("neg")(self)
     cls.__abs__ = lambda self: registry.operator("abs")(self)
     cls.__invert__ = lambda self: registry.operator("invert")(self)

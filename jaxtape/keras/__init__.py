@@ -5,6 +5,15 @@ from jaxtape._src.registry import namespace as _namespace
 
 globals().update(_namespace("keras"))
 from jaxtape.keras import (  # noqa: E402,F401
-    activations, initializers, layers, losses, metrics, models, optimizers, random, utils)
+    activations,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    random,
+    utils,
+)
 
 del _namespace, _api

@@ -8,7 +8,9 @@ def _clip(tf):
     def clip_grad(x):
         def grad(dy):
             return tf.clip_by_value(dy, -2.0, 2.0)
+
         return tf.identity(x), grad
+
     return clip_grad
 
 
@@ -65,6 +67,7 @@ def case_in_function_variable_grad(tf):
 
         def grad(dy, variables=None):
             return dy * 10.0, [dy * 100.0]
+
         return y, grad
 
     @tf.function
@@ -85,6 +88,7 @@ def case_nested_second_order(tf):
 
         def grad(dy):
             return dy * 3.0 * x * x
+
         return y, grad
 
     @tf.custom_gradient
@@ -96,6 +100,7 @@ def case_nested_second_order(tf):
                 t.watch(x)
                 z = inner(x) * 2.0
             return t.gradient(z, x, output_gradients=dy)
+
         return y, grad
 
     x = tf.constant(1.7)
@@ -115,6 +120,7 @@ def case_numpy_in_body_eager(tf):
 
         def grad(dy):
             return dy * scale
+
         return x * 2.0, grad
 
     x = tf.constant([1.0, 2.0])
@@ -129,6 +135,7 @@ def case_numpy_in_grad_fn_eager(tf):
     def f(x):
         def grad(dy):
             return dy * float(dy.numpy().sum())
+
         return x * 2.0, grad
 
     x = tf.constant([1.0, 2.0])
@@ -148,6 +155,7 @@ def case_python_counters_in_function(tf):
         def grad(dy):
             calls["bwd"] += 1
             return dy * 3.0
+
         return x * 2.0, grad
 
     @tf.function
@@ -183,6 +191,7 @@ def case_wrong_number_of_grads(tf):
     def f(x, y):
         def grad(dy):
             return dy
+
         return x * y, grad
 
     x, y = tf.constant(1.0), tf.constant(2.0)
@@ -197,7 +206,9 @@ def _cube(tf):
     def cube(x):
         def grad(dy):
             return dy * 3.0 * x * x
+
         return x * x * x, grad
+
     return cube
 
 
@@ -222,6 +233,7 @@ def case_third_order_nested(tf):
 
         def grad(dy):
             return dy * 6.0 * x * x
+
         return y, grad
 
     x = tf.constant(0.7)
@@ -246,6 +258,7 @@ def case_second_order_with_variable(tf):
 
         def grad(dy, variables=None):
             return dy * 2.0 * w * x, [dy * x * x]
+
         return y, grad
 
     x = tf.constant(2.0)

@@ -13,8 +13,12 @@ def case_slices_batch_map(tf):
     x = np.arange(10, dtype=np.float32).reshape(5, 2)
     y = np.arange(5)
     ds = tf.data.Dataset.from_tensor_slices((x, y)).map(lambda a, b: (a * 2.0, b + 1)).batch(2)
-    return _all(ds), ds.cardinality(), [s.shape for s in ds.element_spec], \
-        [s.dtype for s in ds.element_spec]
+    return (
+        _all(ds),
+        ds.cardinality(),
+        [s.shape for s in ds.element_spec],
+        [s.dtype for s in ds.element_spec],
+    )
 
 
 def case_dict_elements(tf):
@@ -25,10 +29,17 @@ def case_dict_elements(tf):
 
 def case_range_take_skip_repeat(tf):
     ds = tf.data.Dataset.range(10)
-    return (_all(ds.skip(3).take(4)), _all(ds.take(3).repeat(2)), ds.repeat().cardinality(),
-            ds.repeat(3).take(5).cardinality(), ds.filter(lambda v: v % 3 == 0).cardinality(),
-            _all(ds.filter(lambda v: v % 3 == 0)), ds.element_spec.dtype,
-            list(ds.take(3).as_numpy_iterator()), len(ds.batch(4)))
+    return (
+        _all(ds.skip(3).take(4)),
+        _all(ds.take(3).repeat(2)),
+        ds.repeat().cardinality(),
+        ds.repeat(3).take(5).cardinality(),
+        ds.filter(lambda v: v % 3 == 0).cardinality(),
+        _all(ds.filter(lambda v: v % 3 == 0)),
+        ds.element_spec.dtype,
+        list(ds.take(3).as_numpy_iterator()),
+        len(ds.batch(4)),
+    )
 
 
 def case_shuffle_is_a_permutation(tf):
@@ -40,8 +51,12 @@ def case_shuffle_is_a_permutation(tf):
 def case_unbatch_enumerate_zip(tf):
     a = tf.data.Dataset.from_tensor_slices(tf.reshape(tf.range(6), [3, 2]))
     b = tf.data.Dataset.range(100)
-    return (_all(a.unbatch()), _all(tf.data.Dataset.zip((a, b))), _all(a.enumerate(start=5)),
-            tf.data.Dataset.zip((a, b)).cardinality())
+    return (
+        _all(a.unbatch()),
+        _all(tf.data.Dataset.zip((a, b))),
+        _all(a.enumerate(start=5)),
+        tf.data.Dataset.zip((a, b)).cardinality(),
+    )
 
 
 def case_from_generator(tf):
@@ -49,23 +64,33 @@ def case_from_generator(tf):
         for i in range(4):
             yield i, [float(i)] * 2
 
-    ds = tf.data.Dataset.from_generator(gen, output_signature=(
-        tf.TensorSpec(shape=(), dtype=tf.int32), tf.TensorSpec(shape=(2,), dtype=tf.float32)))
+    ds = tf.data.Dataset.from_generator(
+        gen,
+        output_signature=(
+            tf.TensorSpec(shape=(), dtype=tf.int32),
+            tf.TensorSpec(shape=(2,), dtype=tf.float32),
+        ),
+    )
     return _all(ds.batch(3)), ds.cardinality(), catch(len, ds)
 
 
 def case_padded_batch(tf):
     ds = tf.data.Dataset.from_generator(
         lambda: iter([[1], [2, 3], [4, 5, 6]]),
-        output_signature=tf.TensorSpec(shape=(None,), dtype=tf.int32))
-    return _all(ds.padded_batch(2)), _all(ds.padded_batch(3, padded_shapes=[4],
-                                                          padding_values=-1))
+        output_signature=tf.TensorSpec(shape=(None,), dtype=tf.int32),
+    )
+    return _all(ds.padded_batch(2)), _all(ds.padded_batch(3, padded_shapes=[4], padding_values=-1))
 
 
 def case_prefetch_cache_reduce(tf):
     ds = tf.data.Dataset.range(5).map(lambda v: v * v).cache().prefetch(tf.data.AUTOTUNE)
-    return (_all(ds), _all(ds), ds.reduce(np.int64(0), lambda s, v: s + v),
-            tf.data.AUTOTUNE, tf.data.experimental.AUTOTUNE)
+    return (
+        _all(ds),
+        _all(ds),
+        ds.reduce(np.int64(0), lambda s, v: s + v),
+        tf.data.AUTOTUNE,
+        tf.data.experimental.AUTOTUNE,
+    )
 
 
 def case_training_loop(tf):
@@ -84,12 +109,19 @@ def case_training_loop(tf):
 
 
 def case_errors(tf):
-    return (catch(tf.data.Dataset.from_tensor_slices, ([1, 2], [1, 2, 3])),
-            catch(lambda: _all(tf.data.Dataset.from_tensor_slices([[1], [2]]).batch(0))),
-            catch(len, tf.data.Dataset.range(3).repeat()),
-            catch(lambda: _all(tf.data.Dataset.from_generator(
-                lambda: iter([[1], [2, 3]]),
-                output_signature=tf.TensorSpec(shape=(None,), dtype=tf.int32)).batch(2))))
+    return (
+        catch(tf.data.Dataset.from_tensor_slices, ([1, 2], [1, 2, 3])),
+        catch(lambda: _all(tf.data.Dataset.from_tensor_slices([[1], [2]]).batch(0))),
+        catch(len, tf.data.Dataset.range(3).repeat()),
+        catch(
+            lambda: _all(
+                tf.data.Dataset.from_generator(
+                    lambda: iter([[1], [2, 3]]),
+                    output_signature=tf.TensorSpec(shape=(None,), dtype=tf.int32),
+                ).batch(2)
+            )
+        ),
+    )
 
 
 def case_dataset_with_function(tf):

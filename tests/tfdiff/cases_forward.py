@@ -73,7 +73,7 @@ def case_hvp_forward_over_backward_function(tf):
     def hvp(v):
         with tf.autodiff.ForwardAccumulator(x, v) as acc:
             with tf.GradientTape() as t:
-                y = tf.reduce_sum(x ** 3)
+                y = tf.reduce_sum(x**3)
             g = t.gradient(y, x)
         return acc.jvp(g)
 

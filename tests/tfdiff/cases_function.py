@@ -142,8 +142,13 @@ def case_concrete_function_outputs(tf):
 
     c = f.get_concrete_function(tf.TensorSpec([2], tf.float32))
     so = c.structured_outputs
-    return (so, {k: (v.shape, v.dtype) for k, v in so.items()}, c.output_dtypes,
-            c.output_shapes, c(tf.constant([1.0, 2.0])))
+    return (
+        so,
+        {k: (v.shape, v.dtype) for k, v in so.items()},
+        c.output_dtypes,
+        c.output_shapes,
+        c(tf.constant([1.0, 2.0])),
+    )
 
 
 def case_jvp_in_function_loop(tf):
@@ -162,14 +167,17 @@ def case_jvp_in_function_loop(tf):
 def case_slotless_optimizer_trace_count(tf):
     w = tf.Variable([1.0, 2.0])
     out = {}
-    for name, opt in [("sgd", tf.keras.optimizers.SGD(0.1)),
-                      ("momentum", tf.keras.optimizers.SGD(0.1, momentum=0.9)),
-                      ("rmsprop", tf.keras.optimizers.RMSprop(0.1))]:
+    for name, opt in [
+        ("sgd", tf.keras.optimizers.SGD(0.1)),
+        ("momentum", tf.keras.optimizers.SGD(0.1, momentum=0.9)),
+        ("rmsprop", tf.keras.optimizers.RMSprop(0.1)),
+    ]:
+
         @tf.function
         def step():
             with tf.GradientTape() as t:
                 loss = tf.reduce_sum(w * w)
-            opt.apply_gradients([(t.gradient(loss, w), w)])
+            opt.apply_gradients([(t.gradient(loss, w), w)])  # noqa: B023
             return loss
 
         step()

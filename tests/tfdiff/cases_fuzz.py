@@ -13,21 +13,38 @@ import random
 
 N_PROGRAMS = 240
 
-UNARY = ["sin", "tanh", "square", "exp_small", "relu", "abs", "round", "stop_gradient",
-         "cast_int_float", "reduce_sum", "reduce_mean", "sigmoid", "neg", "sqrt_sq1", "log1p_sq",
-         "reshape_flat", "slice0", "identity"]
-BINARY = ["add", "sub", "mul", "div_safe", "maximum", "minimum", "matmul_like", "where_pos",
-          "pow2"]
+UNARY = [
+    "sin",
+    "tanh",
+    "square",
+    "exp_small",
+    "relu",
+    "abs",
+    "round",
+    "stop_gradient",
+    "cast_int_float",
+    "reduce_sum",
+    "reduce_mean",
+    "sigmoid",
+    "neg",
+    "sqrt_sq1",
+    "log1p_sq",
+    "reshape_flat",
+    "slice0",
+    "identity",
+]
+BINARY = ["add", "sub", "mul", "div_safe", "maximum", "minimum", "matmul_like", "where_pos", "pow2"]
 
 
 def _draw(seed):
     r = random.Random(seed)
     p = {"vars": [], "consts": [], "steps": []}
     for _ in range(r.randint(1, 3)):
-        p["vars"].append({"int": r.random() < 0.15, "trainable": r.random() < 0.85,
-                          "seed": r.randint(0, 10 ** 6)})
+        p["vars"].append(
+            {"int": r.random() < 0.15, "trainable": r.random() < 0.85, "seed": r.randint(0, 10**6)}
+        )
     for _ in range(r.randint(0, 2)):
-        p["consts"].append({"watch": r.random() < 0.6, "seed": r.randint(0, 10 ** 6)})
+        p["consts"].append({"watch": r.random() < 0.6, "seed": r.randint(0, 10**6)})
     n_vals = len(p["vars"]) + len(p["consts"])
     for _ in range(r.randint(1, 7)):
         if r.random() < 0.45 and n_vals >= 1:
@@ -40,8 +57,7 @@ def _draw(seed):
     p["nested"] = r.random() < 0.25
     p["targets"] = r.choice(["one", "list", "dict"])
     p["n_targets"] = r.randint(1, 2)
-    p["target_ids"] = [r.randrange(len(p["vars"]) + len(p["consts"]), n_vals)
-                       for _ in range(2)]
+    p["target_ids"] = [r.randrange(len(p["vars"]) + len(p["consts"]), n_vals) for _ in range(2)]
     p["sources"] = r.choice(["one", "list", "dict"])
     p["source_ids"] = sorted({r.randrange(n_vals) for _ in range(r.randint(1, 3))})
     p["output_gradients"] = r.random() < 0.3
@@ -54,7 +70,7 @@ def _value(tf, spec, shape=(2, 2)):
     rs = random.Random(spec["seed"])
     vals = [round(rs.uniform(-1.5, 1.5), 3) for _ in range(shape[0] * shape[1])]
     if spec.get("int"):
-        return tf.constant([[int(v * 3) for v in vals[i * 2:i * 2 + 2]] for i in range(2)])
+        return tf.constant([[int(v * 3) for v in vals[i * 2 : i * 2 + 2]] for i in range(2)])
     return tf.constant([vals[0:2], vals[2:4]])
 
 
@@ -129,8 +145,13 @@ def _pack(kind, items):
 
 
 def _run(tf, p):
-    variables = [tf.Variable(tf.cast(_value(tf, v), tf.int32) if v["int"] else _value(tf, v),
-                             trainable=v["trainable"]) for v in p["vars"]]
+    variables = [
+        tf.Variable(
+            tf.cast(_value(tf, v), tf.int32) if v["int"] else _value(tf, v),
+            trainable=v["trainable"],
+        )
+        for v in p["vars"]
+    ]
     consts = [_value(tf, c) for c in p["consts"]]
 
     def program():
@@ -148,9 +169,8 @@ def _run(tf, p):
             for st in p["steps"]:
                 args = [live[i] for i in st[2:]]
                 args = [tf.convert_to_tensor(a) if hasattr(a, "assign") else a for a in args]
-                live.append(_unary(tf, st[1], *args) if st[0] == "u" else
-                            _binary(tf, st[1], *args))
-        targets = [live[i] for i in p["target_ids"][:p["n_targets"]]]
+                live.append(_unary(tf, st[1], *args) if st[0] == "u" else _binary(tf, st[1], *args))
+        targets = [live[i] for i in p["target_ids"][: p["n_targets"]]]
         sources = [live[i] for i in p["source_ids"]]
         kw = {"unconnected_gradients": "zero" if p["zero"] else "none"}
         if p["output_gradients"]:
@@ -160,11 +180,16 @@ def _run(tf, p):
         out = {"g": g}
         if outer is not None:
             outer.__exit__(None, None, None)
-            flat = [x for x in (g.values() if isinstance(g, dict) else
-                                g if isinstance(g, list) else [g]) if x is not None]
+            flat = [
+                x
+                for x in (g.values() if isinstance(g, dict) else g if isinstance(g, list) else [g])
+                if x is not None
+            ]
             if flat and flat[0].dtype == tf.float32:
-                out["g2"] = outer.gradient(tf.add_n([tf.reduce_sum(x) for x in flat]),
-                                           [v for v in variables if v.dtype == tf.float32])
+                out["g2"] = outer.gradient(
+                    tf.add_n([tf.reduce_sum(x) for x in flat]),
+                    [v for v in variables if v.dtype == tf.float32],
+                )
         return out
 
     if p["function"]:
@@ -178,6 +203,7 @@ def _make(seed):
             return _run(tf, _draw(seed))
         except Exception as exc:  # noqa: BLE001 - the class is the result
             return {"raises": type(exc).__name__, "message": str(exc).split("\n", 1)[0]}
+
     return case
 
 

@@ -40,4 +40,5 @@ def case_log_exp_in_function(tf):
             t.watch(x)
             y = tf.math.log(tf.exp(x))
         return t.gradient(y, x)
+
     return f(tf.constant([1.0, 100.0]))

@@ -39,8 +39,9 @@ def case_output_gradients_nested_list(tf):
     x = tf.Variable(2.0)
     with tf.GradientTape() as t:
         ys = [[x * 2.0, x * x], x * 3.0]
-    return t.gradient(ys, x, output_gradients=[[tf.constant(1.0), tf.constant(2.0)],
-                                               tf.constant(4.0)])
+    return t.gradient(
+        ys, x, output_gradients=[[tf.constant(1.0), tf.constant(2.0)], tf.constant(4.0)]
+    )
 
 
 def case_output_gradients_none_entry(tf):

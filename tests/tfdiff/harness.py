@@ -78,14 +78,22 @@ def encode(obj):
     if isinstance(obj, dict):
         if "raises" in obj and "message" in obj:
             return dict(obj)
-        return {"dict": {str(k): encode(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}}
+        return {
+            "dict": {str(k): encode(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+        }
     if isinstance(obj, (list, tuple)):
-        return {type(obj).__name__ if type(obj) in (list, tuple) else "tuple":
-                [encode(v) for v in obj]}
+        return {
+            type(obj).__name__ if type(obj) in (list, tuple) else "tuple": [encode(v) for v in obj]
+        }
     name = type(obj).__name__
     if name == "IndexedSlices":
-        return {"indexed_slices": {"values": encode(obj.values), "indices": encode(obj.indices),
-                                   "dense_shape": encode(obj.dense_shape)}}
+        return {
+            "indexed_slices": {
+                "values": encode(obj.values),
+                "indices": encode(obj.indices),
+                "dense_shape": encode(obj.dense_shape),
+            }
+        }
     if name == "TensorShape":
         return {"shape": None if obj.rank is None else list(obj.as_list())}
     if name == "DType":
@@ -99,10 +107,15 @@ def encode(obj):
 
 
 def _close(a, b, dtype, rtol):
-    if isinstance(a, list) or isinstance(b, list):   # complex: [real, imag]
-        return (isinstance(a, list) and isinstance(b, list)
-                and all(_close(x, y, "float32" if dtype == "complex64" else "float64", rtol)
-                        for x, y in zip(a, b)))
+    if isinstance(a, list) or isinstance(b, list):  # complex: [real, imag]
+        return (
+            isinstance(a, list)
+            and isinstance(b, list)
+            and all(
+                _close(x, y, "float32" if dtype == "complex64" else "float64", rtol)
+                for x, y in zip(a, b)
+            )
+        )
     if isinstance(a, str) or isinstance(b, str):
         return a == b
     if isinstance(a, bool) or isinstance(a, int) and not isinstance(b, float):
@@ -125,20 +138,26 @@ def compare(got, want, path="", rtol=0.0):
     """Mismatches between two `encode` records (an empty list when they agree)."""
     if isinstance(want, dict) and "raises" in want:
         if not (isinstance(got, dict) and "raises" in got):
-            return ["%s: TF raised %s(%r), jaxtape returned %.200s" % (
-                path, want["raises"], want["message"], got)]
+            return [
+                "%s: TF raised %s(%r), jaxtape returned %.200s"
+                % (path, want["raises"], want["message"], got)
+            ]
         out = []
         if want.get("any_of") and got["raises"] in want["any_of"]:
             return out
         if got["raises"] != want["raises"]:
-            out.append("%s: TF raised %s(%r), jaxtape %s(%r)" % (
-                path, want["raises"], want["message"], got["raises"], got["message"]))
+            out.append(
+                "%s: TF raised %s(%r), jaxtape %s(%r)"
+                % (path, want["raises"], want["message"], got["raises"], got["message"])
+            )
         elif want.get("match") and not _same_message(got["message"], want["message"]):
             out.append("%s: message %r, TF %r" % (path, got["message"], want["message"]))
         return out
     if isinstance(got, dict) and "raises" in got:
-        return ["%s: jaxtape raised %s(%r), TF returned %.200s" % (
-            path, got["raises"], got["message"], want)]
+        return [
+            "%s: jaxtape raised %s(%r), TF returned %.200s"
+            % (path, got["raises"], got["message"], want)
+        ]
     if not isinstance(want, dict) or not isinstance(got, dict):
         return [] if got == want else ["%s: %r != TF %r" % (path, got, want)]
     if set(got) != set(want):
@@ -146,18 +165,28 @@ def compare(got, want, path="", rtol=0.0):
     for kind in ("tensor", "variable", "ndarray"):
         if kind in want:
             if got[kind] != want[kind] or got["shape"] != want["shape"]:
-                return ["%s: %s %s%s != TF %s %s%s" % (path, kind, got[kind], got["shape"], kind,
-                                                      want[kind], want["shape"])]
-            bad = [i for i, (a, b) in enumerate(zip(got["value"], want["value"]))
-                   if not _close(a, b, want[kind], rtol)]
+                return [
+                    "%s: %s %s%s != TF %s %s%s"
+                    % (path, kind, got[kind], got["shape"], kind, want[kind], want["shape"])
+                ]
+            bad = [
+                i
+                for i, (a, b) in enumerate(zip(got["value"], want["value"]))
+                if not _close(a, b, want[kind], rtol)
+            ]
             if bad:
                 i = bad[0]
-                return ["%s: %d of %d values differ, first [%d] %r vs TF %r" % (
-                    path, len(bad), len(want["value"]), i, got["value"][i], want["value"][i])]
+                return [
+                    "%s: %d of %d values differ, first [%d] %r vs TF %r"
+                    % (path, len(bad), len(want["value"]), i, got["value"][i], want["value"][i])
+                ]
             return []
     if "float" in want:
-        return [] if _close(got["float"], want["float"], "float64", rtol) else [
-            "%s: %r != TF %r" % (path, got["float"], want["float"])]
+        return (
+            []
+            if _close(got["float"], want["float"], "float64", rtol)
+            else ["%s: %r != TF %r" % (path, got["float"], want["float"])]
+        )
     out = []
     for key in want:
         sub_g, sub_w = got[key], want[key]

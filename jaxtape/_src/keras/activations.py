@@ -8,6 +8,7 @@ from jaxtape._src.registry import export_value
 def _ops():
     from jaxtape._src.ops import math_ops as M
     from jaxtape._src.ops import nn_ops as N
+
     return M, N
 
 
@@ -69,8 +70,25 @@ def relu6(x):
 
 
 swish = silu
-_ALL = {f.__name__: f for f in (relu, tanh, sigmoid, softmax, log_softmax, linear, gelu, elu, selu,
-                                softplus, softsign, silu, leaky_relu, relu6)}
+_ALL = {
+    f.__name__: f
+    for f in (
+        relu,
+        tanh,
+        sigmoid,
+        softmax,
+        log_softmax,
+        linear,
+        gelu,
+        elu,
+        selu,
+        softplus,
+        softsign,
+        silu,
+        leaky_relu,
+        relu6,
+    )
+}
 _ALL["swish"] = silu
 
 

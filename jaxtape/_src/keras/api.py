@@ -1,4 +1,11 @@
 """Importing this module fills the op table with the `keras.*` names."""
 
 from jaxtape._src.keras import (  # noqa: F401
-    activations, initializers, layers, losses, metrics, optimizers, random)
+    activations,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    optimizers,
+    random,
+)

@@ -21,12 +21,14 @@ class Initializer:
 class Zeros(Initializer):
     def __call__(self, shape, dtype=None):
         from jaxtape._src.ops.array_ops import zeros
+
         return zeros(shape, dtype or _dt.float32)
 
 
 class Ones(Initializer):
     def __call__(self, shape, dtype=None):
         from jaxtape._src.ops.array_ops import ones
+
         return ones(shape, dtype or _dt.float32)
 
 
@@ -38,6 +40,7 @@ class Constant(Initializer):
 
     def __call__(self, shape, dtype=None):
         from jaxtape._src.ops.array_ops import constant
+
         d = _dt.as_dtype(dtype or _dt.float32)
         arr = np.asarray(self.value.numpy() if hasattr(self.value, "numpy") else self.value)
         arr = np.broadcast_to(arr.astype(d.as_numpy_dtype), tuple(shape))
@@ -54,13 +57,15 @@ class RandomInitializer(Initializer):
 
     def __init__(self, seed=None):
         from jaxtape._src.keras import random as KR
+
         self._init_seed = seed
         if seed is None:
             seed = KR.make_default_seed()
         elif not isinstance(seed, (int, KR.SeedGenerator)):
-            raise ValueError("`seed` argument should be an instance of "
-                             "`keras.random.SeedGenerator()` or an integer. Received: seed=%r"
-                             % (seed,))
+            raise ValueError(
+                "`seed` argument should be an instance of "
+                "`keras.random.SeedGenerator()` or an integer. Received: seed=%r" % (seed,)
+            )
         self.seed = seed
 
     def get_config(self):
@@ -74,6 +79,7 @@ class RandomUniform(RandomInitializer):
 
     def __call__(self, shape, dtype=None):
         from jaxtape._src.keras import random as KR
+
         return KR.uniform(shape, self.minval, self.maxval, dtype=dtype, seed=self.seed)
 
 
@@ -84,12 +90,14 @@ class RandomNormal(RandomInitializer):
 
     def __call__(self, shape, dtype=None):
         from jaxtape._src.keras import random as KR
+
         return KR.normal(shape, self.mean, self.stddev, dtype=dtype, seed=self.seed)
 
 
 class TruncatedNormal(RandomNormal):
     def __call__(self, shape, dtype=None):
         from jaxtape._src.keras import random as KR
+
         return KR.truncated_normal(shape, self.mean, self.stddev, dtype=dtype, seed=self.seed)
 
 
@@ -112,6 +120,7 @@ class VarianceScaling(RandomInitializer):
 
     def __call__(self, shape, dtype=None):
         from jaxtape._src.keras import random as R
+
         fan_in, fan_out = _fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, n)
@@ -121,8 +130,9 @@ class VarianceScaling(RandomInitializer):
             return R.uniform(shape, -limit, limit, dtype=d, seed=self.seed)
         if self.distribution == "untruncated_normal":
             return R.normal(shape, 0.0, math.sqrt(scale), dtype=d, seed=self.seed)
-        return R.truncated_normal(shape, 0.0, math.sqrt(scale) / 0.87962566103423978, dtype=d,
-                                  seed=self.seed)
+        return R.truncated_normal(
+            shape, 0.0, math.sqrt(scale) / 0.87962566103423978, dtype=d, seed=self.seed
+        )
 
 
 class GlorotUniform(VarianceScaling):
@@ -150,11 +160,19 @@ class LecunNormal(VarianceScaling):
         super().__init__(1.0, "fan_in", "truncated_normal", seed)
 
 
-_BY_NAME = {"zeros": Zeros, "ones": Ones, "glorot_uniform": GlorotUniform,
-            "glorot_normal": GlorotNormal, "he_normal": HeNormal, "he_uniform": HeUniform,
-            "lecun_normal": LecunNormal, "random_normal": RandomNormal,
-            "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
-            "constant": Constant}
+_BY_NAME = {
+    "zeros": Zeros,
+    "ones": Ones,
+    "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal,
+    "he_normal": HeNormal,
+    "he_uniform": HeUniform,
+    "lecun_normal": LecunNormal,
+    "random_normal": RandomNormal,
+    "random_uniform": RandomUniform,
+    "truncated_normal": TruncatedNormal,
+    "constant": Constant,
+}
 
 
 def get(identifier):
@@ -171,7 +189,21 @@ def get(identifier):
     raise ValueError("Could not interpret initializer identifier: %r" % (identifier,))
 
 
-for _c in (Initializer, RandomInitializer, Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal,
-           VarianceScaling, GlorotUniform, GlorotNormal, HeNormal, HeUniform, LecunNormal):
+for _c in (
+    Initializer,
+    RandomInitializer,
+    Zeros,
+    Ones,
+    Constant,
+    RandomUniform,
+    RandomNormal,
+    TruncatedNormal,
+    VarianceScaling,
+    GlorotUniform,
+    GlorotNormal,
+    HeNormal,
+    HeUniform,
+    LecunNormal,
+):
     export_value("keras.initializers." + _c.__name__, _c)
 export_value("keras.initializers.get", get)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import warnings
 
 import numpy as np
@@ -12,36 +11,21 @@ from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.keras import activations, initializers
-from jaxtape._src.keras.variables import _PATH_STACK, KerasVariable
+from jaxtape._src.keras.variables import (  # noqa: F401  (_NAME_COUNTS: tests reset it)
+    _NAME_COUNTS,
+    _PATH_STACK,
+    KerasVariable,
+    _path_scope,
+    _snake,
+    auto_name,
+)
 from jaxtape._src.registry import export_value
-
-_NAME_COUNTS: dict = {}
-
-
-def _snake(name: str) -> str:
-    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
-
-
-def auto_name(base: str) -> str:
-    """Keras's per-process unique names: `dense`, `dense_1`, `dense_2`, ..."""
-    n = _NAME_COUNTS.get(base, 0)
-    _NAME_COUNTS[base] = n + 1
-    return base if n == 0 else "%s_%d" % (base, n)
-
-
-@contextlib.contextmanager
-def _path_scope(name):
-    _PATH_STACK.append(name)
-    try:
-        yield
-    finally:
-        _PATH_STACK.pop()
 
 
 _INPUT_SHAPE_WARNING = (
     "Do not pass an `input_shape`/`input_dim` argument to a layer. When using Sequential models, "
-    "prefer using an `Input(shape)` object as the first layer in the model instead.")
+    "prefer using an `Input(shape)` object as the first layer in the model instead."
+)
 
 
 class Layer:
@@ -52,14 +36,16 @@ class Layer:
         input_dim = kwargs.pop("input_dim", None)
         if input_shape is not None or input_dim is not None:
             warnings.warn(_INPUT_SHAPE_WARNING, UserWarning, stacklevel=3)
-            self._build_shape = (None,) + (tuple(input_shape) if input_shape is not None
-                                           else (input_dim,))
+            self._build_shape = (None,) + (
+                tuple(input_shape) if input_shape is not None else (input_dim,)
+            )
         else:
             self._build_shape = None
         kwargs.pop("autocast", None)
         if kwargs:
-            raise TypeError("Unrecognized keyword arguments passed to %s: %s"
-                            % (type(self).__name__, kwargs))
+            raise TypeError(
+                "Unrecognized keyword arguments passed to %s: %s" % (type(self).__name__, kwargs)
+            )
         object.__setattr__(self, "_layers", [])
         object.__setattr__(self, "_own_weights", [])
         self.name = name if name is not None else auto_name(_snake(type(self).__name__))
@@ -71,6 +57,7 @@ class Layer:
         super().__init_subclass__(**kwargs)
         build = cls.__dict__.get("build")
         if build is not None and not getattr(build, "_sets_built", False):
+
             def wrapped(self, *args, _build=build, **kw):
                 if _PATH_STACK and _PATH_STACK[-1] == self.name:
                     out = _build(self, *args, **kw)
@@ -79,6 +66,7 @@ class Layer:
                         out = _build(self, *args, **kw)
                 self.built = True
                 return out
+
             wrapped._sets_built = True
             wrapped.__doc__ = build.__doc__
             cls.build = wrapped
@@ -102,9 +90,18 @@ class Layer:
     def compute_dtype(self):
         return self._dtype.name
 
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
-                   autocast=True, regularizer=None, constraint=None, aggregation="none",
-                   name=None):
+    def add_weight(
+        self,
+        shape=None,
+        initializer=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        aggregation="none",
+        name=None,
+    ):
         d = _dt.as_dtype(dtype or self._dtype)
         if initializer is None:
             initializer = "glorot_uniform" if d.is_floating else "zeros"
@@ -180,6 +177,7 @@ class Layer:
         # Keras autocasts floating inputs to the layer's compute dtype (ints pass through)
         if t.dtype is not self._dtype and t.dtype.is_floating and self._dtype.is_floating:
             from jaxtape._src.ops.math_ops import cast
+
             t = cast(t, self._dtype)
         return t
 
@@ -212,6 +210,7 @@ def _call_of(layer):
     if STATE.trace is None:
         return layer.call
     from jaxtape._src import autograph
+
     return autograph.method(layer, "call")
 
 
@@ -228,18 +227,32 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, **kwargs):  # noqa
 
 
 class Dense(Layer):
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 lora_rank=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        lora_rank=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-            raise ValueError("Received an invalid value for `units`, expected a positive "
-                             "integer. Received: units=%s" % (units,))
+            raise ValueError(
+                "Received an invalid value for `units`, expected a positive "
+                "integer. Received: units=%s" % (units,)
+            )
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         from jaxtape._src.keras import initializers as _init
+
         for ini in (kernel_initializer, bias_initializer):
             # an unknown name fails here, as in Keras (without making one: that draws a seed)
             if isinstance(ini, str) and ini.lower() not in _init._BY_NAME:
@@ -249,29 +262,39 @@ class Dense(Layer):
 
     def __call__(self, inputs, *args, **kwargs):
         shape = tuple(getattr(inputs, "shape", None) or np.shape(inputs))
-        where = "Input 0 with name 'None' of layer '%s' is incompatible with the layer: " \
-            % self.name
+        where = (
+            "Input 0 with name 'None' of layer '%s' is incompatible with the layer: " % self.name
+        )
         if len(shape) < 2:
-            raise ValueError(where + "expected min_ndim=2, found ndim=%d. Full shape received: "
-                             "%s" % (len(shape), shape))
+            raise ValueError(
+                where + "expected min_ndim=2, found ndim=%d. Full shape received: "
+                "%s" % (len(shape), shape)
+            )
         kernel = getattr(self, "kernel", None)
         if kernel is not None and shape[-1] is not None and shape[-1] != kernel.shape[0]:
-            raise ValueError(where + "expected axis -1 of input shape to have value %d, but "
-                             "received input with shape %s" % (kernel.shape[0], shape))
+            raise ValueError(
+                where + "expected axis -1 of input shape to have value %d, but "
+                "received input with shape %s" % (kernel.shape[0], shape)
+            )
         return super().__call__(inputs, *args, **kwargs)
 
     def build(self, input_shape):
         in_dim = input_shape[-1]
         self.kernel = self.add_weight((in_dim, self.units), self.kernel_initializer, name="kernel")
-        self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias") \
-            if self.use_bias else None
+        self.bias = (
+            self.add_weight((self.units,), self.bias_initializer, name="bias")
+            if self.use_bias
+            else None
+        )
 
     def call(self, inputs):
         from jaxtape._src.ops.math_ops import add, cast, matmul
+
         if not inputs.dtype.is_floating:
-            inputs = cast(inputs, self._dtype)   # Keras's matmul promotes int inputs
+            inputs = cast(inputs, self._dtype)  # Keras's matmul promotes int inputs
         if inputs.ndim < 2:
             from jaxtape._src.ops.array_ops import expand_dims, squeeze
+
             y = squeeze(matmul(expand_dims(inputs, 0), self.kernel), 0)
         else:
             y = matmul(inputs, self.kernel)
@@ -286,6 +309,7 @@ class Dense(Layer):
 class Flatten(Layer):
     def call(self, inputs):
         from jaxtape._src.ops.array_ops import reshape
+
         return reshape(inputs, (inputs.shape[0], -1))
 
 
@@ -303,6 +327,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         from jaxtape._src.keras.random import SeedGenerator
+
         super().__init__(**kwargs)
         self.rate = float(rate)
         self.noise_shape = noise_shape
@@ -314,36 +339,50 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             return inputs
         from jaxtape._src.keras.random import dropout
-        return dropout(inputs, self.rate, noise_shape=self.noise_shape,
-                       seed=self.seed_generator)
+
+        return dropout(inputs, self.rate, noise_shape=self.noise_shape, seed=self.seed_generator)
 
 
 class Embedding(Layer):
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", **kwargs):
         super().__init__(**kwargs)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
-        self.embeddings_initializer = ("random_uniform" if embeddings_initializer == "uniform"
-                                       else embeddings_initializer)
+        self.embeddings_initializer = (
+            "random_uniform" if embeddings_initializer == "uniform" else embeddings_initializer
+        )
 
     def build(self, input_shape):
-        self.embeddings = self.add_weight((self.input_dim, self.output_dim),
-                                          self.embeddings_initializer, name="embeddings")
+        self.embeddings = self.add_weight(
+            (self.input_dim, self.output_dim), self.embeddings_initializer, name="embeddings"
+        )
 
     def _cast_input(self, x):
         return convert_to_tensor(x)
 
     def call(self, inputs):
         from jaxtape._src.ops.array_ops import gather
+
         return gather(self.embeddings, inputs)
 
 
 class Conv2D(Layer):
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
-                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.filters = int(filters)
-        self.kernel_size = (kernel_size,) * 2 if isinstance(kernel_size, int) else tuple(kernel_size)
+        self.kernel_size = (
+            (kernel_size,) * 2 if isinstance(kernel_size, int) else tuple(kernel_size)
+        )
         self.strides = (strides,) * 2 if isinstance(strides, int) else tuple(strides)
         self.padding = padding.upper()
         self.activation = activations.get(activation)
@@ -351,14 +390,21 @@ class Conv2D(Layer):
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(self.kernel_size + (input_shape[-1], self.filters),
-                                      self.kernel_initializer, name="kernel")
-        self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias") \
-            if self.use_bias else None
+        self.kernel = self.add_weight(
+            self.kernel_size + (input_shape[-1], self.filters),
+            self.kernel_initializer,
+            name="kernel",
+        )
+        self.bias = (
+            self.add_weight((self.filters,), self.bias_initializer, name="bias")
+            if self.use_bias
+            else None
+        )
 
     def call(self, inputs):
         from jaxtape._src.ops.math_ops import add
         from jaxtape._src.ops.nn_ops import conv2d
+
         y = conv2d(inputs, self.kernel, self.strides, self.padding)
         if self.bias is not None:
             y = add(y, self.bias)
@@ -369,18 +415,23 @@ class MaxPooling2D(Layer):
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
         super().__init__(**kwargs)
         self.pool_size = (pool_size,) * 2 if isinstance(pool_size, int) else tuple(pool_size)
-        self.strides = self.pool_size if strides is None else (
-            (strides,) * 2 if isinstance(strides, int) else tuple(strides))
+        self.strides = (
+            self.pool_size
+            if strides is None
+            else ((strides,) * 2 if isinstance(strides, int) else tuple(strides))
+        )
         self.padding = padding.upper()
 
     def call(self, inputs):
         from jaxtape._src.ops.nn_ops import _pool
+
         return _pool("max", 2)(inputs, self.pool_size, self.strides, self.padding)
 
 
 class AveragePooling2D(MaxPooling2D):
     def call(self, inputs):
         from jaxtape._src.ops.nn_ops import _pool
+
         return _pool("avg", 2)(inputs, self.pool_size, self.strides, self.padding)
 
 
@@ -393,6 +444,7 @@ class _GlobalPooling2D(Layer):
 
     def call(self, inputs):
         from jaxtape._src.ops import math_ops as M
+
         return getattr(M, self.reduce)(inputs, axis=[1, 2], keepdims=self.keepdims)
 
 
@@ -417,6 +469,7 @@ class ZeroPadding2D(Layer):
 
     def call(self, inputs):
         from jaxtape._src.ops.array_ops import pad
+
         return pad(inputs, [[0, 0], list(self.padding[0]), list(self.padding[1]), [0, 0]])
 
 
@@ -427,11 +480,13 @@ class UpSampling2D(Layer):
         super().__init__(**kwargs)
         self.size = (size, size) if isinstance(size, int) else tuple(int(v) for v in size)
         if interpolation != "nearest":
-            raise NotImplementedError("UpSampling2D(interpolation=%r) is not provided; use "
-                                      "'nearest'." % (interpolation,))
+            raise NotImplementedError(
+                "UpSampling2D(interpolation=%r) is not provided; use 'nearest'." % (interpolation,)
+            )
 
     def call(self, inputs):
         from jaxtape._src.ops.array_ops import repeat
+
         return repeat(repeat(inputs, self.size[0], axis=1), self.size[1], axis=2)
 
 
@@ -442,6 +497,7 @@ class Reshape(Layer):
 
     def call(self, inputs):
         from jaxtape._src.ops.array_ops import reshape
+
         return reshape(inputs, (inputs.shape[0],) + self.target_shape)
 
 
@@ -452,6 +508,7 @@ class LeakyReLU(Layer):
 
     def call(self, inputs):
         from jaxtape._src.ops.nn_ops import leaky_relu
+
         return leaky_relu(inputs, alpha=self.negative_slope)
 
 
@@ -466,12 +523,14 @@ class _Merge(Layer):
 class Add(_Merge):
     def _merge(self, a, b):
         from jaxtape._src.ops.math_ops import add
+
         return add(a, b)
 
 
 class Multiply(_Merge):
     def _merge(self, a, b):
         from jaxtape._src.ops.math_ops import multiply
+
         return multiply(a, b)
 
 
@@ -482,6 +541,7 @@ class Concatenate(Layer):
 
     def call(self, inputs):
         from jaxtape._src.ops.array_ops import concat
+
         return concat(list(inputs), self.axis)
 
 
@@ -498,9 +558,12 @@ class LayerNormalization(Layer):
     def call(self, inputs):
         from jaxtape._src.ops import math_ops as M
         from jaxtape._src.ops.nn_ops import moments
+
         mean, var = moments(inputs, [self.axis], keepdims=True)
-        y = M.multiply(M.subtract(inputs, mean),
-                       M.rsqrt(M.add(var, convert_to_tensor(self.epsilon, inputs.dtype))))
+        y = M.multiply(
+            M.subtract(inputs, mean),
+            M.rsqrt(M.add(var, convert_to_tensor(self.epsilon, inputs.dtype))),
+        )
         if self.gamma is not None:
             y = M.multiply(y, self.gamma)
         if self.beta is not None:
@@ -519,22 +582,26 @@ class BatchNormalization(Layer):
         self.gamma = self.add_weight(dim, "ones", name="gamma") if self.scale else None
         self.beta = self.add_weight(dim, "zeros", name="beta") if self.center else None
         self.moving_mean = self.add_weight(dim, "zeros", name="moving_mean", trainable=False)
-        self.moving_variance = self.add_weight(dim, "ones", name="moving_variance",
-                                               trainable=False)
+        self.moving_variance = self.add_weight(dim, "ones", name="moving_variance", trainable=False)
 
     def call(self, inputs, training=None):
         from jaxtape._src.ops import math_ops as M
         from jaxtape._src.ops.nn_ops import moments
+
         axes = [i for i in range(inputs.ndim) if i != self.axis % inputs.ndim]
         if training:
             mean, var = moments(inputs, axes)
             m = self.momentum
-            self.moving_mean.assign(self.moving_mean.numpy() * m + mean.numpy() * (1 - m)
-                                    if STATE.trace is None else
-                                    M.add(M.multiply(self.moving_mean, m), M.multiply(mean, 1 - m)))
+            self.moving_mean.assign(
+                self.moving_mean.numpy() * m + mean.numpy() * (1 - m)
+                if STATE.trace is None
+                else M.add(M.multiply(self.moving_mean, m), M.multiply(mean, 1 - m))
+            )
             self.moving_variance.assign(
-                self.moving_variance.numpy() * m + var.numpy() * (1 - m) if STATE.trace is None
-                else M.add(M.multiply(self.moving_variance, m), M.multiply(var, 1 - m)))
+                self.moving_variance.numpy() * m + var.numpy() * (1 - m)
+                if STATE.trace is None
+                else M.add(M.multiply(self.moving_variance, m), M.multiply(var, 1 - m))
+            )
         else:
             mean, var = self.moving_mean, self.moving_variance
         inv = M.rsqrt(M.add(var, convert_to_tensor(self.epsilon, inputs.dtype)))
@@ -576,8 +643,10 @@ class Sequential(Model):
 
     def add(self, layer):
         if not isinstance(layer, (Layer, InputSpec)):
-            raise ValueError("Only instances of `keras.Layer` can be added to a Sequential "
-                             "model. Received: %r (of type %s)" % (layer, type(layer)))
+            raise ValueError(
+                "Only instances of `keras.Layer` can be added to a Sequential "
+                "model. Received: %r (of type %s)" % (layer, type(layer))
+            )
         if isinstance(layer, InputSpec):
             self._input = layer
             self._try_build()
@@ -614,11 +683,31 @@ class Sequential(Model):
             self._try_build()
 
 
-for _c in (Layer, Dense, Flatten, Activation, Dropout, Embedding, Conv2D, MaxPooling2D,
-           LayerNormalization, BatchNormalization):
+for _c in (
+    Layer,
+    Dense,
+    Flatten,
+    Activation,
+    Dropout,
+    Embedding,
+    Conv2D,
+    MaxPooling2D,
+    LayerNormalization,
+    BatchNormalization,
+):
     export_value("keras.layers." + _c.__name__, _c)
-for _c in (AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, ZeroPadding2D,
-           UpSampling2D, Reshape, LeakyReLU, Add, Multiply, Concatenate):
+for _c in (
+    AveragePooling2D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
+    ZeroPadding2D,
+    UpSampling2D,
+    Reshape,
+    LeakyReLU,
+    Add,
+    Multiply,
+    Concatenate,
+):
     export_value("keras.layers." + _c.__name__, _c)
 # Keras's aliases: the same classes
 export_value("keras.layers.MaxPool2D", MaxPooling2D)

@@ -10,6 +10,7 @@ _EPS = 1e-7
 
 def _M():
     from jaxtape._src.ops import math_ops as M
+
     return M
 
 
@@ -38,12 +39,15 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     t, p = _prep(y_true, y_pred)
     if from_logits:
         from jaxtape._src.ops.nn_ops import sigmoid_cross_entropy_with_logits
+
         return M.reduce_mean(sigmoid_cross_entropy_with_logits(labels=t, logits=p), axis=axis)
     eps = convert_to_tensor(_EPS, p.dtype)
     one = convert_to_tensor(1.0, p.dtype)
     p = M.clip_by_value(p, eps, M.subtract(one, eps))
-    bce = M.add(M.multiply(t, M.log(M.add(p, eps))),
-                M.multiply(M.subtract(one, t), M.log(M.add(M.subtract(one, p), eps))))
+    bce = M.add(
+        M.multiply(t, M.log(M.add(p, eps))),
+        M.multiply(M.subtract(one, t), M.log(M.add(M.subtract(one, p), eps))),
+    )
     return M.negative(M.reduce_mean(bce, axis=axis))
 
 
@@ -52,6 +56,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     t, p = _prep(y_true, y_pred)
     if from_logits:
         from jaxtape._src.ops.nn_ops import log_softmax
+
         return M.negative(M.reduce_sum(M.multiply(t, log_softmax(p, axis=axis)), axis=axis))
     p = M.divide(p, M.reduce_sum(p, axis=axis, keepdims=True))
     eps = convert_to_tensor(_EPS, p.dtype)
@@ -62,6 +67,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     M = _M()
     from jaxtape._src.ops.array_ops import one_hot, reshape
+
     p = convert_to_tensor(y_pred)
     t = convert_to_tensor(y_true)
     if t.ndim == p.ndim and t.shape[-1] == 1:
@@ -69,7 +75,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     t = M.cast(t, "int32")
     if ignore_class is None:
         from jaxtape._src.ops.nn_ops import check_labels
-        check_labels(t, p.shape[-1])    # Keras on TF: the sparse cross-entropy kernel's check
+
+        check_labels(t, p.shape[-1])  # Keras on TF: the sparse cross-entropy kernel's check
     oh = one_hot(t, p.shape[-1], dtype=p.dtype)
     return categorical_crossentropy(oh, p, from_logits=from_logits, axis=axis)
 
@@ -91,8 +98,11 @@ class Loss:
         M = _M()
         losses = self.call(y_true, y_pred)
         if sample_weight is not None:
-            sw = convert_to_tensor(sample_weight, losses.dtype) if not hasattr(
-                sample_weight, "dtype") else M.cast(sample_weight, losses.dtype)
+            sw = (
+                convert_to_tensor(sample_weight, losses.dtype)
+                if not hasattr(sample_weight, "dtype")
+                else M.cast(sample_weight, losses.dtype)
+            )
             losses = M.multiply(losses, sw)
         if self.reduction in (None, "none"):
             return losses
@@ -106,6 +116,7 @@ def _loss_class(name, fn, **defaults):
         kw = dict(defaults)
         kw.update(kwargs)
         Loss.__init__(self, reduction=reduction, name=name, **kw)
+
     return type(name, (Loss,), {"fn": staticmethod(fn), "__init__": __init__})
 
 
@@ -113,14 +124,26 @@ MeanSquaredError = _loss_class("MeanSquaredError", mean_squared_error)
 MeanAbsoluteError = _loss_class("MeanAbsoluteError", mean_absolute_error)
 BinaryCrossentropy = _loss_class("BinaryCrossentropy", binary_crossentropy)
 CategoricalCrossentropy = _loss_class("CategoricalCrossentropy", categorical_crossentropy)
-SparseCategoricalCrossentropy = _loss_class("SparseCategoricalCrossentropy",
-                                            sparse_categorical_crossentropy)
+SparseCategoricalCrossentropy = _loss_class(
+    "SparseCategoricalCrossentropy", sparse_categorical_crossentropy
+)
 
-for _c in (Loss, MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
-           SparseCategoricalCrossentropy):
+for _c in (
+    Loss,
+    MeanSquaredError,
+    MeanAbsoluteError,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+):
     export_value("keras.losses." + _c.__name__, _c)
-for _f in (mean_squared_error, mean_absolute_error, binary_crossentropy, categorical_crossentropy,
-           sparse_categorical_crossentropy):
+for _f in (
+    mean_squared_error,
+    mean_absolute_error,
+    binary_crossentropy,
+    categorical_crossentropy,
+    sparse_categorical_crossentropy,
+):
     export_value("keras.losses." + _f.__name__, _f)
 export_value("keras.losses.mse", mean_squared_error)
 export_value("keras.losses.mae", mean_absolute_error)
@@ -131,13 +154,27 @@ def get(identifier):
     if identifier is None:
         return None
     if isinstance(identifier, str):
-        names = {f.__name__: f for f in (mean_squared_error, mean_absolute_error,
-                                          binary_crossentropy, categorical_crossentropy,
-                                          sparse_categorical_crossentropy)}
+        names = {
+            f.__name__: f
+            for f in (
+                mean_squared_error,
+                mean_absolute_error,
+                binary_crossentropy,
+                categorical_crossentropy,
+                sparse_categorical_crossentropy,
+            )
+        }
         names.update(mse=mean_squared_error, mae=mean_absolute_error)
-        classes = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError,
-                                            BinaryCrossentropy, CategoricalCrossentropy,
-                                            SparseCategoricalCrossentropy)}
+        classes = {
+            c.__name__: c
+            for c in (
+                MeanSquaredError,
+                MeanAbsoluteError,
+                BinaryCrossentropy,
+                CategoricalCrossentropy,
+                SparseCategoricalCrossentropy,
+            )
+        }
         if identifier in names:
             return names[identifier]
         if identifier in classes:

@@ -28,8 +28,11 @@ class Metric:
 class Mean(Metric):
     def update_state(self, values, sample_weight=None):
         v = np.asarray(convert_to_tensor(values), dtype=np.float64)
-        w = np.ones_like(v) if sample_weight is None else np.broadcast_to(
-            np.asarray(sample_weight, np.float64), v.shape)
+        w = (
+            np.ones_like(v)
+            if sample_weight is None
+            else np.broadcast_to(np.asarray(sample_weight, np.float64), v.shape)
+        )
         self._total += float((v * w).sum())
         self._count += float(w.sum())
 

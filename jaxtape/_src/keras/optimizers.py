@@ -22,14 +22,14 @@ from jaxtape._src.context import STATE
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.function import init_scope
-from jaxtape._src.keras.layers import _path_scope, _snake, auto_name
-from jaxtape._src.keras.variables import KerasVariable, unwrap
+from jaxtape._src.keras.variables import KerasVariable, _path_scope, _snake, auto_name, unwrap
 from jaxtape._src.registry import export_value
 
 
 # ------------------------------------------------------------------------------------------
 # Keras 3 rules as optax transformations (state: tuple of per-parameter slot tuples)
 # ------------------------------------------------------------------------------------------
+
 
 def _rule(slot_names, per_param):
     """Build a GradientTransformationExtraArgs from a per-parameter update function
@@ -65,6 +65,7 @@ def keras_sgd(momentum=0.0, nesterov=False):
                 return -g * lr + m * mom, (m,)
             return m, (m,)
         return -g * lr, ()
+
     return _rule(("momentum",) if momentum else (), per)
 
 
@@ -84,6 +85,7 @@ def keras_adam(beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False):
             vv = jnp.maximum(s[2], v)
             extra = (vv,)
         return -(m * alpha / (jnp.sqrt(vv) + _hp(epsilon, d))), (m, v) + extra
+
     return _rule(("momentum", "velocity") + (("velocity_hat",) if amsgrad else ()), per)
 
 
@@ -105,8 +107,12 @@ def keras_rmsprop(rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
             mom = _hp(momentum, d) * s[k] + incr
             return -mom, tuple(out + [mom])
         return -incr, tuple(out)
-    names = ("velocity",) + (("average_gradient",) if centered else ()) + (
-        ("momentum",) if momentum else ())
+
+    names = (
+        ("velocity",)
+        + (("average_gradient",) if centered else ())
+        + (("momentum",) if momentum else ())
+    )
     return _rule(names, per)
 
 
@@ -126,6 +132,7 @@ def keras_adagrad(initial_accumulator_value=0.1, epsilon=1e-7):
 # ------------------------------------------------------------------------------------------
 # learning-rate schedules
 # ------------------------------------------------------------------------------------------
+
 
 class LearningRateSchedule:
     def __call__(self, step):
@@ -156,10 +163,20 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 
 class CosineDecay(LearningRateSchedule):
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name=None, warmup_target=None,
-                 warmup_steps=0):
-        self.initial_learning_rate, self.decay_steps, self.alpha = (initial_learning_rate,
-                                                                    decay_steps, alpha)
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        alpha=0.0,
+        name=None,
+        warmup_target=None,
+        warmup_steps=0,
+    ):
+        self.initial_learning_rate, self.decay_steps, self.alpha = (
+            initial_learning_rate,
+            decay_steps,
+            alpha,
+        )
 
     def __call__(self, step):
         s = jnp.minimum(jnp.asarray(step, jnp.float32), jnp.float32(self.decay_steps))
@@ -171,8 +188,10 @@ class CosineDecay(LearningRateSchedule):
 # the Keras optimizer facade
 # ------------------------------------------------------------------------------------------
 
-_NO_GRADS = ("Gradients do not exist for variables %s when minimizing the loss. If using "
-             "`model.compile()`, did you forget to provide a `loss` argument?")
+_NO_GRADS = (
+    "Gradients do not exist for variables %s when minimizing the loss. If using "
+    "`model.compile()`, did you forget to provide a `loss` argument?"
+)
 
 
 class Optimizer:
@@ -180,23 +199,40 @@ class Optimizer:
 
     _slot_names: tuple = ()
 
-    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name=None,
+        **kwargs,
+    ):
         self.name = name if name is not None else auto_name(_snake(type(self).__name__))
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         with _path_scope(self.name):
-            self.iterations = KerasVariable(lambda s, d: jnp.zeros(s, jnp.int64), (), _dt.int64,
-                                            trainable=False, name="iteration")
+            self.iterations = KerasVariable(
+                lambda s, d: jnp.zeros(s, jnp.int64),
+                (),
+                _dt.int64,
+                trainable=False,
+                name="iteration",
+            )
             if isinstance(learning_rate, LearningRateSchedule) or callable(learning_rate):
                 self._schedule = learning_rate
                 self._lr_var = None
             else:
                 self._schedule = None
-                self._lr_var = KerasVariable(lambda s, d: jnp.asarray(learning_rate, jnp.float32),
-                                             (), _dt.float32, trainable=False,
-                                             name="learning_rate")
-        self._slots: dict = {}   # variable uid -> tuple of KerasVariable
+                self._lr_var = KerasVariable(
+                    lambda s, d: jnp.asarray(learning_rate, jnp.float32),
+                    (),
+                    _dt.float32,
+                    trainable=False,
+                    name="learning_rate",
+                )
+        self._slots: dict = {}  # variable uid -> tuple of KerasVariable
         self._tx = self._transformation()
         self._jitted = jax.jit(self._update_arrays)
 
@@ -229,15 +265,24 @@ class Optimizer:
         if slots is None:
             with jax.ensure_compile_time_eval():
                 init = self._tx.init([jnp.zeros(var._value.shape, var._value.dtype)])[0]
-            path = (kvar.path if isinstance(kvar, KerasVariable) else var.name[:-2]).replace("/", "_")
+            path = (kvar.path if isinstance(kvar, KerasVariable) else var.name[:-2]).replace(
+                "/", "_"
+            )
             # Keras builds optimizer state eagerly (init_scope); TF's function still counts it
             # as this trace creating Variables (the first call traces twice)
             if STATE.trace is not None and len(init):
                 STATE.trace.on_lazy_state()
             with init_scope(), _path_scope(self.name):
-                slots = tuple(KerasVariable(lambda s, d, a=a: a, tuple(a.shape), var._dtype,
-                                            trainable=False, name="%s_%s" % (path, n))
-                              for a, n in zip(init, self._slot_names_for()))
+                slots = tuple(
+                    KerasVariable(
+                        lambda s, d, a=a: a,
+                        tuple(a.shape),
+                        var._dtype,
+                        trainable=False,
+                        name="%s_%s" % (path, n),
+                    )
+                    for a, n in zip(init, self._slot_names_for())
+                )
             self._slots[uid] = slots
         return slots
 
@@ -249,16 +294,19 @@ class Optimizer:
         if self.clipvalue is not None:
             grads = [jnp.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         if self.clipnorm is not None:
-            grads = [optax.clip_by_global_norm(self.clipnorm).update([g], None)[0][0]
-                     for g in grads]
+            grads = [
+                optax.clip_by_global_norm(self.clipnorm).update([g], None)[0][0] for g in grads
+            ]
         if self.global_clipnorm is not None:
             grads = list(optax.clip_by_global_norm(self.global_clipnorm).update(grads, None)[0])
         if self.weight_decay:
             # Keras: variable.assign_sub(variable * wd * lr)
-            params = [p - p * jnp.asarray(self.weight_decay, p.dtype) * lr.astype(p.dtype)
-                      for p in params]
-        deltas, new_state = self._tx.update(tuple(grads), tuple(state), tuple(params), lr=lr,
-                                            step=step)
+            params = [
+                p - p * jnp.asarray(self.weight_decay, p.dtype) * lr.astype(p.dtype) for p in params
+            ]
+        deltas, new_state = self._tx.update(
+            tuple(grads), tuple(state), tuple(params), lr=lr, step=step
+        )
         return tuple(optax.apply_updates(tuple(params), deltas)), new_state
 
     def apply_gradients(self, grads_and_vars):
@@ -269,28 +317,39 @@ class Optimizer:
         if not pairs:
             raise ValueError("No gradients provided for any variable.")
         if missing:
-            warnings.warn(_NO_GRADS % ([unwrap(v).name for v in missing],), UserWarning,
-                          stacklevel=2)
+            warnings.warn(
+                _NO_GRADS % ([unwrap(v).name for v in missing],), UserWarning, stacklevel=2
+            )
         vars_ = [unwrap(v) for _, v in pairs]
         grads = []
         for g, v in pairs:
             t = convert_to_tensor(g)
             if tuple(t._value.shape) != tuple(unwrap(v)._value.shape):
                 raise InvalidArgumentError(
-                    None, None, "Incompatible shapes: %s vs. %s [Op:Sub]" % (
-                        list(unwrap(v)._value.shape), list(t._value.shape)))
+                    None,
+                    None,
+                    "Incompatible shapes: %s vs. %s [Op:Sub]"
+                    % (list(unwrap(v)._value.shape), list(t._value.shape)),
+                )
             grads.append(t._value.astype(v._value.dtype))
         slots = [self._slot_vars(v, kv) for v, (_, kv) in zip(vars_, pairs)]
         it = self.iterations._var
         step = it._value + 1
         # read through the Variable API so jaxtape.function lifts it (a later
         # `opt.learning_rate = ...` must reach a compiled step)
-        lr = self._schedule(it._value) if self._schedule is not None else \
-            self._lr_var._var._read_as_tensor()._value
+        lr = (
+            self._schedule(it._value)
+            if self._schedule is not None
+            else self._lr_var._var._read_as_tensor()._value
+        )
         lr = jnp.asarray(lr, jnp.float32)
-        new_params, new_state = self._jitted([v._value for v in vars_], grads,
-                                             [tuple(s._var._value for s in ss) for ss in slots],
-                                             step, lr)
+        new_params, new_state = self._jitted(
+            [v._value for v in vars_],
+            grads,
+            [tuple(s._var._value for s in ss) for ss in slots],
+            step,
+            lr,
+        )
         for v, p in zip(vars_, new_params):
             v._set(p)
         for ss, st in zip(slots, new_state):
@@ -301,6 +360,7 @@ class Optimizer:
 
     def minimize(self, loss, var_list, tape=None):
         from jaxtape._src.tape import GradientTape
+
         if tape is None:
             with GradientTape() as tape:
                 loss_value = loss() if callable(loss) else loss
@@ -325,8 +385,16 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
-                 name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        name=None,
+        **kwargs,
+    ):
         self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
         self._slot_names = ("momentum", "velocity") + (("velocity_hat",) if amsgrad else ())
         super().__init__(learning_rate, name=name, **kwargs)
@@ -336,18 +404,46 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-7, amsgrad=False, name=None, **kwargs):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, name=name,
-                         weight_decay=weight_decay, **kwargs)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=0.004,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        name=None,
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate,
+            beta_1,
+            beta_2,
+            epsilon,
+            amsgrad,
+            name=name,
+            weight_decay=weight_decay,
+            **kwargs,
+        )
 
 
 class RMSprop(Optimizer):
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-                 name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        rho=0.9,
+        momentum=0.0,
+        epsilon=1e-7,
+        centered=False,
+        name=None,
+        **kwargs,
+    ):
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
-        self._slot_names = ("velocity",) + (("average_gradient",) if centered else ()) + (
-            ("momentum",) if momentum else ())
+        self._slot_names = (
+            ("velocity",)
+            + (("average_gradient",) if centered else ())
+            + (("momentum",) if momentum else ())
+        )
         super().__init__(learning_rate, name=name, **kwargs)
 
     def _transformation(self):
@@ -355,8 +451,9 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, name=None,
-                 **kwargs):
+    def __init__(
+        self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, name=None, **kwargs
+    ):
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
         self._slot_names = ("accumulator",)
         super().__init__(learning_rate, name=name, **kwargs)

@@ -7,6 +7,9 @@ watch and report in `watched_variables()`.
 
 from __future__ import annotations
 
+import contextlib
+import re
+
 import numpy as np
 
 from jaxtape._src import dtypes as _dt
@@ -15,6 +18,28 @@ from jaxtape._src.variables import ResourceVariable, UnreadVariable, install_ope
 
 # Keras name scopes (model/layer names) for variable paths.
 _PATH_STACK: list = []
+_NAME_COUNTS: dict = {}  # Keras auto-names (dense, dense_1, ...)
+
+
+def _snake(name: str) -> str:
+    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+
+
+def auto_name(base: str) -> str:
+    """Keras's per-process unique names: `dense`, `dense_1`, `dense_2`, ..."""
+    n = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = n + 1
+    return base if n == 0 else "%s_%d" % (base, n)
+
+
+@contextlib.contextmanager
+def _path_scope(name):
+    _PATH_STACK.append(name)
+    try:
+        yield
+    finally:
+        _PATH_STACK.pop()
 
 
 class KerasVariable:
@@ -26,13 +51,17 @@ class KerasVariable:
     def __init__(self, initializer, shape=(), dtype="float32", trainable=True, name="variable"):
         from jaxtape._src.convert import convert_to_tensor
         import jax
+
         d = _dt.as_dtype(dtype)
         # Inside jaxtape.function, initializers still run eagerly: the initial value must be
         # concrete (a layer or optimizer building lazily on the first traced call).
         with jax.ensure_compile_time_eval():
             value = initializer(tuple(shape), d) if callable(initializer) else initializer
-        t = convert_to_tensor(value, dtype=d) if not hasattr(value, "_dtype") or \
-            value._dtype is d else convert_to_tensor(np.asarray(value).astype(d.as_numpy_dtype))
+        t = (
+            convert_to_tensor(value, dtype=d)
+            if not hasattr(value, "_dtype") or value._dtype is d
+            else convert_to_tensor(np.asarray(value).astype(d.as_numpy_dtype))
+        )
         path = "/".join(_PATH_STACK + [name])
         saved = STATE.name_scope
         STATE.name_scope = []
@@ -113,7 +142,11 @@ class KerasVariable:
 
     def __repr__(self):
         return "<Variable path=%s, shape=%s, dtype=%s, value=%s>" % (
-            self._path, self.shape, self.dtype, self.numpy())
+            self._path,
+            self.shape,
+            self.dtype,
+            self.numpy(),
+        )
 
     __str__ = __repr__
 

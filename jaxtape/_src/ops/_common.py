@@ -6,6 +6,7 @@ import math
 
 import jax.numpy as jnp
 
+from jaxtape._src import caches
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor, is_tensor_like
@@ -20,7 +21,16 @@ SIGNED = frozenset(("int8", "int16", "int32", "int64"))
 NUMERIC = FLOATC | INT
 REAL = FLOAT | INT
 
-_const_cache: dict = {}
+
+class _Constants(dict):
+    """Python scalars converted once (`x * 2.0`), at most 4,096."""
+
+    def info(self):
+        return {"size": len(self), "maxsize": 4096}
+
+
+_const_cache = _Constants()
+caches.register("constants", _const_cache)
 
 
 def tensor(x, dtype=None) -> EagerTensor:
@@ -87,19 +97,29 @@ def check_same_dtype(op: str, *ts):
     for i, t in enumerate(ts[1:], 1):
         if t._dtype is not d0:
             raise InvalidArgumentError(
-                None, None,
+                None,
+                None,
                 "cannot compute %s as input #%d(zero-based) was expected to be a %s tensor but is "
-                "a %s tensor [Op:%s]" % (op, i, kernel_name(d0), kernel_name(t._dtype), op))
+                "a %s tensor [Op:%s]" % (op, i, kernel_name(d0), kernel_name(t._dtype), op),
+            )
 
 
 def check_dtype(op: str, t, allowed, attr="T"):
     if t._dtype._name not in allowed:
         raise InvalidArgumentError(
-            None, None,
+            None,
+            None,
             "Value for attr '%s' of %s is not in the list of allowed values: %s ; NodeDef: "
-            "{{node %s}}; Op<name=%s> [Op:%s]" % (
-                attr, t._dtype.name, ", ".join(sorted(kernel_name(_dt.as_dtype(a)) for a in allowed)),
-                op, op, op))
+            "{{node %s}}; Op<name=%s> [Op:%s]"
+            % (
+                attr,
+                t._dtype.name,
+                ", ".join(sorted(kernel_name(_dt.as_dtype(a)) for a in allowed)),
+                op,
+                op,
+                op,
+            ),
+        )
 
 
 def check_kernel(op: str, t, no_kernel):
@@ -107,13 +127,20 @@ def check_kernel(op: str, t, no_kernel):
     placer raises it."""
     if t._dtype._name in no_kernel:
         raise NotFoundError(
-            None, None, "Could not find device for node: {{node %s}} = %s[T=DT_%s]" % (
-                op, op, t._dtype._name.upper()))
+            None,
+            None,
+            "Could not find device for node: {{node %s}} = %s[T=DT_%s]"
+            % (op, op, t._dtype._name.upper()),
+        )
 
 
 def incompatible(op: str, a, b) -> InvalidArgumentError:
-    return InvalidArgumentError(None, None, "Incompatible shapes: [%s] vs. [%s] [Op:%s]" % (
-        ",".join(str(d) for d in a.shape), ",".join(str(d) for d in b.shape), op))
+    return InvalidArgumentError(
+        None,
+        None,
+        "Incompatible shapes: [%s] vs. [%s] [Op:%s]"
+        % (",".join(str(d) for d in a.shape), ",".join(str(d) for d in b.shape), op),
+    )
 
 
 def broadcastable(a, b) -> bool:
@@ -140,8 +167,10 @@ def axis_param(axis, ndim: int | None = None):
         for a in check:
             if not -ndim <= a < max(ndim, 1):
                 raise InvalidArgumentError(
-                    None, None, "Invalid reduction dimension (%d for input with %d dimension(s)"
-                    % (a, ndim))
+                    None,
+                    None,
+                    "Invalid reduction dimension (%d for input with %d dimension(s)" % (a, ndim),
+                )
     return out
 
 
@@ -149,7 +178,7 @@ def shape_param(shape):
     """A static shape argument: list/tuple/TensorShape/int/tensor -> tuple of ints."""
     if isinstance(shape, EagerTensor) or hasattr(shape, "_read_as_tensor"):
         known = STATE.trace.shape_of(shape) if STATE.trace is not None else None
-        if known is not None:       # tf.shape of a tensor with a symbolic dimension
+        if known is not None:  # tf.shape of a tensor with a symbolic dimension
             return known
         shape = convert_to_tensor(shape).numpy().tolist()
         if isinstance(shape, int):

@@ -13,11 +13,17 @@ from jax import lax
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor, is_tensor_like
-from jaxtape._src.dispatch import bind
+from jaxtape._src.dispatch import bind, host_op_done
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.ops._common import (
-    FLOAT, axis_param, check_same_dtype, dtype_param, shape_param, tensor)
-from jaxtape._src.registry import Kernel, define_operator, export, export_value
+    FLOAT,
+    axis_param,
+    check_same_dtype,
+    dtype_param,
+    shape_param,
+    tensor,
+)
+from jaxtape._src.registry import Kernel, define_operator, export, export_value, operator
 from jaxtape._src.shape import TensorShape
 from jaxtape._src.tensor import EagerTensor, is_symbolic, is_tracer, make
 
@@ -37,6 +43,7 @@ def _concrete(fn):
             return fn(*args, **kwargs)
         with jax.ensure_compile_time_eval():
             return fn(*args, **kwargs)
+
     return wrapper
 
 
@@ -51,20 +58,23 @@ def _symbolic_shape_arg(args, kwargs):
     return False
 
 
-
 @export("constant", gradient="n/a")
 def constant(value, dtype=None, shape=None, name="Const"):
     """`tf.constant`: TF's dtype inference (see convert.py); `shape` broadcasts a scalar."""
-    t = convert_to_tensor(value, dtype=dtype) if not isinstance(value, EagerTensor) else (
-        value if dtype is None else _cast_to(value, dtype))
+    t = (
+        convert_to_tensor(value, dtype=dtype)
+        if not isinstance(value, EagerTensor)
+        else (value if dtype is None else _cast_to(value, dtype))
+    )
     if shape is not None:
         shp = shape_param(shape)
         n = int(np.prod(shp)) if shp else 1
         if t._value.size not in (1, n):
-            raise TypeError("Eager execution of tf.constant with unsupported shape. Tensor %s "
-                            "(converted from %r) has %d elements, but got `shape` %s with %d "
-                            "elements)." % (np.asarray(t._value), value, t._value.size,
-                                            tuple(shp), n))
+            raise TypeError(
+                "Eager execution of tf.constant with unsupported shape. Tensor %s "
+                "(converted from %r) has %d elements, but got `shape` %s with %d "
+                "elements)." % (np.asarray(t._value), value, t._value.size, tuple(shp), n)
+            )
         if t.ndim == 0 or t._value.size == 1:
             t = make(jnp.broadcast_to(t._value.reshape(()), shp), t._dtype)
         else:
@@ -73,8 +83,7 @@ def constant(value, dtype=None, shape=None, name="Const"):
 
 
 def _cast_to(t, dtype):
-    from jaxtape._src.ops.math_ops import cast
-    return cast(t, dtype)
+    return operator("cast")(t, dtype)  # math_ops defines it (and imports this module)
 
 
 define_operator("constant")(constant)
@@ -124,8 +133,9 @@ _fill_k = Kernel("Fill", lambda v, shape: jnp.broadcast_to(v, shape))
 @_concrete
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=None):
     d = _dt.as_dtype(dtype)
-    m = jnp.eye(int(num_rows), None if num_columns is None else int(num_columns),
-                dtype=d.as_numpy_dtype)
+    m = jnp.eye(
+        int(num_rows), None if num_columns is None else int(num_columns), dtype=d.as_numpy_dtype
+    )
     if batch_shape is not None:
         m = jnp.broadcast_to(m, shape_param(batch_shape) + m.shape)
     return make(m, d)
@@ -141,7 +151,7 @@ def _scalar_of(v):
         raise TypeError("range() arguments must be numbers or scalar tensors, got %r" % (v,))
     if isinstance(v, float):
         return v, _dt.float32
-    return v, (_dt.int32 if -2 ** 31 <= v < 2 ** 31 else _dt.int64)   # TF: int64 past int32
+    return v, (_dt.int32 if -(2**31) <= v < 2**31 else _dt.int64)  # TF: int64 past int32
 
 
 @export("range", gradient="n/a")
@@ -153,19 +163,22 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
     vals = [_scalar_of(v) for v in (start, limit, delta)]
     if dtype is None:
         order = ["int32", "int64", "float16", "bfloat16", "float32", "float64"]
-        d = builtins.max((dt for _, dt in vals), key=lambda x: order.index(x.name)
-                         if x.name in order else 0)
+        d = builtins.max(
+            (dt for _, dt in vals), key=lambda x: order.index(x.name) if x.name in order else 0
+        )
     else:
         d = _dt.as_dtype(dtype)
     s, lim, dl = (np.asarray(v).astype(d.as_numpy_dtype).item() for v, _ in vals)
     if dl == 0:
         raise InvalidArgumentError(None, None, "Requires delta != 0: %s [Op:Range]" % dl)
     if dl > 0 and s > lim:
-        raise InvalidArgumentError(None, None, "Requires start <= limit when delta > 0: %s/%s "
-                                   "[Op:Range]" % (s, lim))
+        raise InvalidArgumentError(
+            None, None, "Requires start <= limit when delta > 0: %s/%s [Op:Range]" % (s, lim)
+        )
     if dl < 0 and s < lim:
-        raise InvalidArgumentError(None, None, "Requires start >= limit when delta < 0: %s/%s "
-                                   "[Op:Range]" % (s, lim))
+        raise InvalidArgumentError(
+            None, None, "Requires start >= limit when delta < 0: %s/%s [Op:Range]" % (s, lim)
+        )
     if d.is_integer:
         n = -(-(lim - s) // dl)
         arr = (s + dl * np.arange(builtins.max(n, 0), dtype=np.int64)).astype(d.as_numpy_dtype)
@@ -195,9 +208,13 @@ def linspace(start, stop, num, name=None, axis=0):
         if sp._dtype.is_integer:
             sp = make(sp._value.astype(d.as_numpy_dtype), d)
         else:
-            raise InvalidArgumentError(None, None, "cannot compute LinSpace as input #1(zero-based) "
-                                       "was expected to be a %s tensor but is a %s tensor"
-                                       % (d._tf_kernel_name, sp._dtype._tf_kernel_name))
+            raise InvalidArgumentError(
+                None,
+                None,
+                "cannot compute LinSpace as input #1(zero-based) "
+                "was expected to be a %s tensor but is a %s tensor"
+                % (d._tf_kernel_name, sp._dtype._tf_kernel_name),
+            )
     n = int(convert_to_tensor(num).numpy())
     npd = d.as_numpy_dtype
     a = np.asarray(st.numpy(), dtype=npd)
@@ -218,6 +235,7 @@ def linspace(start, stop, num, name=None, axis=0):
 # shape ops
 # ------------------------------------------------------------------------------------------
 
+
 def _reshape_impl(x, shape):
     return jnp.reshape(x, shape)
 
@@ -235,8 +253,12 @@ def reshape(tensor_, shape, name=None):
         if s != -1:
             known *= s
     if (-1 not in shp and known != n) or (-1 in shp and (known == 0 or n % known)):
-        raise InvalidArgumentError(None, None, "Input to reshape is a tensor with %d values, but "
-                                   "the requested shape has %d [Op:Reshape]" % (n, known))
+        raise InvalidArgumentError(
+            None,
+            None,
+            "Input to reshape is a tensor with %d values, but "
+            "the requested shape has %d [Op:Reshape]" % (n, known),
+        )
     if x._dtype is _dt.string:
         return make(np.reshape(x._value, shp), x._dtype)
     return bind(reshape_k, (x,), {"shape": shp})
@@ -248,8 +270,7 @@ def transpose(a, perm=None, conjugate=False, name="transpose"):
     p = None if perm is None else tuple(shape_param(perm))
     out = bind(_transpose_k, (x,), {"perm": p})
     if conjugate and x._dtype.is_complex:
-        from jaxtape._src.ops.math_ops import conj
-        out = conj(out)
+        out = operator("conj")(out)
     return out
 
 
@@ -282,8 +303,12 @@ def squeeze(input, axis=None, name=None):  # noqa: A002
     if ax is not None:
         for a in ax:
             if x._value.shape[a] != 1:
-                raise InvalidArgumentError(None, None, "Can not squeeze dim[%d], expected a dimension "
-                                           "of 1, got %d [Op:Squeeze]" % (a, x._value.shape[a]))
+                raise InvalidArgumentError(
+                    None,
+                    None,
+                    "Can not squeeze dim[%d], expected a dimension "
+                    "of 1, got %d [Op:Squeeze]" % (a, x._value.shape[a]),
+                )
     return bind(_squeeze_k, (x,), {"axis": ax})
 
 
@@ -328,7 +353,9 @@ def identity(input, name=None):  # noqa: A002
     return bind(_identity_k, (x,))
 
 
-_identity_k = Kernel("Identity", lambda x: x + jnp.zeros((), x.dtype) if x.dtype != jnp.bool_ else x)
+_identity_k = Kernel(
+    "Identity", lambda x: x + jnp.zeros((), x.dtype) if x.dtype != jnp.bool_ else x
+)
 
 
 @export("stop_gradient", gradient="none (not differentiable)", kernel="StopGradient")
@@ -360,10 +387,17 @@ def concat(values, axis, name="concat"):
         s0, s1 = ts[0]._value.shape, t._value.shape
         if len(s0) != len(s1) or any(x != y for k, (x, y) in enumerate(zip(s0, s1)) if k != a):
             raise InvalidArgumentError(
-                None, None, "ConcatOp : Dimension %d in both shapes must be equal: shape[0] = %s "
-                "vs. shape[%d] = %s [Op:ConcatV2]" % (
+                None,
+                None,
+                "ConcatOp : Dimension %d in both shapes must be equal: shape[0] = %s "
+                "vs. shape[%d] = %s [Op:ConcatV2]"
+                % (
                     next((k for k, (x, y) in enumerate(zip(s0, s1)) if k != a and x != y), 0),
-                    list(s0), i, list(s1)))
+                    list(s0),
+                    i,
+                    list(s1),
+                ),
+            )
     if ts[0]._dtype is _dt.string:
         return make(np.concatenate([t._value for t in ts], axis=ax), _dt.string)
     return bind(_concat_k, tuple(ts), {"axis": ax})
@@ -374,15 +408,18 @@ _stack_k = Kernel("Pack", lambda *xs, axis: jnp.stack(xs, axis=axis))
 
 @export("stack", kernel="Pack")
 def stack(values, axis=0, name="stack"):
-    if len(values) == 0:          # TF: an empty float32 vector
+    if len(values) == 0:  # TF: an empty float32 vector
         return make(jnp.zeros((0,), jnp.float32), _dt.float32)
     ts = [tensor(v) for v in values]
     check_same_dtype("Pack", *ts)
     for i, t in enumerate(ts[1:], 1):
         if t._value.shape != ts[0]._value.shape:
             raise InvalidArgumentError(
-                None, None, "Shapes of all inputs must match: values[0].shape = %s != values[%d]"
-                ".shape = %s [Op:Pack]" % (list(ts[0]._value.shape), i, list(t._value.shape)))
+                None,
+                None,
+                "Shapes of all inputs must match: values[0].shape = %s != values[%d]"
+                ".shape = %s [Op:Pack]" % (list(ts[0]._value.shape), i, list(t._value.shape)),
+            )
     if ts and ts[0]._dtype is _dt.string:
         return make(np.stack([t._value for t in ts], axis=axis), _dt.string)
     return bind(_stack_k, tuple(ts), {"axis": int(axis)})
@@ -391,10 +428,12 @@ def stack(values, axis=0, name="stack"):
 @define_operator("pack")
 def _pack(values, dtype=None):
     """Auto-packing in convert_to_tensor: a (nested) list holding tensors."""
+
     def conv(v):
         if isinstance(v, (list, tuple)):
             return stack([conv(x) for x in v])
         return tensor(v, dtype) if not is_tensor_like(v) else convert_to_tensor(v, dtype)
+
     return conv(values)
 
 
@@ -432,9 +471,13 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     dim = x._value.shape[ax]
     if isinstance(num_or_size_splits, int):
         if dim % num_or_size_splits:
-            raise InvalidArgumentError(None, None, "Number of ways to split should evenly divide "
-                                       "the split dimension, but got split_dim %d (size = %d) and "
-                                       "num_split %d [Op:Split]" % (ax, dim, num_or_size_splits))
+            raise InvalidArgumentError(
+                None,
+                None,
+                "Number of ways to split should evenly divide "
+                "the split dimension, but got split_dim %d (size = %d) and "
+                "num_split %d [Op:Split]" % (ax, dim, num_or_size_splits),
+            )
         sizes = (dim // num_or_size_splits,) * num_or_size_splits
     else:
         sizes = list(shape_param(num_or_size_splits))
@@ -461,9 +504,12 @@ def broadcast_to(input, shape, name=None):  # noqa: A002
     try:
         np.broadcast_shapes(x._value.shape, shp)
     except ValueError:
-        raise InvalidArgumentError(None, None, "Incompatible shapes: [%s] vs. [%s] [Op:BroadcastTo]"
-                                   % (",".join(map(str, x._value.shape)),
-                                      ",".join(map(str, shp)))) from None
+        raise InvalidArgumentError(
+            None,
+            None,
+            "Incompatible shapes: [%s] vs. [%s] [Op:BroadcastTo]"
+            % (",".join(map(str, x._value.shape)), ",".join(map(str, shp))),
+        ) from None
     return bind(_bcast_k, (x,), {"shape": shp})
 
 
@@ -505,11 +551,20 @@ def pad(tensor_, paddings, mode="CONSTANT", constant_values=0, name=None):
     p = convert_to_tensor(paddings).numpy().tolist()
     mode = mode.upper()
     if mode not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
-        raise ValueError("Value of argument `mode` expected to be one of \"CONSTANT\", "
-                         "\"REFLECT\", or \"SYMMETRIC\". Received `mode` = %s" % mode)
-    cv = constant_values.numpy().item() if isinstance(constant_values, EagerTensor) else constant_values
-    return bind(_pad_k, (x,), {"paddings": tuple(tuple(int(a) for a in r) for r in p),
-                               "mode": mode, "cval": cv})
+        raise ValueError(
+            'Value of argument `mode` expected to be one of "CONSTANT", '
+            '"REFLECT", or "SYMMETRIC". Received `mode` = %s' % mode
+        )
+    cv = (
+        constant_values.numpy().item()
+        if isinstance(constant_values, EagerTensor)
+        else constant_values
+    )
+    return bind(
+        _pad_k,
+        (x,),
+        {"paddings": tuple(tuple(int(a) for a in r) for r in p), "mode": mode, "cval": cv},
+    )
 
 
 def _slice_impl(x, begin, size):
@@ -526,17 +581,25 @@ def slice(input_, begin, size, name=None):  # noqa: A001
     s = list(shape_param(size))
     shp = x._value.shape
     if len(b) != len(shp) or len(s) != len(shp):
-        raise InvalidArgumentError(None, None, "Expected begin and size arguments to be 1-D "
-                                   "tensors of size %d, but got shapes [%d] and [%d] instead. "
-                                   "[Op:Slice]" % (len(shp), len(b), len(s)))
+        raise InvalidArgumentError(
+            None,
+            None,
+            "Expected begin and size arguments to be 1-D "
+            "tensors of size %d, but got shapes [%d] and [%d] instead. "
+            "[Op:Slice]" % (len(shp), len(b), len(s)),
+        )
     for i, v in enumerate(s):
         if v == -1:
             s[i] = shp[i] - b[i]
     for i, (bi, si) in enumerate(zip(b, s)):
         if bi < 0 or si < 0 or bi + si > shp[i]:
-            raise InvalidArgumentError(None, None, "Expected begin[%d] in [0, %d], but got %d "
-                                       "and size[%d] in [0, %d], but got %d [Op:Slice]" % (
-                                           i, shp[i], bi, i, shp[i] - max(bi, 0), si))
+            raise InvalidArgumentError(
+                None,
+                None,
+                "Expected begin[%d] in [0, %d], but got %d "
+                "and size[%d] in [0, %d], but got %d [Op:Slice]"
+                % (i, shp[i], bi, i, shp[i] - max(bi, 0), si),
+            )
     return bind(_slice_k, (x,), {"begin": tuple(b), "size": tuple(s)})
 
 
@@ -544,8 +607,10 @@ def slice(input_, begin, size, name=None):  # noqa: A001
 # indexing
 # ------------------------------------------------------------------------------------------
 
-_INDEX_ERROR = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "
-                "tf.int32/tf.int64 tensors are valid indices, got %r")
+_INDEX_ERROR = (
+    "Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "
+    "tf.int32/tf.int64 tensors are valid indices, got %r"
+)
 
 
 def _norm_key(key, shp):
@@ -556,8 +621,12 @@ def _norm_key(key, shp):
     dim = 0
     n_real = builtins.sum(1 for k in key if k is not None and k is not Ellipsis)
     if n_real > len(shp):
-        raise InvalidArgumentError(None, None, "Index out of range using input dim %d; input has "
-                                   "only %d dims [Op:StridedSlice]" % (len(shp), len(shp)))
+        raise InvalidArgumentError(
+            None,
+            None,
+            "Index out of range using input dim %d; input has "
+            "only %d dims [Op:StridedSlice]" % (len(shp), len(shp)),
+        )
     for k in key:
         if k is None:
             out.append(("n",))
@@ -571,8 +640,12 @@ def _norm_key(key, shp):
                     v = int(v)
                 parts.append(v)
             if dim >= len(shp):
-                raise InvalidArgumentError(None, None, "Index out of range using input dim %d; input "
-                                           "has only %d dims [Op:StridedSlice]" % (dim, len(shp)))
+                raise InvalidArgumentError(
+                    None,
+                    None,
+                    "Index out of range using input dim %d; input "
+                    "has only %d dims [Op:StridedSlice]" % (dim, len(shp)),
+                )
             out.append(("s",) + tuple(parts))
             dim += 1
         else:
@@ -585,11 +658,19 @@ def _norm_key(key, shp):
                 raise TypeError(_INDEX_ERROR % (k,))
             k = int(k)
             if dim >= len(shp):
-                raise InvalidArgumentError(None, None, "Index out of range using input dim %d; input "
-                                           "has only %d dims [Op:StridedSlice]" % (dim, len(shp)))
+                raise InvalidArgumentError(
+                    None,
+                    None,
+                    "Index out of range using input dim %d; input "
+                    "has only %d dims [Op:StridedSlice]" % (dim, len(shp)),
+                )
             if not -shp[dim] <= k < shp[dim]:
-                raise InvalidArgumentError(None, None, "slice index %d of dimension %d out of bounds. "
-                                           "[Op:StridedSlice] name: strided_slice/" % (k, dim))
+                raise InvalidArgumentError(
+                    None,
+                    None,
+                    "slice index %d of dimension %d out of bounds. "
+                    "[Op:StridedSlice] name: strided_slice/" % (k, dim),
+                )
             out.append(("i", k))
             dim += 1
     return tuple(out)
@@ -617,13 +698,15 @@ _getitem_k = Kernel("StridedSlice", _getitem_impl)
 def getitem(x, key):
     """`t[key]`: TF's strided-slice semantics (a list index is a tuple; a bool tensor masks)."""
     x = tensor(x)
-    if (isinstance(key, EagerTensor) or hasattr(key, "_read_as_tensor")) and \
-            convert_to_tensor(key)._dtype is _dt.bool_:
+    if (isinstance(key, EagerTensor) or hasattr(key, "_read_as_tensor")) and convert_to_tensor(
+        key
+    )._dtype is _dt.bool_:
         k = convert_to_tensor(key)
-        want = tuple(x._value.shape[:k.ndim])
+        want = tuple(x._value.shape[: k.ndim])
         if tuple(k._value.shape) != want:
-            raise ValueError("Shapes %s and %s are incompatible" % (list(want),
-                                                                   list(k._value.shape)))
+            raise ValueError(
+                "Shapes %s and %s are incompatible" % (list(want), list(k._value.shape))
+            )
         return boolean_mask(x, key)
     nk = _norm_key(key, x._value.shape)
     if x._dtype is _dt.string:
@@ -647,8 +730,10 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     p = tensor(params)
     i = tensor(indices)
     if not i._dtype.is_integer:
-        raise TypeError("Value passed to parameter 'indices' has DataType %s not in list of allowed "
-                        "values: int16, int32, int64" % i._dtype.name)
+        raise TypeError(
+            "Value passed to parameter 'indices' has DataType %s not in list of allowed "
+            "values: int16, int32, int64" % i._dtype.name
+        )
     ax = 0 if axis is None else int(axis_param(axis))
     if ax < 0:
         ax += p.ndim
@@ -664,8 +749,9 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     if iv.size and (iv.min() < 0 or iv.max() >= n):
         bad = iv[(iv < 0) | (iv >= n)].reshape(-1)[0]
         pos = np.argwhere((iv < 0) | (iv >= n))[0].tolist()
-        raise InvalidArgumentError(None, None, "indices%s = %d is not in [0, %d) [Op:GatherV2]"
-                                   % (pos, bad, n))
+        raise InvalidArgumentError(
+            None, None, "indices%s = %d is not in [0, %d) [Op:GatherV2]" % (pos, bad, n)
+        )
     return bind(gather_k, (p, i), {"axis": ax, "batch_dims": bd})
 
 
@@ -704,8 +790,13 @@ def scatter_nd(indices, updates, shape, name=None):
 def _tsu_impl(t, indices, updates, how):
     idx = tuple(jnp.moveaxis(indices, -1, 0))
     at = t.at[idx]
-    return {"update": at.set, "add": at.add, "sub": lambda u: at.add(-u),
-            "max": at.max, "min": at.min}[how](updates)
+    return {
+        "update": at.set,
+        "add": at.add,
+        "sub": lambda u: at.add(-u),
+        "max": at.max,
+        "min": at.min,
+    }[how](updates)
 
 
 _tsu_k = Kernel("TensorScatterUpdate", _tsu_impl, diff_args=(0, 2))
@@ -718,6 +809,7 @@ def _tensor_scatter(how):
         u = tensor(updates, t._dtype) if not is_tensor_like(updates) else tensor(updates)
         check_same_dtype("TensorScatterUpdate", t, u)
         return bind(_tsu_k, (t, i, u), {"how": how})
+
     fn.__name__ = "tensor_scatter_nd_" + how
     return fn
 
@@ -751,9 +843,12 @@ def where(condition, x=None, y=None, name=None):
         xt = tensor(x, yt._dtype)
     check_same_dtype("SelectV2", xt, yt)
     if c._dtype is not _dt.bool_:
-        raise InvalidArgumentError(None, None, "cannot compute SelectV2 as input #0(zero-based) "
-                                   "was expected to be a bool tensor but is a %s tensor"
-                                   % c._dtype._tf_kernel_name)
+        raise InvalidArgumentError(
+            None,
+            None,
+            "cannot compute SelectV2 as input #0(zero-based) "
+            "was expected to be a bool tensor but is a %s tensor" % c._dtype._tf_kernel_name,
+        )
     return bind(_where_k, (c, xt, yt))
 
 
@@ -768,38 +863,57 @@ def boolean_mask(tensor_, mask, axis=None, name="boolean_mask"):
     shp = x._value.shape
     flat = np.nonzero(m.reshape(-1))[0]
     lead = shp[:ax]
-    xr = make(x._value.reshape(lead + (-1,) + shp[ax + m.ndim:]), x._dtype) if m.ndim != 1 else x
+    xr = make(x._value.reshape(lead + (-1,) + shp[ax + m.ndim :]), x._dtype) if m.ndim != 1 else x
     if m.ndim != 1:
-        xr = reshape(x, lead + (int(np.prod(shp[ax:ax + m.ndim])),) + shp[ax + m.ndim:])
+        xr = reshape(x, lead + (int(np.prod(shp[ax : ax + m.ndim])),) + shp[ax + m.ndim :])
     idx = jnp.asarray(flat)
     return bind(_bmask_k_axis, (xr, make(idx, _dt.int64)), {"axis": ax})
 
 
-_bmask_k_axis = Kernel("BooleanMask", lambda x, idx, axis: jnp.take(x, idx, axis=axis),
-                       diff_args=(0,))
+_bmask_k_axis = Kernel(
+    "BooleanMask", lambda x, idx, axis: jnp.take(x, idx, axis=axis), diff_args=(0,)
+)
 
 
-_onehot_k = Kernel("OneHot", lambda i, depth, on, off, axis, dtype: jnp.where(
-    jax.nn.one_hot(i, depth, axis=axis, dtype=jnp.bool_), jnp.asarray(on, dtype),
-    jnp.asarray(off, dtype)), grad="nondiff")
+_onehot_k = Kernel(
+    "OneHot",
+    lambda i, depth, on, off, axis, dtype: jnp.where(
+        jax.nn.one_hot(i, depth, axis=axis, dtype=jnp.bool_),
+        jnp.asarray(on, dtype),
+        jnp.asarray(off, dtype),
+    ),
+    grad="nondiff",
+)
 
 
 @export("one_hot", gradient="none (not differentiable)", kernel="OneHot")
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
     i = tensor(indices)
-    d = _dt.as_dtype(dtype) if dtype is not None else (
-        convert_to_tensor(on_value).dtype if on_value is not None else _dt.float32)
+    d = (
+        _dt.as_dtype(dtype)
+        if dtype is not None
+        else (convert_to_tensor(on_value).dtype if on_value is not None else _dt.float32)
+    )
     on = 1 if on_value is None else convert_to_tensor(on_value).numpy().item()
     off = 0 if off_value is None else convert_to_tensor(off_value).numpy().item()
-    return bind(_onehot_k, (i,), {"depth": int(depth), "on": on, "off": off,
-                                  "axis": -1 if axis is None else int(axis),
-                                  "dtype": np.dtype(d.as_numpy_dtype)})
+    return bind(
+        _onehot_k,
+        (i,),
+        {
+            "depth": int(depth),
+            "on": on,
+            "off": off,
+            "axis": -1 if axis is None else int(axis),
+            "dtype": np.dtype(d.as_numpy_dtype),
+        },
+    )
 
 
 def _sort_impl(x, axis, descending):
     if descending:
-        idx = jnp.argsort(-x if not jnp.issubdtype(x.dtype, jnp.unsignedinteger) else ~x,
-                          axis=axis, stable=True)
+        idx = jnp.argsort(
+            -x if not jnp.issubdtype(x.dtype, jnp.unsignedinteger) else ~x, axis=axis, stable=True
+        )
     else:
         idx = jnp.argsort(x, axis=axis, stable=True)
     return jnp.take_along_axis(x, idx, axis=axis)
@@ -827,8 +941,9 @@ def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
     desc = _direction(direction)
     v = x._value
     if desc:
-        idx = jnp.argsort(-v if not jnp.issubdtype(v.dtype, jnp.unsignedinteger) else ~v,
-                          axis=axis, stable=True)
+        idx = jnp.argsort(
+            -v if not jnp.issubdtype(v.dtype, jnp.unsignedinteger) else ~v, axis=axis, stable=True
+        )
     else:
         idx = jnp.argsort(v, axis=axis, stable=True)
     return make(idx.astype(jnp.int32), _dt.int32)
@@ -879,7 +994,11 @@ def unique(x, out_idx=_dt.int32, name=None):
         y = property(lambda s: s[0])
         idx = property(lambda s: s[1])
 
-    return Unique((make(jnp.asarray(y), t._dtype), make(jnp.asarray(idx, d.as_numpy_dtype), d)))
+    return Unique(
+        host_op_done(
+            "Unique", (make(jnp.asarray(y), t._dtype), make(jnp.asarray(idx, d.as_numpy_dtype), d))
+        )
+    )
 
 
 @export("repeat", kernel="Repeat")
@@ -890,8 +1009,12 @@ def repeat(input, repeats, axis=None, name=None):  # noqa: A002
     return bind(_repeat_k, (x,), {"repeats": r, "axis": None if axis is None else int(axis)})
 
 
-_repeat_k = Kernel("Repeat", lambda x, repeats, axis: jnp.repeat(
-    x, np.asarray(repeats) if isinstance(repeats, tuple) else repeats, axis=axis))
+_repeat_k = Kernel(
+    "Repeat",
+    lambda x, repeats, axis: jnp.repeat(
+        x, np.asarray(repeats) if isinstance(repeats, tuple) else repeats, axis=axis
+    ),
+)
 
 
 @export("meshgrid", kernel="Meshgrid")
@@ -901,8 +1024,9 @@ def meshgrid(*args, **kwargs):
     return list(out)
 
 
-_mesh_k = Kernel("Meshgrid", lambda *xs, indexing: tuple(jnp.meshgrid(*xs, indexing=indexing)),
-                 multi=True)
+_mesh_k = Kernel(
+    "Meshgrid", lambda *xs, indexing: tuple(jnp.meshgrid(*xs, indexing=indexing)), multi=True
+)
 
 
 @export("sequence_mask", gradient="n/a")
@@ -915,8 +1039,7 @@ def sequence_mask(lengths, maxlen=None, dtype=_dt.bool_, name=None):
 
 
 @export("linalg.diag", "linalg.tensor_diag" if False else "linalg.diag", kernel="MatrixDiag")
-def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0,
-         align="RIGHT_LEFT"):
+def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0, align="RIGHT_LEFT"):
     x = tensor(diagonal)
     return bind(_diag_k, (x,))
 
@@ -924,8 +1047,11 @@ def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0,
 _diag_k = Kernel("MatrixDiag", lambda x: x[..., :, None] * jnp.eye(x.shape[-1], dtype=x.dtype))
 
 
-@export("linalg.diag_part", "linalg.tensor_diag_part" if False else "linalg.diag_part",
-        kernel="MatrixDiagPart")
+@export(
+    "linalg.diag_part",
+    "linalg.tensor_diag_part" if False else "linalg.diag_part",
+    kernel="MatrixDiagPart",
+)
 def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT"):  # noqa: A002
     x = tensor(input)
     return bind(_diag_part_k, (x,))

@@ -30,10 +30,13 @@ def _traced(pred) -> bool:
 
 def _select(pred, a, b):
     from jaxtape._src.ops.array_ops import where
+
     fa, fb = nest.flatten(a), nest.flatten(b)
     if len(fa) != len(fb):
-        raise ValueError("true_fn and false_fn must return the same structure; got %d and %d "
-                         "values" % (len(fa), len(fb)))
+        raise ValueError(
+            "true_fn and false_fn must return the same structure; got %d and %d "
+            "values" % (len(fa), len(fb))
+        )
     out = []
     for x, y in zip(fa, fb):
         if is_tensor_like(x) or is_tensor_like(y):
@@ -50,12 +53,12 @@ def _both_branches(pred, true_fn, false_fn):
     the value of the branch `pred` selects, as if only that branch had run (TF's cond runs
     one branch and its assignments only)."""
     scope = STATE.trace
-    if scope is None:                 # traced by JAX directly: no Variables to track
+    if scope is None:  # traced by JAX directly: no Variables to track
         return true_fn(), false_fn()
     before = scope.variable_values()
     a = true_fn()
     after_a = scope.variable_values()
-    for uid, (var, value) in after_a.items():      # the false branch starts from the same state
+    for uid, (var, value) in after_a.items():  # the false branch starts from the same state  # noqa: B007
         if uid in before:
             var._value = before[uid][1]
     b = false_fn()
@@ -89,18 +92,20 @@ def switch_case(branch_index, branch_fns, default=None, name=None):
     if not is_symbolic(idx._value):
         return fns.get(int(idx), default)()
     from jaxtape._src.ops.math_ops import equal
-    return _first_of([(equal(idx, tensor(k, idx._dtype)), fns[k]) for k in sorted(fns)],
-                     default)
+
+    return _first_of([(equal(idx, tensor(k, idx._dtype)), fns[k]) for k in sorted(fns)], default)
 
 
 def _first_of(branches, default):
     """The first `(pred, fn)` whose pred holds runs, else `default`: nested `cond`s, so inside
     jaxtape.function every branch is traced once and Variable assignments are selected too."""
+
     def at(j):
         if j == len(branches):
             return default
         pred, fn = branches[j]
         return lambda: cond(pred, fn, at(j + 1))
+
     return at(0)()
 
 
@@ -115,10 +120,21 @@ def _as_list(loop_vars):
     return [loop_vars] if not isinstance(loop_vars, (list, tuple)) else list(loop_vars)
 
 
-@export("while_loop", gradient="yes (eager); forward only inside function unless "
-                               "maximum_iterations is given")
-def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
-               back_prop=True, swap_memory=False, maximum_iterations=None, name=None):
+@export(
+    "while_loop",
+    gradient="yes (eager); forward only inside function unless maximum_iterations is given",
+)
+def while_loop(
+    cond,
+    body,
+    loop_vars,
+    shape_invariants=None,
+    parallel_iterations=10,
+    back_prop=True,
+    swap_memory=False,
+    maximum_iterations=None,
+    name=None,
+):
     """`tf.while_loop`: repeats `loop_vars = body(*loop_vars)` while `cond(*loop_vars)`."""
     single = not isinstance(loop_vars, (list, tuple))
     flat = _as_list(loop_vars)
@@ -133,8 +149,13 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             vars_ = _as_list(body(*vars_))
             i += 1
             pred = cond(*vars_)
-        return vars_[0] if single else type(loop_vars)(vars_) if not hasattr(
-            loop_vars, "_fields") else type(loop_vars)(*vars_)
+        return (
+            vars_[0]
+            if single
+            else type(loop_vars)(vars_)
+            if not hasattr(loop_vars, "_fields")
+            else type(loop_vars)(*vars_)
+        )
     # traced: lax control flow over the loop variables' arrays
     ts = [convert_to_tensor(v) for v in flat]
     dtypes = [t.dtype for t in ts]
@@ -149,23 +170,36 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     STATE.tapes = []
     try:
         if maximum_iterations is None:
-            out = jax.lax.while_loop(lambda c: tensor(cond(*wrap(c)))._value,
-                                     lambda c: unwrap(body(*wrap(c))),
-                                     tuple(t._value for t in ts))
+            out = jax.lax.while_loop(
+                lambda c: tensor(cond(*wrap(c)))._value,
+                lambda c: unwrap(body(*wrap(c))),
+                tuple(t._value for t in ts),
+            )
         else:
+
             def step(carry, _):
                 done, vals = carry
                 go = jnp.logical_and(jnp.logical_not(done), tensor(cond(*wrap(vals)))._value)
                 new = unwrap(body(*wrap(vals)))
                 vals = tuple(jnp.where(go, n, o) for n, o in zip(new, vals))
                 return (jnp.logical_not(go), vals), None
-            (_, out), _ = jax.lax.scan(step, (jnp.asarray(False), tuple(t._value for t in ts)),
-                                       None, length=int(maximum_iterations))
+
+            (_, out), _ = jax.lax.scan(
+                step,
+                (jnp.asarray(False), tuple(t._value for t in ts)),
+                None,
+                length=int(maximum_iterations),
+            )
     finally:
         STATE.tapes = saved
     res = wrap(out)
-    return res[0] if single else type(loop_vars)(res) if not hasattr(loop_vars, "_fields") \
+    return (
+        res[0]
+        if single
+        else type(loop_vars)(res)
+        if not hasattr(loop_vars, "_fields")
         else type(loop_vars)(*res)
+    )
 
 
 _ = EagerTensor

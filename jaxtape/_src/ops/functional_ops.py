@@ -22,16 +22,16 @@ from jaxtape._src.tensor import EagerTensor, is_tracer
 def _elements(elems):
     flat = [convert_to_tensor(e) for e in nest.flatten(elems)]
     if not flat:
-        raise ValueError("elems must be a Tensor or (possibly nested) sequence of Tensors. Got "
-                         "%r" % (elems,))
+        raise ValueError(
+            "elems must be a Tensor or (possibly nested) sequence of Tensors. Got %r" % (elems,)
+        )
     n = None
     for t in flat:
         if t.shape.rank == 0:
             raise ValueError("Elements in elems must be 1+ dimensional Tensors, not scalars")
         d = t.shape[0]
         if n is not None and d != n:
-            raise ValueError("All elems must have the same first dimension: got %s and %s"
-                             % (n, d))
+            raise ValueError("All elems must have the same first dimension: got %s and %s" % (n, d))
         n = d
     rows = [array_ops.unstack(t) for t in flat]
     return flat, n, [nest.pack_sequence_as(elems, [r[i] for r in rows]) for i in range(n)]
@@ -49,22 +49,32 @@ def _stack(results, signature=None):
         for o, s in zip(out, sigs):
             want = getattr(s, "dtype", s)
             if want is not None and _dt.as_dtype(want) is not o.dtype:
-                raise TypeError("The fn_output_signature dtype %s does not match the output's "
-                                "dtype %s" % (_dt.as_dtype(want).name, o.dtype.name))
+                raise TypeError(
+                    "The fn_output_signature dtype %s does not match the output's "
+                    "dtype %s" % (_dt.as_dtype(want).name, o.dtype.name)
+                )
     return nest.pack_sequence_as(first, out)
 
 
 @export("map_fn", gradient="yes")
-def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap_memory=False,
-           infer_shape=True, name=None, fn_output_signature=None):
+def map_fn(
+    fn,
+    elems,
+    dtype=None,
+    parallel_iterations=None,
+    back_prop=True,
+    swap_memory=False,
+    infer_shape=True,
+    name=None,
+    fn_output_signature=None,
+):
     """`tf.map_fn`: `fn` on each element of `elems` (unstacked along axis 0), the results
     stacked; `elems` may be a nest."""
     _, n, items = _elements(elems)
     signature = fn_output_signature if fn_output_signature is not None else dtype
     if n == 0:
         want = nest.flatten(signature) if signature is not None else [None]
-        return array_ops.zeros([0], _dt.as_dtype(want[0]) if want[0] is not None
-                               else _dt.float32)
+        return array_ops.zeros([0], _dt.as_dtype(want[0]) if want[0] is not None else _dt.float32)
     return _stack([fn(x) for x in items], signature)
 
 
@@ -84,8 +94,11 @@ def _accumulate(fn, elems, initializer, reverse, keep_all):
         acc, items = items[0], items[1:]
         outs = [acc]
     else:
-        acc = nest.map_structure(convert_to_tensor, initializer) \
-            if isinstance(initializer, (list, tuple, dict)) else convert_to_tensor(initializer)
+        acc = (
+            nest.map_structure(convert_to_tensor, initializer)
+            if isinstance(initializer, (list, tuple, dict))
+            else convert_to_tensor(initializer)
+        )
         outs = []
     for x in items:
         acc = fn(acc, x)
@@ -98,22 +111,45 @@ def _accumulate(fn, elems, initializer, reverse, keep_all):
 
 
 @export("scan", gradient="yes")
-def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
-         swap_memory=False, infer_shape=True, reverse=False, name=None):
+def scan(
+    fn,
+    elems,
+    initializer=None,
+    parallel_iterations=10,
+    back_prop=True,
+    swap_memory=False,
+    infer_shape=True,
+    reverse=False,
+    name=None,
+):
     """`tf.scan`: the running accumulation `a = fn(a, x)` over `elems`, every `a` stacked."""
     return _accumulate(fn, elems, initializer, reverse, True)
 
 
 @export("foldl", gradient="yes")
-def foldl(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
-          swap_memory=False, name=None):
+def foldl(
+    fn,
+    elems,
+    initializer=None,
+    parallel_iterations=10,
+    back_prop=True,
+    swap_memory=False,
+    name=None,
+):
     """`tf.foldl`: `a = fn(a, x)` over `elems` from the first element; the final `a`."""
     return _accumulate(fn, elems, initializer, False, False)
 
 
 @export("foldr", gradient="yes")
-def foldr(fn, elems, initializer=None, parallel_iterations=10, back_prop=True,
-          swap_memory=False, name=None):
+def foldr(
+    fn,
+    elems,
+    initializer=None,
+    parallel_iterations=10,
+    back_prop=True,
+    swap_memory=False,
+    name=None,
+):
     """`tf.foldr`: `a = fn(a, x)` over `elems` from the last element; the final `a`."""
     return _accumulate(fn, elems, initializer, True, False)
 

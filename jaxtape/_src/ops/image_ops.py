@@ -52,8 +52,9 @@ def _bilinear_weights(n_in, n_out):
 
 def _nearest_index(n_in, n_out):
     scale = n_in / n_out
-    return np.minimum(np.floor((np.arange(n_out) + 0.5) * np.float32(scale)).astype(np.int64),
-                      n_in - 1)
+    return np.minimum(
+        np.floor((np.arange(n_out) + 0.5) * np.float32(scale)).astype(np.int64), n_in - 1
+    )
 
 
 def _resize_impl(x, size, method):
@@ -70,15 +71,18 @@ _resize_k = Kernel("ResizeBilinear", _resize_impl)
 
 
 @export("image.resize", gradient="yes")
-def resize(images, size, method="bilinear", preserve_aspect_ratio=False, antialias=False,
-           name=None):
+def resize(
+    images, size, method="bilinear", preserve_aspect_ratio=False, antialias=False, name=None
+):
     """`tf.image.resize` ("bilinear" and "nearest"; half-pixel centers as TF 2)."""
     t = _image(images)
     method = getattr(method, "value", method)
     if method not in ("bilinear", "nearest"):
-        raise NotImplementedError("tf.image.resize(method=%r) is not provided by jaxtape; use "
-                                  "'bilinear' or 'nearest', or jax.image.resize through "
-                                  "jaxtape.extend.op." % (method,))
+        raise NotImplementedError(
+            "tf.image.resize(method=%r) is not provided by jaxtape; use "
+            "'bilinear' or 'nearest', or jax.image.resize through "
+            "jaxtape.extend.op." % (method,)
+        )
     if antialias:
         raise NotImplementedError("tf.image.resize(antialias=True) is not provided by jaxtape.")
     size = [int(s) for s in (size.numpy().tolist() if hasattr(size, "numpy") else size)]
@@ -147,8 +151,9 @@ def convert_image_dtype(image, dtype, saturate=False, name=None):
     if src_int and dst_int:
         src_max, dst_max = int(t.dtype.max), int(d.max)
         if src_max > dst_max:
-            return M.cast(M.floordiv(t, convert_to_tensor((src_max + 1) // (dst_max + 1),
-                                                         t.dtype)), d)
+            return M.cast(
+                M.floordiv(t, convert_to_tensor((src_max + 1) // (dst_max + 1), t.dtype)), d
+            )
         return M.multiply(M.cast(t, d), convert_to_tensor((dst_max + 1) // (src_max + 1), d))
     if src_int:
         return M.multiply(M.cast(t, d), convert_to_tensor(1.0 / float(t.dtype.max), d))
@@ -166,8 +171,9 @@ def image_gradients(image):
     """`tf.image.image_gradients`: (dy, dx), forward differences with a zero last row/column."""
     t = convert_to_tensor(image)
     if t.shape.rank != 4:
-        raise ValueError("image_gradients expects a 4D tensor [batch_size, h, w, d], not %s."
-                         % (t.shape,))
+        raise ValueError(
+            "image_gradients expects a 4D tensor [batch_size, h, w, d], not %s." % (t.shape,)
+        )
     b, h, w, c = t.shape.as_list()
     dy = M.subtract(t[:, 1:, :, :], t[:, :-1, :, :])
     dx = M.subtract(t[:, :, 1:, :], t[:, :, :-1, :])
@@ -202,5 +208,6 @@ def per_image_standardization(image):
 def adjust_brightness(image, delta):
     t = convert_to_tensor(image)
     x = convert_image_dtype(t, _dt.float32)
-    return convert_image_dtype(M.add(x, convert_to_tensor(delta, _dt.float32)), t.dtype,
-                               saturate=True)
+    return convert_image_dtype(
+        M.add(x, convert_to_tensor(delta, _dt.float32)), t.dtype, saturate=True
+    )

@@ -27,17 +27,27 @@ def _lin(paths, tf_name, fn, multi=False):
 
 inv = _lin(("linalg.inv",), "MatrixInverse", lambda x: jnp.linalg.inv(x))
 det = _lin(("linalg.det",), "MatrixDeterminant", lambda x: jnp.linalg.det(x))
-logdet = _lin(("linalg.logdet",), "LogMatrixDeterminant",
-              lambda x: 2.0 * jnp.sum(jnp.log(jnp.diagonal(jnp.linalg.cholesky(x), axis1=-2,
-                                                                       axis2=-1)), axis=-1))
+logdet = _lin(
+    ("linalg.logdet",),
+    "LogMatrixDeterminant",
+    lambda x: (
+        2.0 * jnp.sum(jnp.log(jnp.diagonal(jnp.linalg.cholesky(x), axis1=-2, axis2=-1)), axis=-1)
+    ),
+)
 cholesky = _lin(("linalg.cholesky",), "Cholesky", lambda x: jnp.linalg.cholesky(x))
-_slogdet = _lin(("linalg.slogdet",), "LogMatrixDeterminant",
-                lambda x: tuple(jnp.linalg.slogdet(x)), multi=True)
-_solve_k = Kernel("MatrixSolve", lambda a, b, adjoint: jnp.linalg.solve(
-    jnp.conj(jnp.swapaxes(a, -1, -2)) if adjoint else a, b))
-_tri_k = Kernel("MatrixTriangularSolve", lambda a, b, lower, adjoint: __import__(
-    "jax.scipy.linalg", fromlist=["solve_triangular"]).solve_triangular(
-        a, b, lower=lower, trans="C" if adjoint else 0))
+_slogdet = _lin(
+    ("linalg.slogdet",), "LogMatrixDeterminant", lambda x: tuple(jnp.linalg.slogdet(x)), multi=True
+)
+_solve_k = Kernel(
+    "MatrixSolve",
+    lambda a, b, adjoint: jnp.linalg.solve(jnp.conj(jnp.swapaxes(a, -1, -2)) if adjoint else a, b),
+)
+_tri_k = Kernel(
+    "MatrixTriangularSolve",
+    lambda a, b, lower, adjoint: __import__(
+        "jax.scipy.linalg", fromlist=["solve_triangular"]
+    ).solve_triangular(a, b, lower=lower, trans="C" if adjoint else 0),
+)
 
 
 @export("linalg.solve", kernel="MatrixSolve")
@@ -60,10 +70,20 @@ def cholesky_solve(chol, rhs, name=None):
     return triangular_solve(chol, y, lower=True, adjoint=True)
 
 
-_qr_k = Kernel("Qr", lambda x, full: tuple(jnp.linalg.qr(x, mode="complete" if full else "reduced")),
-               multi=True)
-_svd_k = Kernel("Svd", lambda x, full, uv: tuple(jnp.linalg.svd(x, full_matrices=full))
-                if uv else (jnp.linalg.svd(x, compute_uv=False),), multi=True)
+_qr_k = Kernel(
+    "Qr",
+    lambda x, full: tuple(jnp.linalg.qr(x, mode="complete" if full else "reduced")),
+    multi=True,
+)
+_svd_k = Kernel(
+    "Svd",
+    lambda x, full, uv: (
+        tuple(jnp.linalg.svd(x, full_matrices=full))
+        if uv
+        else (jnp.linalg.svd(x, compute_uv=False),)
+    ),
+    multi=True,
+)
 _eigh_k = Kernel("SelfAdjointEigV2", lambda x: tuple(jnp.linalg.eigh(x)), multi=True)
 
 
@@ -85,7 +105,11 @@ def svd(tensor_, full_matrices=False, compute_uv=True, name=None):
     if not compute_uv:
         return out[0]
     u, s, vh = out
-    return s, u, M.conj(__import__("jaxtape._src.ops.array_ops", fromlist=["x"]).matrix_transpose(vh))
+    return (
+        s,
+        u,
+        M.conj(__import__("jaxtape._src.ops.array_ops", fromlist=["x"]).matrix_transpose(vh)),
+    )
 
 
 @export("linalg.eigh", kernel="SelfAdjointEigV2")
@@ -118,6 +142,7 @@ _lstsq_k = Kernel("MatrixSolveLs", lambda a, b: jnp.linalg.lstsq(a, b)[0])
 @export("linalg.expm", kernel="MatrixExponential")
 def expm(input, name=None):  # noqa: A002
     import jax.scipy.linalg as jsl
+
     return bind(Kernel("MatrixExponential", jsl.expm), (tensor(input),))
 
 
@@ -202,6 +227,7 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     l2sum = M.reduce_sum(M.multiply(x, x), axis=axes, keepdims=True)
     pred = M.greater(l2sum, tensor(0.0, x._dtype))
     from jaxtape._src.ops.array_ops import ones_like, where
+
     l2sum_safe = where(pred, l2sum, ones_like(l2sum))
     l2norm = where(pred, M.sqrt(l2sum_safe), l2sum)
     cn = tensor(clip_norm, x._dtype)
@@ -214,10 +240,10 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     ts = list(t_list)
     gn = global_norm(ts) if use_norm is None else tensor(use_norm)
     cn = tensor(clip_norm, gn._dtype)
-    scale = M.multiply(cn, M.minimum(M.divide(tensor(1.0, gn._dtype), gn),
-                                     M.divide(tensor(1.0, gn._dtype), cn)))
-    return [None if t is None else M.multiply(t, M.cast(scale, tensor(t)._dtype))
-            for t in ts], gn
+    scale = M.multiply(
+        cn, M.minimum(M.divide(tensor(1.0, gn._dtype), gn), M.divide(tensor(1.0, gn._dtype), cn))
+    )
+    return [None if t is None else M.multiply(t, M.cast(scale, tensor(t)._dtype)) for t in ts], gn
 
 
 @export("linalg.normalize")
@@ -229,4 +255,5 @@ def normalize(tensor_, ord="euclidean", axis=None, name=None):
 @export("linalg.adjoint")
 def adjoint(matrix, name=None):
     from jaxtape._src.ops.array_ops import matrix_transpose
+
     return matrix_transpose(matrix, conjugate=True)

@@ -20,11 +20,26 @@ from jax import lax
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
-from jaxtape._src.dispatch import bind
+from jaxtape._src.dispatch import bind, host_op_done
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.ops._common import (
-    COMPLEX, FLOAT, FLOATC, INT, NUMERIC, REAL, SIGNED, axis_param, binary_args,
-    broadcastable, check_dtype, check_kernel, check_same_dtype, incompatible, tensor)
+    COMPLEX,
+    FLOAT,
+    FLOATC,
+    INT,
+    NUMERIC,
+    REAL,
+    SIGNED,
+    axis_param,
+    binary_args,
+    broadcastable,
+    check_dtype,
+    check_kernel,
+    check_same_dtype,
+    incompatible,
+    tensor,
+)
+from jaxtape._src.ops.array_ops import expand_dims, squeeze
 from jaxtape._src.registry import Kernel, define_operator, export
 from jaxtape._src.tensor import EagerTensor, is_symbolic, make
 
@@ -134,8 +149,9 @@ _F32_64 = frozenset(("float32", "float64"))
 _NO_BF16 = _F32_64 | {"float16"}
 
 
-def _unary(paths, tf_name, fn, allowed=FLOATC, grad="diff", operator=None, jit=True,
-           no_kernel=frozenset()):
+def _unary(
+    paths, tf_name, fn, allowed=FLOATC, grad="diff", operator=None, jit=True, no_kernel=frozenset()
+):
     """An elementwise op: `allowed` are the dtypes TF's op registry accepts (others raise TF's
     InvalidArgumentError), `no_kernel` those it registers without a CPU kernel (NotFoundError);
     both measured against TF 2.21 (tests/tfdiff/cases_dtype_sweep.py)."""
@@ -153,8 +169,11 @@ def _unary(paths, tf_name, fn, allowed=FLOATC, grad="diff", operator=None, jit=T
 
     op.__name__ = paths[0].rpartition(".")[2]
     op.__doc__ = "`tf.%s`: elementwise, computed with JAX." % paths[0]
-    g = {"diff": "yes", "nondiff": "none (not differentiable)",
-         "none": "no gradient (LookupError)"}[grad]
+    g = {
+        "diff": "yes",
+        "nondiff": "none (not differentiable)",
+        "none": "no gradient (LookupError)",
+    }[grad]
     export(*paths, gradient=g, kernel=tf_name)(op)
     if operator:
         define_operator(operator)(op)
@@ -193,8 +212,7 @@ def _softplus(x):
     # TF's kernel, branch for branch: x where exp(-x) is below the dtype's epsilon, exp(x)
     # where exp(x) is, log1p(exp(x)) between (this decides the low bits in float16/bfloat16)
     threshold = jnp.asarray(math.log(float(jnp.finfo(x.dtype).eps)) + 2.0, x.dtype)
-    return jnp.where(x > -threshold, x,
-                     jnp.where(x < threshold, jnp.exp(x), jnp.log1p(jnp.exp(x))))
+    return jnp.where(x > -threshold, x, jnp.where(x < threshold, jnp.exp(x), jnp.log1p(jnp.exp(x))))
 
 
 def _softsign(x):
@@ -238,16 +256,27 @@ softplus = _unary(("math.softplus", "nn.softplus"), "Softplus", _softplus, FLOAT
 softsign = _unary(("math.softsign", "nn.softsign"), "Softsign", _softsign, FLOAT)
 floor = _unary(("floor", "math.floor"), "Floor", jnp.floor, FLOAT, grad="nondiff")
 ceil = _unary(("math.ceil",), "Ceil", jnp.ceil, FLOAT, grad="nondiff")
-round = _unary(("round", "math.round"), "Round", _round_half_even, REAL, no_kernel=COMPLEX,  # noqa: A001
-               grad="nondiff")
-rint = _unary(("math.rint",), "Rint", _round_half_even, _F32_64, grad="nondiff",
-              no_kernel=_HALF)
-is_finite = _unary(("math.is_finite", "debugging.is_finite"), "IsFinite", _is_finite, FLOAT,
-                   grad="none")
+round = _unary(
+    ("round", "math.round"),
+    "Round",
+    _round_half_even,
+    REAL,
+    no_kernel=COMPLEX,  # noqa: A001
+    grad="nondiff",
+)
+rint = _unary(("math.rint",), "Rint", _round_half_even, _F32_64, grad="nondiff", no_kernel=_HALF)
+is_finite = _unary(
+    ("math.is_finite", "debugging.is_finite"), "IsFinite", _is_finite, FLOAT, grad="none"
+)
 is_nan = _unary(("math.is_nan", "debugging.is_nan"), "IsNan", jnp.isnan, FLOAT, grad="none")
 is_inf = _unary(("math.is_inf", "debugging.is_inf"), "IsInf", jnp.isinf, FLOAT, grad="none")
-logical_not = _unary(("logical_not", "math.logical_not"), "LogicalNot", jnp.logical_not,
-                     frozenset(("bool",)), grad="nondiff")
+logical_not = _unary(
+    ("logical_not", "math.logical_not"),
+    "LogicalNot",
+    jnp.logical_not,
+    frozenset(("bool",)),
+    grad="nondiff",
+)
 invert = _unary(("bitwise.invert",), "Invert", jnp.invert, INT, grad="nondiff")
 real_k = Kernel("Real", jnp.real)
 imag_k = Kernel("Imag", jnp.imag)
@@ -268,8 +297,9 @@ def real(input, name=None):  # noqa: A002
     """`tf.math.real`: the real part (identity for real tensors)."""
     x = tensor(input)
     if x._dtype._name not in NUMERIC:
-        raise TypeError("input must be a numeric tensor, but got tensor with dtype %s"
-                        % (x._dtype,))
+        raise TypeError(
+            "input must be a numeric tensor, but got tensor with dtype %s" % (x._dtype,)
+        )
     if not x._dtype.is_complex:
         return x
     return bind(real_k, (x,))
@@ -296,9 +326,11 @@ def conj(x, name=None):
 @export("math.angle", "angle")
 def angle(input, name=None):  # noqa: A002
     x = tensor(input)
-    if x._dtype._name not in FLOATC:   # TF builds pi / 0 constants of the input's dtype
-        raise TypeError("Cannot convert %s to EagerTensor of dtype %s"
-                        % ("0" if x._dtype is _dt.bool_ else "3.141592653589793", x._dtype.name))
+    if x._dtype._name not in FLOATC:  # TF builds pi / 0 constants of the input's dtype
+        raise TypeError(
+            "Cannot convert %s to EagerTensor of dtype %s"
+            % ("0" if x._dtype is _dt.bool_ else "3.141592653589793", x._dtype.name)
+        )
     return bind(angle_k, (x,))
 
 
@@ -306,8 +338,18 @@ def angle(input, name=None):  # noqa: A002
 # binary ops
 # ------------------------------------------------------------------------------------------
 
-def _binary(paths, tf_name, fn, allowed=NUMERIC, strict=True, grad="diff", out_check=None,
-            jit=True, no_kernel=frozenset()):
+
+def _binary(
+    paths,
+    tf_name,
+    fn,
+    allowed=NUMERIC,
+    strict=True,
+    grad="diff",
+    out_check=None,
+    jit=True,
+    no_kernel=frozenset(),
+):
     """An elementwise binary op with broadcasting; `allowed` / `no_kernel` as for `_unary`."""
     kern = Kernel(tf_name, fn, grad=grad, jit=jit)
     if no_kernel:
@@ -332,7 +374,8 @@ def _binary(paths, tf_name, fn, allowed=NUMERIC, strict=True, grad="diff", out_c
 
     op.__name__ = paths[0].rpartition(".")[2] if paths else tf_name
     op.__doc__ = "`tf.%s`: elementwise with broadcasting; no dtype promotion." % (
-        paths[0] if paths else tf_name)
+        paths[0] if paths else tf_name
+    )
     g = {"diff": "yes", "nondiff": "none (not differentiable)"}[grad]
     if paths:
         export(*paths, gradient=g, kernel=tf_name)(op)
@@ -346,7 +389,7 @@ def _int_div_check(x, y):
     if STATE.trace is None:
         zero = bool(jnp.any(y._value == 0))
     else:
-        with jax.ensure_compile_time_eval():   # a constant divisor inside a traced step
+        with jax.ensure_compile_time_eval():  # a constant divisor inside a traced step
             zero = bool(jnp.any(y._value == 0))
     if zero:
         raise InvalidArgumentError(None, None, "Integer division by zero")
@@ -364,8 +407,9 @@ def _floormod(x, y):
 
 def _pow_check(x, y):
     if x._dtype._name in INT and bool(jnp.any(y._value < 0)):
-        raise InvalidArgumentError(None, None,
-                                   "Integers to negative integer powers are not allowed")
+        raise InvalidArgumentError(
+            None, None, "Integers to negative integer powers are not allowed"
+        )
 
 
 def _pow_impl(x, y):
@@ -427,16 +471,27 @@ add = _binary(("add", "math.add"), "AddV2", jnp.add, NUMERIC | {"string"}, stric
 subtract = _binary(("subtract", "math.subtract"), "Sub", jnp.subtract)
 multiply = _binary(("multiply", "math.multiply"), "Mul", jnp.multiply)
 _realdiv = _binary((), "RealDiv", jnp.true_divide, FLOATC)
-floordiv = _binary(("math.floordiv",), "FloorDiv", _floordiv, REAL, grad="nondiff",
-                   no_kernel=COMPLEX,
-                   out_check=_int_div_check)
-floormod = _binary(("math.floormod", "math.mod"), "FloorMod", _floormod, REAL,
-                   out_check=_int_div_check)
+floordiv = _binary(
+    ("math.floordiv",),
+    "FloorDiv",
+    _floordiv,
+    REAL,
+    grad="nondiff",
+    no_kernel=COMPLEX,
+    out_check=_int_div_check,
+)
+floormod = _binary(
+    ("math.floormod", "math.mod"), "FloorMod", _floormod, REAL, out_check=_int_div_check
+)
 pow = _binary(("pow", "math.pow"), "Pow", _pow_impl, _SIGNED_NUM, out_check=_pow_check, jit=True)  # noqa: A001
 maximum = _binary(("maximum", "math.maximum"), "Maximum", _maximum, REAL, jit=True)
 minimum = _binary(("minimum", "math.minimum"), "Minimum", _minimum, REAL, jit=True)
-squared_difference = _binary(("math.squared_difference",), "SquaredDifference",
-                             _squared_difference, FLOATC | {"int32", "int64"})
+squared_difference = _binary(
+    ("math.squared_difference",),
+    "SquaredDifference",
+    _squared_difference,
+    FLOATC | {"int32", "int64"},
+)
 atan2 = _binary(("math.atan2", "atan2"), "Atan2", jnp.arctan2, FLOAT)
 xlogy = _binary(("math.xlogy",), "Xlogy", _xlogy, FLOATC, jit=True)
 xdivy = _binary(("math.xdivy",), "Xdivy", _xdivy, FLOATC, jit=True)
@@ -452,15 +507,31 @@ def divide_no_nan(x, y, name=None):
         check_same_dtype("DivNoNan", x, y)
     x, y = _int_to_float("tf.math.divide_no_nan", x, y)
     return _divide_no_nan(x, y)
+
+
 multiply_no_nan = _binary(("math.multiply_no_nan",), "MulNoNan", _mul_no_nan, FLOATC)
-truncatediv = _binary(("truncatediv",), "TruncateDiv", _truncatediv, REAL, no_kernel=COMPLEX,
-                      grad="nondiff", out_check=_int_div_check)
-truncatemod = _binary(("truncatemod",), "TruncateMod", _truncatemod, _F32_64 | {"int32", "int64"},
-                      no_kernel=_HALF,
-                      out_check=_int_div_check)
+truncatediv = _binary(
+    ("truncatediv",),
+    "TruncateDiv",
+    _truncatediv,
+    REAL,
+    no_kernel=COMPLEX,
+    grad="nondiff",
+    out_check=_int_div_check,
+)
+truncatemod = _binary(
+    ("truncatemod",),
+    "TruncateMod",
+    _truncatemod,
+    _F32_64 | {"int32", "int64"},
+    no_kernel=_HALF,
+    out_check=_int_div_check,
+)
 igamma = _binary(("math.igamma",), "Igamma", jsp.gammainc, _F32_64, no_kernel=_HALF)
 igammac = _binary(("math.igammac",), "Igammac", jsp.gammaincc, _F32_64, no_kernel=_HALF)
 zeta = _binary(("math.zeta",), "Zeta", jsp.zeta, _F32_64)
+
+
 def _polygamma(a, x):
     # TF's float order `a` (jax.scipy's polygamma wants an integer n):
     # psi^(n)(x) = (-1)^(n+1) n! zeta(n+1, x), and digamma for n = 0
@@ -472,32 +543,31 @@ def _polygamma(a, x):
 
 polygamma = _binary(("math.polygamma",), "Polygamma", _polygamma, _F32_64)
 _BOOL = frozenset(("bool",))
-logical_and = _binary(("logical_and", "math.logical_and"), "LogicalAnd", jnp.logical_and, _BOOL,
-                      grad="nondiff")
-logical_or = _binary(("logical_or", "math.logical_or"), "LogicalOr", jnp.logical_or, _BOOL,
-                     grad="nondiff")
-logical_xor = _binary(("math.logical_xor",), "LogicalXor", jnp.logical_xor, _BOOL,
-                      grad="nondiff")
-bitwise_and = _binary(("bitwise.bitwise_and",), "BitwiseAnd", jnp.bitwise_and, INT,
-                      grad="nondiff")
+logical_and = _binary(
+    ("logical_and", "math.logical_and"), "LogicalAnd", jnp.logical_and, _BOOL, grad="nondiff"
+)
+logical_or = _binary(
+    ("logical_or", "math.logical_or"), "LogicalOr", jnp.logical_or, _BOOL, grad="nondiff"
+)
+logical_xor = _binary(("math.logical_xor",), "LogicalXor", jnp.logical_xor, _BOOL, grad="nondiff")
+bitwise_and = _binary(("bitwise.bitwise_and",), "BitwiseAnd", jnp.bitwise_and, INT, grad="nondiff")
 bitwise_or = _binary(("bitwise.bitwise_or",), "BitwiseOr", jnp.bitwise_or, INT, grad="nondiff")
-bitwise_xor = _binary(("bitwise.bitwise_xor",), "BitwiseXor", jnp.bitwise_xor, INT,
-                      grad="nondiff")
+bitwise_xor = _binary(("bitwise.bitwise_xor",), "BitwiseXor", jnp.bitwise_xor, INT, grad="nondiff")
 left_shift = _binary(("bitwise.left_shift",), "LeftShift", jnp.left_shift, INT, grad="nondiff")
-right_shift = _binary(("bitwise.right_shift",), "RightShift", jnp.right_shift, INT,
-                      grad="nondiff")
+right_shift = _binary(("bitwise.right_shift",), "RightShift", jnp.right_shift, INT, grad="nondiff")
 
 _CMP = REAL
-equal_k = _binary(("math.equal", "equal"), "Equal", jnp.equal, NUMERIC | {"bool", "string"},
-                  grad="nondiff")
-not_equal = _binary(("math.not_equal", "not_equal"), "NotEqual", jnp.not_equal,
-                    NUMERIC | {"bool", "string"}, grad="nondiff")
+# the public equal / not_equal (below) add string operands to these
+equal_k = _binary((), "Equal", jnp.equal, NUMERIC | {"bool", "string"}, grad="nondiff")
+not_equal = _binary((), "NotEqual", jnp.not_equal, NUMERIC | {"bool", "string"}, grad="nondiff")
 less = _binary(("math.less", "less"), "Less", jnp.less, _CMP, grad="nondiff")
-less_equal = _binary(("math.less_equal", "less_equal"), "LessEqual", jnp.less_equal, _CMP,
-                     grad="nondiff")
+less_equal = _binary(
+    ("math.less_equal", "less_equal"), "LessEqual", jnp.less_equal, _CMP, grad="nondiff"
+)
 greater = _binary(("math.greater", "greater"), "Greater", jnp.greater, _CMP, grad="nondiff")
-greater_equal = _binary(("math.greater_equal", "greater_equal"), "GreaterEqual",
-                        jnp.greater_equal, _CMP, grad="nondiff")
+greater_equal = _binary(
+    ("math.greater_equal", "greater_equal"), "GreaterEqual", jnp.greater_equal, _CMP, grad="nondiff"
+)
 
 
 def _string_compare(x, y, fn):
@@ -531,10 +601,15 @@ def not_equal(x, y, name=None):  # noqa: F811
 def divide(x, y, name=None):
     """`tf.math.truediv`: int32/int64 operands are cast to float64 (int8/16 to float32) first."""
     x = tensor(x)
-    y = tensor(y, x._dtype) if not isinstance(y, EagerTensor) and not hasattr(
-        y, "_read_as_tensor") else tensor(y)
+    y = (
+        tensor(y, x._dtype)
+        if not isinstance(y, EagerTensor) and not hasattr(y, "_read_as_tensor")
+        else tensor(y)
+    )
     if x._dtype is not y._dtype:
-        raise TypeError("`x` and `y` must have the same dtype, got %r != %r." % (x._dtype, y._dtype))
+        raise TypeError(
+            "`x` and `y` must have the same dtype, got %r != %r." % (x._dtype, y._dtype)
+        )
     x, y = _int_to_float("__truediv__", x, y)
     return _realdiv(x, y)
 
@@ -543,10 +618,12 @@ def _int_to_float(where, x, y):
     """TF's truediv rule: int8/16 (and uint8/16) operands become float32, wider ones float64;
     bool is refused."""
     if x._dtype is _dt.bool_:
-        raise TypeError("Invalid dtype tf.bool in %s. Expected one of {tf.uint8, tf.int8, "
-                        "tf.uint16, tf.int16, tf.uint32, tf.int32, tf.uint64, tf.int64, "
-                        "tf.bfloat16, tf.float16, tf.float32, tf.float64, tf.complex64, "
-                        "tf.complex128}." % where)
+        raise TypeError(
+            "Invalid dtype tf.bool in %s. Expected one of {tf.uint8, tf.int8, "
+            "tf.uint16, tf.int16, tf.uint32, tf.int32, tf.uint64, tf.int64, "
+            "tf.bfloat16, tf.float16, tf.float32, tf.float64, tf.complex64, "
+            "tf.complex128}." % where
+        )
     if x._dtype._name in INT:
         target = _dt.float64 if x._dtype.size >= 4 else _dt.float32
         x, y = cast(x, target), cast(y, target)
@@ -565,6 +642,7 @@ def scalar_mul(scalar, x, name=None):
 
 # Python operators --------------------------------------------------------------------------
 
+
 def _op_pair(name, fwd, rev_strict=True):
     define_operator(name)(lambda x, y: fwd(x, y))
     define_operator("r" + name)(lambda x, y: fwd(tensor(y, tensor(x)._dtype), x))
@@ -580,9 +658,11 @@ define_operator("radd")(_radd)
 define_operator("raw_add")(jnp.add)
 define_operator("raw_sub")(jnp.subtract)
 _op_pair("sub", subtract)
+
+
 def _op_mul(x, y):
     x, y = binary_args(x, y)
-    if x._dtype is _dt.bool_ and y._dtype is _dt.bool_:   # TF's __mul__ on bools: logical_and
+    if x._dtype is _dt.bool_ and y._dtype is _dt.bool_:  # TF's __mul__ on bools: logical_and
         return logical_and(x, y)
     return multiply(x, y)
 
@@ -608,6 +688,7 @@ def _logical_or_bitwise(bool_op, int_op):
     def fn(x, y):
         x, y = binary_args(x, y)
         return bool_op(x, y) if x._dtype is _dt.bool_ else int_op(x, y)
+
     return fn
 
 
@@ -639,6 +720,7 @@ def _python_compare(op, on_mismatch: bool):
         if not broadcastable(x._value, y._value):
             return make(jnp.asarray(on_mismatch), _dt.bool_)
         return op(x, y)
+
     return fn
 
 
@@ -649,6 +731,7 @@ define_operator("ne")(_python_compare(not_equal, True))
 # ------------------------------------------------------------------------------------------
 # cast
 # ------------------------------------------------------------------------------------------
+
 
 def _cast_impl(x, dtype):
     if jnp.iscomplexobj(x) and not jnp.issubdtype(dtype, jnp.complexfloating):
@@ -669,9 +752,14 @@ def cast(x, dtype, name=None):
         return x
     if dtype is _dt.string or x._dtype is _dt.string:
         from jaxtape._src.errors import UnimplementedError
-        raise UnimplementedError(None, None, "Cast string to %s is not supported" % dtype.name
-                                 if x._dtype is _dt.string else
-                                 "Cast %s to string is not supported" % x._dtype.name)
+
+        raise UnimplementedError(
+            None,
+            None,
+            "Cast string to %s is not supported" % dtype.name
+            if x._dtype is _dt.string
+            else "Cast %s to string is not supported" % x._dtype.name,
+        )
     if x._dtype.is_floating and dtype.is_integer:
         # XLA saturates/wraps float->int like C; TF truncates toward zero first.
         return bind(cast_k, (x,), {"dtype": np.dtype(dtype.as_numpy_dtype)})
@@ -688,8 +776,11 @@ def saturate_cast(value, dtype, name=None):
             if x._dtype.is_integer and dtype.is_integer:
                 lo = max(int(lo), int(x._dtype.min))
                 hi = min(int(hi), int(x._dtype.max))
-            x = clip_by_value(x, tensor(lo, x._dtype), tensor(hi, x._dtype)) if not (
-                x._dtype.is_floating and dtype.is_floating and dtype.size >= x._dtype.size) else x
+            x = (
+                clip_by_value(x, tensor(lo, x._dtype), tensor(hi, x._dtype))
+                if not (x._dtype.is_floating and dtype.is_floating and dtype.size >= x._dtype.size)
+                else x
+            )
     return cast(x, dtype)
 
 
@@ -697,7 +788,9 @@ def saturate_cast(value, dtype, name=None):
 def bitcast(input, type, name=None):  # noqa: A002
     x = tensor(input)
     t = _dt.as_dtype(type)
-    return make(lax.bitcast_convert_type(x._value, t.as_numpy_dtype), t)
+    return host_op_done(
+        "Bitcast", (make(lax.bitcast_convert_type(x._value, t.as_numpy_dtype), t),)
+    )[0]
 
 
 @export("clip_by_value", kernel="ClipByValue")
@@ -722,9 +815,10 @@ def _reduction(paths, tf_name, fn, allowed=NUMERIC, grad="diff", jit=True, type_
 
     def op(input_tensor, axis=None, keepdims=False, name=None):
         x = tensor(input_tensor)
-        if type_error and x._dtype._name in INT:   # TF checks this in Python
-            raise TypeError("Input must be either real or complex. Received integer type %s."
-                            % (x._dtype,))
+        if type_error and x._dtype._name in INT:  # TF checks this in Python
+            raise TypeError(
+                "Input must be either real or complex. Received integer type %s." % (x._dtype,)
+            )
         if allowed is not None and x._dtype._name not in allowed:
             check_dtype(tf_name, x, allowed)
         ax = axis_param(axis, x.ndim)
@@ -732,8 +826,9 @@ def _reduction(paths, tf_name, fn, allowed=NUMERIC, grad="diff", jit=True, type_
 
     op.__name__ = paths[0].rpartition(".")[2]
     op.__doc__ = "`tf.%s`." % paths[0]
-    export(*paths, gradient="yes" if grad == "diff" else "none (not differentiable)",
-           kernel=tf_name)(op)
+    export(
+        *paths, gradient="yes" if grad == "diff" else "none (not differentiable)", kernel=tf_name
+    )(op)
     return op
 
 
@@ -770,6 +865,8 @@ def _logsumexp(x, axis, keepdims):
 reduce_sum = _reduction(("reduce_sum", "math.reduce_sum"), "Sum", _sum)
 reduce_mean = _reduction(("reduce_mean", "math.reduce_mean"), "Mean", _mean)
 reduce_prod = _reduction(("reduce_prod", "math.reduce_prod"), "Prod", _prod)
+
+
 def _lowest(d):
     return -jnp.inf if jnp.issubdtype(d, jnp.floating) else jnp.iinfo(d).min
 
@@ -793,15 +890,19 @@ def _min(x, axis, keepdims):
 
 reduce_max = _reduction(("reduce_max", "math.reduce_max"), "Max", _max, REAL)
 reduce_min = _reduction(("reduce_min", "math.reduce_min"), "Min", _min, REAL)
-reduce_logsumexp = _reduction(("reduce_logsumexp", "math.reduce_logsumexp"), "LogSumExp",
-                              _logsumexp, FLOAT)
-reduce_variance = _reduction(("math.reduce_variance",), "Variance", _variance, FLOATC,
-                             type_error=True)
+reduce_logsumexp = _reduction(
+    ("reduce_logsumexp", "math.reduce_logsumexp"), "LogSumExp", _logsumexp, FLOAT
+)
+reduce_variance = _reduction(
+    ("math.reduce_variance",), "Variance", _variance, FLOATC, type_error=True
+)
 reduce_std = _reduction(("math.reduce_std",), "Std", _std, FLOATC, jit=True, type_error=True)
-reduce_all = _reduction(("reduce_all", "math.reduce_all"), "All", jnp.all,
-                        frozenset(("bool",)), grad="nondiff")
-reduce_any = _reduction(("reduce_any", "math.reduce_any"), "Any", jnp.any,
-                        frozenset(("bool",)), grad="nondiff")
+reduce_all = _reduction(
+    ("reduce_all", "math.reduce_all"), "All", jnp.all, frozenset(("bool",)), grad="nondiff"
+)
+reduce_any = _reduction(
+    ("reduce_any", "math.reduce_any"), "Any", jnp.any, frozenset(("bool",)), grad="nondiff"
+)
 
 
 def _arg(paths, tf_name, fn):
@@ -813,17 +914,25 @@ def _arg(paths, tf_name, fn):
         if x._dtype._name not in allowed:
             check_dtype(tf_name, x, allowed)
         ax = 0 if axis is None else int(axis_param(axis, x.ndim))
-        return bind(kern, (x,), {"axis": ax, "dtype": np.dtype(_dt.as_dtype(output_type).as_numpy_dtype)})
+        return bind(
+            kern, (x,), {"axis": ax, "dtype": np.dtype(_dt.as_dtype(output_type).as_numpy_dtype)}
+        )
 
     op.__name__ = paths[0].rpartition(".")[2]
     export(*paths, gradient="none (not differentiable)", kernel=tf_name)(op)
     return op
 
 
-argmax = _arg(("argmax", "math.argmax"), "ArgMax",
-              lambda x, axis, dtype: jnp.argmax(x, axis=axis).astype(dtype))
-argmin = _arg(("argmin", "math.argmin"), "ArgMin",
-              lambda x, axis, dtype: jnp.argmin(x, axis=axis).astype(dtype))
+argmax = _arg(
+    ("argmax", "math.argmax"),
+    "ArgMax",
+    lambda x, axis, dtype: jnp.argmax(x, axis=axis).astype(dtype),
+)
+argmin = _arg(
+    ("argmin", "math.argmin"),
+    "ArgMin",
+    lambda x, axis, dtype: jnp.argmin(x, axis=axis).astype(dtype),
+)
 
 
 def _cum(paths, tf_name, fn, allowed=NUMERIC):
@@ -833,8 +942,11 @@ def _cum(paths, tf_name, fn, allowed=NUMERIC):
         x = tensor(x)
         if x._dtype._name not in allowed:
             check_dtype(tf_name, x, allowed)
-        return bind(kern, (x,), {"axis": int(axis_param(axis)), "exclusive": bool(exclusive),
-                                 "reverse": bool(reverse)})
+        return bind(
+            kern,
+            (x,),
+            {"axis": int(axis_param(axis)), "exclusive": bool(exclusive), "reverse": bool(reverse)},
+        )
 
     op.__name__ = paths[0].rpartition(".")[2]
     export(*paths, kernel=tf_name)(op)
@@ -854,6 +966,7 @@ def _cumulative(combine, identity):
         if reverse:
             y = jnp.flip(y, axis)
         return y
+
     return impl
 
 
@@ -875,8 +988,7 @@ def _cumlse(x, axis, exclusive, reverse):
     return y
 
 
-cumulative_logsumexp = _cum(("math.cumulative_logsumexp",), "CumulativeLogsumexp", _cumlse,
-                            FLOAT)
+cumulative_logsumexp = _cum(("math.cumulative_logsumexp",), "CumulativeLogsumexp", _cumlse, FLOAT)
 
 
 @export("math.count_nonzero", "count_nonzero", gradient="none (not differentiable)")
@@ -911,8 +1023,9 @@ _int_norm_k = Kernel("EuclideanNorm", _int_norm, grad="nondiff")
 def add_n(inputs, name=None):
     """`tf.math.add_n`: the sum of a list of same-shaped tensors."""
     if not inputs:
-        raise ValueError("inputs must be a list of at least one Tensor with the same dtype and "
-                         "shape")
+        raise ValueError(
+            "inputs must be a list of at least one Tensor with the same dtype and shape"
+        )
     out = tensor(inputs[0])
     for t in inputs[1:]:
         out = add(out, t)
@@ -927,6 +1040,7 @@ def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None):
 # ------------------------------------------------------------------------------------------
 # matmul
 # ------------------------------------------------------------------------------------------
+
 
 def _matmul_impl(a, b, ta, tb, aa, ab):
     if ta:
@@ -946,9 +1060,20 @@ _MATMUL_NO_KERNEL = frozenset(("uint8", "uint16", "uint32", "uint64"))
 
 
 @export("matmul", "linalg.matmul", kernel="MatMul")
-def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
-           a_is_sparse=False, b_is_sparse=False, output_type=None, grad_a=False, grad_b=False,
-           name=None):
+def matmul(
+    a,
+    b,
+    transpose_a=False,
+    transpose_b=False,
+    adjoint_a=False,
+    adjoint_b=False,
+    a_is_sparse=False,
+    b_is_sparse=False,
+    output_type=None,
+    grad_a=False,
+    grad_b=False,
+    name=None,
+):
     """`tf.linalg.matmul`: rank >= 2 operands, batch dims broadcast, no dtype promotion."""
     a, b = binary_args(a, b)
     if a._dtype is not b._dtype:
@@ -958,18 +1083,34 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         check_kernel("MatMul", a, _MATMUL_NO_KERNEL)
     for i, t in enumerate((a, b)):
         if t.ndim < 2:
-            raise InvalidArgumentError(None, None, "In[%d] and In[%d] ndims must be >= 2: %d [Op:MatMul]"
-                                       % (i, i, t.ndim) if False else
-                                       "In[0] ndims must be >= 2 [Op:MatMul]" if i == 0 else
-                                       "In[1] ndims must be >= 2 [Op:MatMul]")
+            raise InvalidArgumentError(
+                None,
+                None,
+                "In[%d] and In[%d] ndims must be >= 2: %d [Op:MatMul]" % (i, i, t.ndim)
+                if False
+                else "In[0] ndims must be >= 2 [Op:MatMul]"
+                if i == 0
+                else "In[1] ndims must be >= 2 [Op:MatMul]",
+            )
     ka = a._value.shape[-2] if (transpose_a or adjoint_a) else a._value.shape[-1]
     kb = b._value.shape[-1] if (transpose_b or adjoint_b) else b._value.shape[-2]
     if ka != kb:
         raise InvalidArgumentError(
-            None, None, "Matrix size-incompatible: In[0]: %s, In[1]: %s [Op:MatMul]" % (
-                list(a._value.shape), list(b._value.shape)))
-    return bind(matmul_k, (a, b), {"ta": bool(transpose_a), "tb": bool(transpose_b),
-                                   "aa": bool(adjoint_a), "ab": bool(adjoint_b)})
+            None,
+            None,
+            "Matrix size-incompatible: In[0]: %s, In[1]: %s [Op:MatMul]"
+            % (list(a._value.shape), list(b._value.shape)),
+        )
+    return bind(
+        matmul_k,
+        (a, b),
+        {
+            "ta": bool(transpose_a),
+            "tb": bool(transpose_b),
+            "aa": bool(adjoint_a),
+            "ab": bool(adjoint_b),
+        },
+    )
 
 
 define_operator("matmul")(lambda x, y: matmul(x, y))
@@ -977,11 +1118,10 @@ define_operator("rmatmul")(lambda x, y: matmul(tensor(y, tensor(x)._dtype), x))
 
 
 @export("linalg.matvec", kernel="MatMul")
-def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_sparse=False,
-           name=None):
-    from jaxtape._src.ops.array_ops import expand_dims, squeeze
-    return squeeze(matmul(a, expand_dims(b, -1), transpose_a=transpose_a, adjoint_a=adjoint_a),
-                   -1)
+def matvec(
+    a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_sparse=False, name=None
+):
+    return squeeze(matmul(a, expand_dims(b, -1), transpose_a=transpose_a, adjoint_a=adjoint_a), -1)
 
 
 @export("tensordot", "linalg.tensordot")
@@ -1011,3 +1151,8 @@ _einsum_k = Kernel("Einsum", lambda *xs, equation: jnp.einsum(equation, *xs))
 
 # silence unused-import linters for names kept for other modules
 _ = (COMPLEX, SIGNED, functools)
+
+
+# array_ops (imported by this module) reaches these through the op table
+define_operator("cast")(cast)
+define_operator("conj")(conj)

@@ -24,20 +24,29 @@ def print_(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=Non
     """`tf.print`: prints tensors' values (not their reprs), numpy-style, to stderr by default."""
     import numpy as np
     from jaxtape._src.tensor import is_symbolic
-    stream = output_stream if output_stream is not None and hasattr(output_stream, "write") \
+
+    stream = (
+        output_stream
+        if output_stream is not None and hasattr(output_stream, "write")
         else sys.stderr
+    )
     tensors = [x for x in inputs if isinstance(x, EagerTensor) or is_tensor_like(x)]
     if any(is_symbolic(getattr(t, "_value", None)) for t in tensors):
         # inside jaxtape.function: print when the compiled step runs, like TF's PrintV2 op
         import jax
-        arrays = [x._value if isinstance(x, EagerTensor) else x._read_as_tensor()._value
-                  for x in tensors]
+
+        arrays = [
+            x._value if isinstance(x, EagerTensor) else x._read_as_tensor()._value for x in tensors
+        ]
 
         def emit(*vals):
             it = iter(vals)
-            parts = [np.array2string(np.asarray(next(it)), separator=" ")
-                     if (isinstance(x, EagerTensor) or is_tensor_like(x)) else str(x)
-                     for x in inputs]
+            parts = [
+                np.array2string(np.asarray(next(it)), separator=" ")
+                if (isinstance(x, EagerTensor) or is_tensor_like(x))
+                else str(x)
+                for x in inputs
+            ]
             stream.write(sep.join(parts) + end)
 
         jax.debug.callback(emit, *arrays)
@@ -59,11 +68,25 @@ export_value("Tensor", Tensor)
 export_value("Variable", Variable)
 export_value("TensorShape", TensorShape)
 export_value("name_scope", _NameScope)
-for _n in ("OpError", "InvalidArgumentError", "NotFoundError", "UnimplementedError",
-           "ResourceExhaustedError", "FailedPreconditionError", "OutOfRangeError", "AbortedError",
-           "InternalError", "UnknownError", "CancelledError", "AlreadyExistsError",
-           "PermissionDeniedError", "UnavailableError", "DataLossError", "DeadlineExceededError",
-           "UnauthenticatedError"):
+for _n in (
+    "OpError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "UnimplementedError",
+    "ResourceExhaustedError",
+    "FailedPreconditionError",
+    "OutOfRangeError",
+    "AbortedError",
+    "InternalError",
+    "UnknownError",
+    "CancelledError",
+    "AlreadyExistsError",
+    "PermissionDeniedError",
+    "UnavailableError",
+    "DataLossError",
+    "DeadlineExceededError",
+    "UnauthenticatedError",
+):
     export_value("errors." + _n, getattr(errors, _n))
 for _n in ("flatten", "pack_sequence_as", "map_structure", "is_nested"):
     export("nest." + _n, gradient="n/a")(getattr(nest, _n))

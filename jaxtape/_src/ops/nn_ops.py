@@ -11,8 +11,7 @@ from jaxtape._src.convert import convert_to_tensor, is_tensor_like
 from jaxtape._src.dispatch import bind
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.ops import math_ops as M
-from jaxtape._src.ops._common import (FLOAT, FLOATC, INT, REAL, check_dtype,
-                                      check_same_dtype, tensor)
+from jaxtape._src.ops._common import FLOAT, FLOATC, INT, REAL, check_dtype, check_same_dtype, tensor
 from jaxtape._src.registry import Kernel, export
 
 
@@ -97,7 +96,7 @@ def _gelu(x, approximate):
     if approximate:
         one = jnp.asarray(1.0, x.dtype)
         c = jnp.asarray(0.7978845608028654, x.dtype)
-        return half * x * (one + jnp.tanh(c * (x + jnp.asarray(0.044715, x.dtype) * x ** 3)))
+        return half * x * (one + jnp.tanh(c * (x + jnp.asarray(0.044715, x.dtype) * x**3)))
     return half * x * jax.scipy.special.erfc(-x * jnp.asarray(0.7071067811865476, x.dtype))
 
 
@@ -105,7 +104,7 @@ def _silu(x, beta):
     return x * jax.nn.sigmoid(jnp.asarray(beta, x.dtype) * x)
 
 
-relu = _act(("nn.relu",), "Relu", _relu, REAL)      # TF: every real dtype (measured)
+relu = _act(("nn.relu",), "Relu", _relu, REAL)  # TF: every real dtype (measured)
 relu6 = _act(("nn.relu6",), "Relu6", _relu6, REAL)
 elu = _act(("nn.elu",), "Elu", _elu)
 selu = _act(("nn.selu",), "Selu", _selu)
@@ -118,7 +117,7 @@ _silu_k = Kernel("Swish", _silu)
 def leaky_relu(features, alpha=0.2, name=None):
     """`tf.nn.leaky_relu`: gradient `alpha` at 0, as TF."""
     x = tensor(features)
-    if x._dtype._name in INT:      # TF: integer features are cast to float32 first
+    if x._dtype._name in INT:  # TF: integer features are cast to float32 first
         x = M.cast(x, _dt.float32)
     if x._dtype._name not in FLOAT:
         check_dtype("LeakyRelu", x, FLOAT)
@@ -129,8 +128,10 @@ def leaky_relu(features, alpha=0.2, name=None):
 def gelu(features, approximate=False, name=None):
     x = tensor(features)
     if x._dtype._name not in FLOAT:
-        raise ValueError("`features.dtype` must be a floating point tensor.Received:features."
-                         "dtype=%s" % (x._dtype,))
+        raise ValueError(
+            "`features.dtype` must be a floating point tensor.Received:features."
+            "dtype=%s" % (x._dtype,)
+        )
     return bind(_gelu_k, (x,), {"approximate": bool(approximate)})
 
 
@@ -173,8 +174,11 @@ def _sparse_xent(labels, logits):
 
 def _sigmoid_xent(labels, logits):
     # TF's stable form: max(x, 0) - x * z + log(1 + exp(-abs(x)))
-    return (jnp.maximum(logits, jnp.zeros_like(logits)) - logits * labels
-            + jnp.log1p(jnp.exp(-jnp.abs(logits))))
+    return (
+        jnp.maximum(logits, jnp.zeros_like(logits))
+        - logits * labels
+        + jnp.log1p(jnp.exp(-jnp.abs(logits)))
+    )
 
 
 _sxent_k = Kernel("SoftmaxCrossEntropyWithLogits", _softmax_xent)
@@ -190,8 +194,7 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     return bind(_sxent_k, (lb, lg), {"axis": int(axis)})
 
 
-@export("nn.sparse_softmax_cross_entropy_with_logits",
-        kernel="SparseSoftmaxCrossEntropyWithLogits")
+@export("nn.sparse_softmax_cross_entropy_with_logits", kernel="SparseSoftmaxCrossEntropyWithLogits")
 def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
     lg = tensor(logits)
     lb = tensor(labels)
@@ -205,18 +208,23 @@ def check_labels(labels, n):
     """TF's CPU kernel refuses a sparse label outside [0, n).  Labels known only when a compiled
     step runs are not checked (XLA, like TF on GPU, gives NaN there)."""
     from jaxtape._src.tensor import is_tracer
+
     if is_tracer(labels._value):
         return
     import numpy as np
+
     lv = np.asarray(labels._value).reshape(-1)
     if not lv.size or (lv.min() >= 0 and lv.max() < n):
         return
     bad = np.flatnonzero((lv < 0) | (lv >= n))
     if bad.size:
         raise InvalidArgumentError(
-            None, None, "Received a label value of %d which is outside the valid range of "
-            "[0, %d).  Label values: %s [Op:SparseSoftmaxCrossEntropyWithLogits]" % (
-                lv[bad[0]], n, " ".join(str(v) for v in lv.tolist())))
+            None,
+            None,
+            "Received a label value of %d which is outside the valid range of "
+            "[0, %d).  Label values: %s [Op:SparseSoftmaxCrossEntropyWithLogits]"
+            % (lv[bad[0]], n, " ".join(str(v) for v in lv.tolist())),
+        )
 
 
 @export("nn.sigmoid_cross_entropy_with_logits", kernel="SigmoidCrossEntropyWithLogits")
@@ -233,9 +241,10 @@ def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
     z = tensor(labels, lg._dtype)
     q = tensor(pos_weight, lg._dtype)
     log_weight = M.add(tensor(1.0, lg._dtype), M.multiply(M.subtract(q, 1.0), z))
-    return M.add(M.multiply(M.subtract(1.0, z), lg),
-                 M.multiply(log_weight, M.add(M.log1p(M.exp(M.negative(M.abs(lg)))),
-                                              relu(M.negative(lg)))))
+    return M.add(
+        M.multiply(M.subtract(1.0, z), lg),
+        M.multiply(log_weight, M.add(M.log1p(M.exp(M.negative(M.abs(lg)))), relu(M.negative(lg)))),
+    )
 
 
 @export("nn.l2_loss", kernel="L2Loss")
@@ -251,8 +260,11 @@ _l2_k = Kernel("L2Loss", lambda x: jnp.sum(x * x) / 2)
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     x = tensor(x)
     ax = axis if axis is not None else dim
-    sq = M.reduce_sum(M.square(x) if not x._dtype.is_complex else M.real(M.multiply(x, M.conj(x))),
-                      axis=ax, keepdims=True)
+    sq = M.reduce_sum(
+        M.square(x) if not x._dtype.is_complex else M.real(M.multiply(x, M.conj(x))),
+        axis=ax,
+        keepdims=True,
+    )
     inv = M.rsqrt(M.maximum(sq, tensor(epsilon, sq._dtype)))
     return M.multiply(x, M.cast(inv, x._dtype) if x._dtype.is_complex else inv)
 
@@ -261,9 +273,19 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
 def moments(x, axes, shift=None, keepdims=False, name=None):
     x = tensor(x)
     mean = M.reduce_mean(x, axis=axes, keepdims=True)
-    var = M.reduce_mean(M.squared_difference(x, __import__("jaxtape._src.ops.array_ops", fromlist=["stop_gradient"]).stop_gradient(mean)), axis=axes, keepdims=True)
+    var = M.reduce_mean(
+        M.squared_difference(
+            x,
+            __import__("jaxtape._src.ops.array_ops", fromlist=["stop_gradient"]).stop_gradient(
+                mean
+            ),
+        ),
+        axis=axes,
+        keepdims=True,
+    )
     if not keepdims:
         from jaxtape._src.ops.array_ops import squeeze
+
         mean = squeeze(mean, axes)
         var = squeeze(var, axes)
     return mean, var
@@ -275,8 +297,12 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
     inv = M.rsqrt(M.add(tensor(variance), tensor(variance_epsilon, x._dtype)))
     if scale is not None:
         inv = M.multiply(inv, scale)
-    out = M.add(M.multiply(x, inv), M.subtract(offset, M.multiply(mean, inv)) if offset is not None
-                else M.negative(M.multiply(mean, inv)))
+    out = M.add(
+        M.multiply(x, inv),
+        M.subtract(offset, M.multiply(mean, inv))
+        if offset is not None
+        else M.negative(M.multiply(mean, inv)),
+    )
     return out
 
 
@@ -287,6 +313,7 @@ def bias_add(value, bias, data_format=None, name=None):
     check_same_dtype("BiasAdd", v, b)
     if data_format is not None and data_format.startswith("NC"):
         from jaxtape._src.ops.array_ops import reshape
+
         b = reshape(b, (-1,) + (1,) * (v.ndim - 2))
     return M.add(v, b)
 
@@ -295,6 +322,7 @@ def bias_add(value, bias, data_format=None, name=None):
 def dropout(x, rate, noise_shape=None, seed=None, name=None):
     """`tf.nn.dropout`: zeroes elements with probability `rate`, scales the rest by 1/(1-rate)."""
     from jaxtape._src.ops import random_ops
+
     x = tensor(x)
     _check_rate(rate)
     if float(rate) == 0:
@@ -307,6 +335,7 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
 def stateless_dropout(x, rate, seed, rng_alg=None, noise_shape=None, name=None):
     """`tf.nn.experimental.stateless_dropout`: dropout with a `stateless_uniform` mask."""
     from jaxtape._src.ops import random_ops
+
     x = tensor(x)
     _check_rate(rate)
     if float(rate) == 0:
@@ -317,8 +346,10 @@ def stateless_dropout(x, rate, seed, rng_alg=None, noise_shape=None, name=None):
 
 def _check_rate(rate):
     if not 0 <= float(rate) < 1:
-        raise ValueError("`rate` must be a scalar tensor or a float in the range [0, 1). "
-                         "Received: rate=%s" % rate)
+        raise ValueError(
+            "`rate` must be a scalar tensor or a float in the range [0, 1). "
+            "Received: rate=%s" % rate
+        )
 
 
 def _drop(x, rate, u):
@@ -326,12 +357,14 @@ def _drop(x, rate, u):
     keep = M.greater_equal(u, tensor(float(rate), x._dtype))
     scale = tensor(1.0 / (1.0 - float(rate)), x._dtype)
     from jaxtape._src.ops.array_ops import where, zeros_like
+
     return where(keep, M.multiply(x, scale), zeros_like(x))
 
 
 @export("nn.embedding_lookup", kernel="GatherV2")
 def embedding_lookup(params, ids, max_norm=None, name=None):
     from jaxtape._src.ops.array_ops import gather
+
     return gather(params, ids)
 
 
@@ -340,8 +373,9 @@ def _conv_impl(x, w, strides, padding, dilations, fmt, nd):
     lhs = "N" + spatial + "C" if fmt.endswith("C") else "NC" + spatial
     rhs = spatial + "IO"
     dn = lax.conv_dimension_numbers(x.shape, w.shape, (lhs, rhs, lhs))
-    return lax.conv_general_dilated(x, w, strides, padding, rhs_dilation=dilations,
-                                    dimension_numbers=dn)
+    return lax.conv_general_dilated(
+        x, w, strides, padding, rhs_dilation=dilations, dimension_numbers=dn
+    )
 
 
 _conv_k = Kernel("Conv2D", _conv_impl)
@@ -363,10 +397,18 @@ def _conv(x, filters, strides, padding, data_format, dilations, nd):
     w = tensor(filters)
     check_same_dtype("Conv2D", x, w)
     fmt = data_format or ("NWC" if nd == 1 else "NHWC" if nd == 2 else "NDHWC")
-    pad = padding.upper() if isinstance(padding, str) else tuple(
-        tuple(p) for p in padding)[1:-1]
-    return bind(_conv_k, (x, w), {"strides": _tuple(strides, nd), "padding": pad,
-                                  "dilations": _tuple(dilations or 1, nd), "fmt": fmt, "nd": nd})
+    pad = padding.upper() if isinstance(padding, str) else tuple(tuple(p) for p in padding)[1:-1]
+    return bind(
+        _conv_k,
+        (x, w),
+        {
+            "strides": _tuple(strides, nd),
+            "padding": pad,
+            "dilations": _tuple(dilations or 1, nd),
+            "fmt": fmt,
+            "nd": nd,
+        },
+    )
 
 
 @export("nn.conv2d", kernel="Conv2D")
@@ -380,8 +422,15 @@ def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, n
 
 
 @export("nn.convolution")
-def convolution(input, filters, strides=None, padding="VALID", data_format=None,  # noqa: A002
-                dilations=None, name=None):
+def convolution(
+    input,
+    filters,
+    strides=None,
+    padding="VALID",
+    data_format=None,  # noqa: A002
+    dilations=None,
+    name=None,
+):
     nd = tensor(input).ndim - 2
     return _conv(input, filters, strides or 1, padding, data_format, dilations, nd)
 
@@ -391,6 +440,7 @@ def _conv_t_impl(x, w, strides, padding, out_shape):
     def fwd(z):
         dn = lax.conv_dimension_numbers(out_shape, w.shape, ("NHWC", "HWIO", "NHWC"))
         return lax.conv_general_dilated(z, w, strides, padding, dimension_numbers=dn)
+
     _, vjp = jax.vjp(fwd, jnp.zeros(out_shape, x.dtype))
     return vjp(x)[0]
 
@@ -399,13 +449,29 @@ _conv_t_k = Kernel("Conv2DBackpropInput", _conv_t_impl)
 
 
 @export("nn.conv2d_transpose", kernel="Conv2DBackpropInput")
-def conv2d_transpose(input, filters, output_shape, strides, padding="SAME",  # noqa: A002
-                     data_format="NHWC", dilations=None, name=None):
+def conv2d_transpose(
+    input,
+    filters,
+    output_shape,
+    strides,
+    padding="SAME",  # noqa: A002
+    data_format="NHWC",
+    dilations=None,
+    name=None,
+):
     x = tensor(input)
     w = tensor(filters)
     from jaxtape._src.ops._common import shape_param
-    return bind(_conv_t_k, (x, w), {"strides": _tuple(strides, 2), "padding": padding.upper(),
-                                    "out_shape": shape_param(output_shape)})
+
+    return bind(
+        _conv_t_k,
+        (x, w),
+        {
+            "strides": _tuple(strides, 2),
+            "padding": padding.upper(),
+            "out_shape": shape_param(output_shape),
+        },
+    )
 
 
 def _pool_impl(x, ksize, strides, padding, kind):
@@ -413,8 +479,9 @@ def _pool_impl(x, ksize, strides, padding, kind):
     st = (1,) + strides + (1,)
     # Python scalars as init values: JAX then uses its differentiable max/sum window primitives
     if kind == "max":
-        init = -float("inf") if jnp.issubdtype(x.dtype, jnp.floating) else int(
-            jnp.iinfo(x.dtype).min)
+        init = (
+            -float("inf") if jnp.issubdtype(x.dtype, jnp.floating) else int(jnp.iinfo(x.dtype).min)
+        )
         return lax.reduce_window(x, init, lax.max, window, st, padding)
     s = lax.reduce_window(x, 0.0, lax.add, window, st, padding)
     n = lax.reduce_window(jnp.ones_like(x), 0.0, lax.add, window, st, padding)
@@ -427,8 +494,17 @@ _pool_k = Kernel("MaxPool", _pool_impl)
 def _pool(kind, nd):
     def fn(input, ksize, strides, padding, data_format=None, name=None):  # noqa: A002
         x = tensor(input)
-        return bind(_pool_k, (x,), {"ksize": _tuple(ksize, nd), "strides": _tuple(strides, nd),
-                                    "padding": padding.upper(), "kind": kind})
+        return bind(
+            _pool_k,
+            (x,),
+            {
+                "ksize": _tuple(ksize, nd),
+                "strides": _tuple(strides, nd),
+                "padding": padding.upper(),
+                "kind": kind,
+            },
+        )
+
     return fn
 
 

@@ -24,6 +24,7 @@ from jax import lax
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.convert import convert_to_tensor
+from jaxtape._src.dispatch import host_op_done
 from jaxtape._src.ops._common import shape_param, tensor
 from jaxtape._src.registry import export, export_value
 from jaxtape._src.context import STATE
@@ -57,7 +58,8 @@ def make(value, dtype):
         value = _jax_numpy.asarray(value, dtype.as_numpy_dtype)
     return _make(value, dtype)
 
-_MAXINT32 = 2 ** 31 - 1
+
+_MAXINT32 = 2**31 - 1
 _DEFAULT_GRAPH_SEED = 87654321
 
 
@@ -95,8 +97,9 @@ def get_seed(op_seed):
     if gs is not None:
         if op_seed is None:
             scope = STATE.trace
-            op_seed = (scope.next_op_seed() if scope is not None
-                       else _state.rng.randint(0, _MAXINT32))
+            op_seed = (
+                scope.next_op_seed() if scope is not None else _state.rng.randint(0, _MAXINT32)
+            )
         seeds = (gs % _MAXINT32, int(op_seed) % _MAXINT32)
     elif op_seed is not None:
         seeds = (_DEFAULT_GRAPH_SEED, int(op_seed) % _MAXINT32)
@@ -138,17 +141,30 @@ def _philox_at(key, idx, hi64):
     a Generator's state, a traced stateless seed)."""
     if isinstance(idx, np.ndarray) and isinstance(key, int) and isinstance(hi64, int):
         hi = int(hi64) & _M64
-        ctr = np.stack([idx & np.uint64(0xFFFFFFFF), idx >> np.uint64(32),
-                        np.full(idx.shape, hi & 0xFFFFFFFF, np.uint64),
-                        np.full(idx.shape, hi >> 32, np.uint64)], axis=-1).astype(np.uint32)
+        ctr = np.stack(
+            [
+                idx & np.uint64(0xFFFFFFFF),
+                idx >> np.uint64(32),
+                np.full(idx.shape, hi & 0xFFFFFFFF, np.uint64),
+                np.full(idx.shape, hi >> 32, np.uint64),
+            ],
+            axis=-1,
+        ).astype(np.uint32)
         k = int(key) & _M64
         return philox(jnp.asarray(ctr), (k & 0xFFFFFFFF, k >> 32))
     xp, u64 = _jax_numpy, _jax_numpy.uint64
     hi, k = [xp.asarray(v & _M64 if isinstance(v, int) else v, u64) for v in (hi64, key)]
     low, high = u64(0xFFFFFFFF), u64(32)
     idx = xp.asarray(idx, u64)
-    ctr = xp.stack([idx & low, idx >> high, xp.broadcast_to(hi & low, idx.shape),
-                    xp.broadcast_to(hi >> high, idx.shape)], axis=-1).astype(xp.uint32)
+    ctr = xp.stack(
+        [
+            idx & low,
+            idx >> high,
+            xp.broadcast_to(hi & low, idx.shape),
+            xp.broadcast_to(hi >> high, idx.shape),
+        ],
+        axis=-1,
+    ).astype(xp.uint32)
     return philox(ctr, (k & low, k >> high))
 
 
@@ -171,8 +187,10 @@ def _kernel_position(op: str, dtype_name: str, seed, reserve: int):
     Without any seed, fresh OS entropy each call (TF: non-deterministic)."""
     s1, s2 = get_seed(seed)
     if s1 is None:
-        s1, s2 = (int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1),
-                  int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1))
+        s1, s2 = (
+            int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1),
+            int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1),
+        )
         if STATE.trace is None:
             return s1, 0, s2
     if STATE.trace is not None:
@@ -235,8 +253,10 @@ def uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=Non
     """`tf.random.uniform`: TF's exact stream for float32 (see the module docstring)."""
     d = _dt.as_dtype(dtype)
     if d.name not in _UNIFORM_DTYPES:
-        raise ValueError("Argument `dtype` got invalid value %s. Accepted dtypes are (tf.float16, "
-                         "tf.bfloat16, tf.float32, tf.float64, tf.int32, tf.int64)." % d)
+        raise ValueError(
+            "Argument `dtype` got invalid value %s. Accepted dtypes are (tf.float16, "
+            "tf.bfloat16, tf.float32, tf.float64, tf.int32, tf.int64)." % d
+        )
     shp = shape_param(shape)
     if d.is_integer:
         if maxval is None:
@@ -245,12 +265,15 @@ def uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=Non
         hi = int(convert_to_tensor(maxval, d).numpy())
         if lo >= hi:
             from jaxtape._src.errors import InvalidArgumentError
+
             raise InvalidArgumentError(None, None, "Need minval < maxval: %d >= %d" % (lo, hi))
         n = int(np.prod(shp)) if shp else 1
         rng = (hi - lo) & (0xFFFFFFFF if d is _dt.int32 else 0xFFFFFFFFFFFFFFFF)
         if d is _dt.int32:
             b = _bits("RandomUniformInt", d.name, n, seed)[:n].astype(jnp.uint64)
-            v = (jnp.asarray(lo, jnp.int64) + (b % jnp.uint64(rng)).astype(jnp.int64)).astype(jnp.int32)
+            v = (jnp.asarray(lo, jnp.int64) + (b % jnp.uint64(rng)).astype(jnp.int64)).astype(
+                jnp.int32
+            )
         else:
             b = _bits("RandomUniformInt", d.name, n, seed, per_block=2).reshape(-1, 2)
             bits = b[:, 0].astype(jnp.uint64) | (b[:, 1].astype(jnp.uint64) << jnp.uint64(32))
@@ -264,6 +287,7 @@ def uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=Non
     if lo_is_zero and hi_is_one:
         return r
     from jaxtape._src.ops import math_ops as M
+
     hi_t = tensor(maxval, d)
     if lo_is_zero:
         return M.multiply(r, hi_t)
@@ -296,11 +320,12 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None)
     else:
         v = _box_muller(_bits("RandomStandardNormal", d.name, n, seed), d)
     from jaxtape._src.ops import math_ops as M
+
     r = make(v[:n].reshape(shp).astype(d.as_numpy_dtype), d)
     return M.add(M.multiply(r, tensor(stddev, d)), tensor(mean, d))
 
 
-_TRUNC_LANES = 64   # lanes drawn per group of 4 truncated values (see _truncated_values)
+_TRUNC_LANES = 64  # lanes drawn per group of 4 truncated values (see _truncated_values)
 
 
 def _truncated_values(key, lo64, hi64, n):
@@ -310,8 +335,10 @@ def _truncated_values(key, lo64, hi64, n):
     Vectorised: 64 lanes (32 pairs, 64 candidates) per group, the first 4 accepted kept.  Each
     candidate is accepted with p = 0.954, so fewer than 4 among 64 has probability < 1e-70."""
     groups = -(-n // 4)
-    offsets = (np.arange(groups, dtype=np.uint64)[:, None] * np.uint64(256)
-               + np.arange(_TRUNC_LANES // 4, dtype=np.uint64)[None, :])
+    offsets = (
+        np.arange(groups, dtype=np.uint64)[:, None] * np.uint64(256)
+        + np.arange(_TRUNC_LANES // 4, dtype=np.uint64)[None, :]
+    )
     lanes = _philox_at(key, _block_index(lo64, offsets), hi64).reshape(-1)
     z = _box_muller(lanes, None).reshape(groups, _TRUNC_LANES)
     ok = jnp.abs(z) < jnp.float32(2.0)
@@ -326,9 +353,11 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, 
     d = _dt.as_dtype(dtype)
     shp = shape_param(shape)
     n = int(np.prod(shp)) if shp else 1
-    v = _truncated_values(*_kernel_position("TruncatedNormal", d.name, seed, n * 256),
-                          n).reshape(shp)
+    v = _truncated_values(*_kernel_position("TruncatedNormal", d.name, seed, n * 256), n).reshape(
+        shp
+    )
     from jaxtape._src.ops import math_ops as M
+
     r = make(jnp.asarray(v, d.as_numpy_dtype), d)
     return M.add(M.multiply(r, tensor(stddev, d)), tensor(mean, d))
 
@@ -350,6 +379,7 @@ def _shuffle_perm_traced(lanes, n):
         j = i + (lanes[i] % (n - i).astype(xp.uint32)).astype(i.dtype)
         pi, pj = perm[i], perm[j]
         return perm.at[i].set(pj).at[j].set(pi)
+
     return lax.fori_loop(0, n - 1, swap, xp.arange(n))
 
 
@@ -369,7 +399,7 @@ def shuffle(value, seed=None, name=None):
         perm = _shuffle_perm_traced(lanes, n)
     if x._dtype is _dt.string:
         return make(x._value[perm], x._dtype)
-    return make(x._value[jnp.asarray(perm)], x._dtype)
+    return host_op_done("RandomShuffle", (make(x._value[jnp.asarray(perm)], x._dtype),))[0]
 
 
 def _host(x):
@@ -409,13 +439,15 @@ def _categorical_traced(logits, num_samples, lanes):
     xp = _jax_numpy
     lg = xp.asarray(logits, xp.float64)
     b = lg.shape[0]
-    x = lanes[:2 * b * num_samples].reshape(b, num_samples, 2).astype(xp.uint64)
+    x = lanes[: 2 * b * num_samples].reshape(b, num_samples, 2).astype(xp.uint64)
     man = ((x[..., 0] & xp.uint64(0xFFFFF)) << xp.uint64(32)) | x[..., 1]
     u = lax.bitcast_convert_type((xp.uint64(1023) << xp.uint64(52)) | man, xp.float64) - 1.0
     finite = xp.isfinite(lg)
-    mx = xp.where(finite.any(axis=1, keepdims=True),
-                  xp.max(xp.where(finite, lg, -xp.inf), axis=1, keepdims=True),
-                  np.finfo(np.float64).min)
+    mx = xp.where(
+        finite.any(axis=1, keepdims=True),
+        xp.max(xp.where(finite, lg, -xp.inf), axis=1, keepdims=True),
+        np.finfo(np.float64).min,
+    )
     cdf = xp.cumsum(xp.where(finite, xp.exp(lg - mx), 0.0), axis=1)
     target = u * cdf[:, -1:]
     return jax.vmap(lambda c, t: xp.searchsorted(c, t, side="right"))(cdf, target)
@@ -428,8 +460,9 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     b, _ = lg._value.shape
     n = int(num_samples)
     # ReserveRandomOutputs(batch * ceil4(n) * 2, 256): two lanes per double draw
-    key, lo, hi = _kernel_position("Multinomial", lg._dtype.name, seed,
-                                   b * (-(-n // 4) * 4) * 2 * 256)
+    key, lo, hi = _kernel_position(
+        "Multinomial", lg._dtype.name, seed, b * (-(-n // 4) * 4) * 2 * 256
+    )
     v = _categorical_values(_host(lg._value), n, key, lo, hi)
     d = _dt.as_dtype(dtype or _dt.int64)
     return make(v.astype(d.as_numpy_dtype), d)
@@ -448,16 +481,19 @@ def stateless_categorical(logits, num_samples, seed, dtype=_dt.int64, name=None)
 # values from a (key, counter) position: shared by the stateless ops and tf.random.Generator
 # ------------------------------------------------------------------------------------------
 
+
 def _values(kind, key, lo64, hi64, shp, d, minval=0, maxval=None):
     n = int(np.prod(shp)) if shp else 1
     if kind == "uniform":
         if d.is_integer:
-            rng = (int(maxval) - int(minval)) & (0xFFFFFFFF if d is _dt.int32 else
-                                                  0xFFFFFFFFFFFFFFFF)
+            rng = (int(maxval) - int(minval)) & (
+                0xFFFFFFFF if d is _dt.int32 else 0xFFFFFFFFFFFFFFFF
+            )
             if d is _dt.int32:
                 b = _lanes(key, lo64, hi64, n).astype(jnp.uint64)
-                v = (jnp.asarray(int(minval), jnp.int64) + (b % jnp.uint64(rng)).astype(
-                    jnp.int64)).astype(jnp.int32)
+                v = (
+                    jnp.asarray(int(minval), jnp.int64) + (b % jnp.uint64(rng)).astype(jnp.int64)
+                ).astype(jnp.int32)
             else:
                 b = _lanes(key, lo64, hi64, 2 * n).reshape(-1, 2)
                 bits = b[:, 0].astype(jnp.uint64) | (b[:, 1].astype(jnp.uint64) << jnp.uint64(32))
@@ -489,6 +525,7 @@ def _values(kind, key, lo64, hi64, shp, d, minval=0, maxval=None):
 
 def _finish(kind, raw, d, minval, maxval, mean, stddev):
     from jaxtape._src.ops import math_ops as M
+
     r = make(raw, d)
     if kind == "uniform":
         if d.is_integer:
@@ -511,7 +548,7 @@ def _stateless_position(seed):
     t = convert_to_tensor(seed)
     if tuple(t._value.shape) != (2,):
         raise ValueError("seed must have shape [2], not %s" % (tuple(t._value.shape),))
-    if is_symbolic(t._value) or STATE.trace is not None:   # inside a compiled step
+    if is_symbolic(t._value) or STATE.trace is not None:  # inside a compiled step
         xp = _jax_numpy
         s = lax.bitcast_convert_type(t._value.astype(xp.int64), xp.uint64)
         low, high = xp.uint64(0xFFFFFFFF), xp.uint64(32)
@@ -526,14 +563,24 @@ def _stateless_position(seed):
 
 
 def _stateless(kind):
-    def fn(shape, seed, minval=0, maxval=None, dtype=_dt.float32, mean=0.0, stddev=1.0,
-           alg="auto_select", name=None):
+    def fn(
+        shape,
+        seed,
+        minval=0,
+        maxval=None,
+        dtype=_dt.float32,
+        mean=0.0,
+        stddev=1.0,
+        alg="auto_select",
+        name=None,
+    ):
         d = _dt.as_dtype(dtype)
         if kind == "uniform" and d.is_integer and maxval is None:
             raise ValueError("Must specify maxval for integer dtype %r" % d)
         key, hi = _stateless_position(seed)
         raw = _values(kind, key, 0, hi, shape_param(shape), d, minval, maxval)
         return _finish(kind, raw, d, minval, maxval, mean, stddev)
+
     return fn
 
 
@@ -541,21 +588,24 @@ _su, _sn, _st = _stateless("uniform"), _stateless("normal"), _stateless("truncat
 
 
 @export("random.stateless_uniform", gradient="n/a")
-def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_dt.float32, name=None,
-                      alg="auto_select"):
+def stateless_uniform(
+    shape, seed, minval=0, maxval=None, dtype=_dt.float32, name=None, alg="auto_select"
+):
     """`tf.random.stateless_uniform`: same (shape, seed) -> same values, on any backend."""
     return _su(shape, seed, minval=minval, maxval=maxval, dtype=dtype)
 
 
 @export("random.stateless_normal", gradient="n/a")
-def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None,
-                     alg="auto_select"):
+def stateless_normal(
+    shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None, alg="auto_select"
+):
     return _sn(shape, seed, mean=mean, stddev=stddev, dtype=dtype)
 
 
 @export("random.stateless_truncated_normal", gradient="n/a")
-def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None,
-                               alg="auto_select"):
+def stateless_truncated_normal(
+    shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=None, alg="auto_select"
+):
     return _st(shape, seed, mean=mean, stddev=stddev, dtype=dtype)
 
 
@@ -565,10 +615,12 @@ class Generator:
 
     def __init__(self, copy_from=None, state=None, alg="philox"):
         from jaxtape._src.variables import Variable
+
         if copy_from is not None:
             state = copy_from.state.numpy()
-        self._state_var = Variable(np.asarray(state, np.int64).reshape(3), trainable=False,
-                                   name="StatefulPRNG")
+        self._state_var = Variable(
+            np.asarray(state, np.int64).reshape(3), trainable=False, name="StatefulPRNG"
+        )
 
     @classmethod
     def from_seed(cls, seed, alg="philox"):
@@ -597,21 +649,23 @@ class Generator:
         shp = shape_param(shape)
         n = int(np.prod(shp)) if shp else 1
         state = self._state_var._read_as_tensor()._value
-        if is_symbolic(state):     # inside jaxtape.function: the state is read at call time
+        if is_symbolic(state):  # inside jaxtape.function: the state is read at call time
             xp = _jax_numpy
             lo, hi, key = lax.bitcast_convert_type(state, xp.uint64)
             raw = _values(kind, key, lo, hi, shp, d, minval, maxval)
             new_lo = lo + xp.uint64(256 * n)
             new_hi = hi + (new_lo < lo).astype(xp.uint64)
-            self._state_var.assign(lax.bitcast_convert_type(xp.stack([new_lo, new_hi, key]),
-                                                            xp.int64))
+            self._state_var.assign(
+                lax.bitcast_convert_type(xp.stack([new_lo, new_hi, key]), xp.int64)
+            )
             return _finish(kind, raw, d, minval, maxval, mean, stddev)
         st = [int(v) & 0xFFFFFFFFFFFFFFFF for v in np.asarray(state)]
         raw = _values(kind, st[2], st[0], st[1], shp, d, minval, maxval)
         lo = st[0] + 256 * n
         hi = st[1] + (lo >> 64)
-        new = np.array([lo & 0xFFFFFFFFFFFFFFFF, hi & 0xFFFFFFFFFFFFFFFF, st[2]],
-                       np.uint64).astype(np.int64)
+        new = np.array([lo & 0xFFFFFFFFFFFFFFFF, hi & 0xFFFFFFFFFFFFFFFF, st[2]], np.uint64).astype(
+            np.int64
+        )
         self._state_var.assign(new)
         return _finish(kind, raw, d, minval, maxval, mean, stddev)
 
@@ -628,8 +682,7 @@ class Generator:
         return self._draw("truncated", shape, _dt.as_dtype(dtype), mean=mean, stddev=stddev)
 
     def make_seeds(self, count=1):
-        return self.uniform((2, count), minval=None or -(2 ** 62), maxval=2 ** 62,
-                            dtype=_dt.int64)
+        return self.uniform((2, count), minval=None or -(2**62), maxval=2**62, dtype=_dt.int64)
 
 
 export_value("random.Generator", Generator)

@@ -41,9 +41,12 @@ def _segment(data, ids, kind, n, empty_zero):
         present = present.reshape(present.shape + (1,) * (data.ndim - 1))
         if empty_zero:
             fill = jnp.zeros_like(out)
-        else:   # TF: the lowest (max) or highest (min) finite value of the dtype
-            info = jnp.finfo(data.dtype) if jnp.issubdtype(data.dtype, jnp.floating) \
+        else:  # TF: the lowest (max) or highest (min) finite value of the dtype
+            info = (
+                jnp.finfo(data.dtype)
+                if jnp.issubdtype(data.dtype, jnp.floating)
                 else jnp.iinfo(data.dtype)
+            )
             fill = jnp.full_like(out, info.min if kind == "max" else info.max)
         out = jnp.where(present, out, fill)
     return out
@@ -72,17 +75,22 @@ def _sorted(kind, tf_name, allowed):
         if x._dtype._name not in allowed:
             check_dtype(tf_name, x, allowed)
         if tuple(ids.shape) != tuple(x.shape)[:1]:
-            raise InvalidArgumentError(None, None, "segment_ids should be the same size as "
-                                       "dimension 0 of input. [Op:%s]" % tf_name)
+            raise InvalidArgumentError(
+                None,
+                None,
+                "segment_ids should be the same size as dimension 0 of input. [Op:%s]" % tf_name,
+            )
         if is_tracer(ids._value):
-            raise ValueError("tf.math.%s inside jaxtape.function needs segment ids known when "
-                             "the function is traced (the output size depends on them); use "
-                             "tf.math.unsorted_%s with num_segments instead." % (
-                                 op.__name__, op.__name__))
+            raise ValueError(
+                "tf.math.%s inside jaxtape.function needs segment ids known when "
+                "the function is traced (the output size depends on them); use "
+                "tf.math.unsorted_%s with num_segments instead." % (op.__name__, op.__name__)
+            )
         v = np.asarray(ids._value)
         if v.size and (np.any(v < 0) or np.any(np.diff(v) < 0)):
-            raise InvalidArgumentError(None, None, "segment ids are not increasing [Op:%s]"
-                                       % tf_name)
+            raise InvalidArgumentError(
+                None, None, "segment ids are not increasing [Op:%s]" % tf_name
+            )
         n = int(v[-1]) + 1 if v.size else 0
         return bind(_kernel(tf_name), (x, ids), {"kind": kind, "n": n, "empty_zero": True})
 
@@ -97,28 +105,36 @@ def _unsorted(kind, tf_name, allowed):
         x, ids = tensor(data), _ids_of(segment_ids)
         if x._dtype._name not in allowed:
             check_dtype(tf_name, x, allowed)
-        if tuple(x.shape)[:ids.shape.rank] != tuple(ids.shape):
-            raise InvalidArgumentError(None, None, "data.shape = %s does not start with "
-                                       "segment_ids.shape = %s [Op:%s]" % (
-                                           list(x.shape), list(ids.shape), tf_name))
-        n = int(tensor(num_segments).numpy()) if not isinstance(num_segments, int) \
-            else num_segments
+        if tuple(x.shape)[: ids.shape.rank] != tuple(ids.shape):
+            raise InvalidArgumentError(
+                None,
+                None,
+                "data.shape = %s does not start with "
+                "segment_ids.shape = %s [Op:%s]" % (list(x.shape), list(ids.shape), tf_name),
+            )
+        n = int(tensor(num_segments).numpy()) if not isinstance(num_segments, int) else num_segments
         if not is_tracer(ids._value):
             v = np.asarray(ids._value)
             if v.size and np.any(v >= n):
-                raise InvalidArgumentError(None, None, "segment_ids[%d] = %d is out of range "
-                                           "[0, %d) [Op:%s]" % (int(np.argmax(v >= n)),
-                                                                int(v[v >= n][0]), n, tf_name))
-        if ids.shape.rank > 1:     # ids over several leading dims: flatten them
+                raise InvalidArgumentError(
+                    None,
+                    None,
+                    "segment_ids[%d] = %d is out of range "
+                    "[0, %d) [Op:%s]" % (int(np.argmax(v >= n)), int(v[v >= n][0]), n, tf_name),
+                )
+        if ids.shape.rank > 1:  # ids over several leading dims: flatten them
             from jaxtape._src.ops.array_ops import reshape
+
             lead = int(np.prod(tuple(ids.shape)))
-            x = reshape(x, [lead] + list(x.shape)[ids.shape.rank:])
+            x = reshape(x, [lead] + list(x.shape)[ids.shape.rank :])
             ids = reshape(ids, [lead])
         return bind(_kernel(tf_name), (x, ids), {"kind": kind, "n": n, "empty_zero": False})
 
     op.__name__ = "unsorted_segment_" + kind
-    op.__doc__ = "`tf.math.unsorted_segment_%s`: reduce rows of `data` by id into " \
-                 "`num_segments` rows." % kind
+    op.__doc__ = (
+        "`tf.math.unsorted_segment_%s`: reduce rows of `data` by id into "
+        "`num_segments` rows." % kind
+    )
     export("math." + op.__name__, kernel=tf_name)(op)
     return op
 

@@ -40,7 +40,10 @@ class SparseTensor:
 
     def __repr__(self):
         return "SparseTensor(indices=%s, values=%s, dense_shape=%s)" % (
-            self._indices, self._values, self._dense_shape)
+            self._indices,
+            self._values,
+            self._dense_shape,
+        )
 
     __str__ = __repr__
 

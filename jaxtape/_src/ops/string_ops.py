@@ -72,15 +72,25 @@ def to_number(input, out_type=_dt.float32, name=None):  # noqa: A002
         try:
             vals.append(int(v) if out_type.is_integer else float(v))
         except ValueError:
-            raise InvalidArgumentError(None, None, "StringToNumberOp could not correctly "
-                                       "convert string: %s" % v.decode("utf-8", "replace")) \
-                from None
+            raise InvalidArgumentError(
+                None,
+                None,
+                "StringToNumberOp could not correctly "
+                "convert string: %s" % v.decode("utf-8", "replace"),
+            ) from None
     return convert_to_tensor(np.asarray(vals, out_type.as_numpy_dtype).reshape(a.shape))
 
 
 @export("strings.as_string", "as_string", gradient="n/a")
-def as_string(input, precision=-1, scientific=False, shortest=False, width=-1, fill="",  # noqa: A002
-              name=None):
+def as_string(
+    input,
+    precision=-1,
+    scientific=False,
+    shortest=False,
+    width=-1,
+    fill="",  # noqa: A002
+    name=None,
+):
     """`tf.strings.as_string`: numbers formatted as TF formats them (%g-like for shortest)."""
     t = convert_to_tensor(input)
     a = np.asarray(t.numpy())
@@ -92,8 +102,10 @@ def as_string(input, precision=-1, scientific=False, shortest=False, width=-1, f
         return _bytes_array([b"true" if v else b"false" for v in a.reshape(-1)], a.shape)
     else:
         fmt = "%d"
-    out = [(fmt % v).rjust(width if width > 0 else 0, fill or " ").encode() for v in
-           a.reshape(-1).tolist()]
+    out = [
+        (fmt % v).rjust(width if width > 0 else 0, fill or " ").encode()
+        for v in a.reshape(-1).tolist()
+    ]
     return _bytes_array(out, a.shape)
 
 
@@ -103,8 +115,10 @@ def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
     higher ranks, which jaxtape does not have)."""
     a = _strings(input)
     if a.ndim != 0:
-        raise NotImplementedError("tf.strings.split of a non-scalar returns a RaggedTensor, "
-                                  "which jaxtape does not provide; split each string.")
+        raise NotImplementedError(
+            "tf.strings.split of a non-scalar returns a RaggedTensor, "
+            "which jaxtape does not provide; split each string."
+        )
     s = sep.encode("utf-8") if isinstance(sep, str) else sep
     parts = a.item().split(s, maxsplit) if s is not None else a.item().split(None, maxsplit)
     return _bytes_array(parts, (len(parts),))
