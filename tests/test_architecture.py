@@ -226,3 +226,18 @@ def test_library_frames_by_package_directory(tmp_path):
     assert not is_library_file(str(user))
     assert is_library_file(str(PACKAGE / "_src" / "tape.py"))
     assert sys.modules["jaxtape"].__file__.startswith(str(PACKAGE))
+
+
+def test_scan_tool_lists_missing_tf_names(tmp_path):
+    sys.path.insert(0, str(PACKAGE.parent / "tools"))
+    import scan_tf_names
+
+    prog = tmp_path / "prog.py"
+    prog.write_text(
+        "import tensorflow as tf\nfrom tensorflow.keras import layers\n"
+        "x = tf.reduce_sum(tf.ones([2])).numpy()\nlayers.Dense(2)\ntf.saved_model.save(x, 'p')\n"
+    )
+    uses, exists = scan_tf_names.scan([prog])
+    assert exists == {"tf.reduce_sum": True, "tf.ones": True, "tf.keras.layers.Dense": True,
+                      "tf.saved_model": False}  # fmt: skip
+    assert uses["tf.saved_model"] == {"prog.py"}

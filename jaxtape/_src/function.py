@@ -40,6 +40,7 @@ from jaxtape._src.context import EXEC_LOCK, STATE
 from jaxtape._src.dispatch import NUMERICS, dtype_of
 from jaxtape._src.indexed_slices import IndexedSlices
 from jaxtape._src.numerics import check_values
+from jaxtape._src.ops.script_ops import NeedEagerRun
 from jaxtape._src.shape import TensorShape
 from jaxtape._src.tensor import EagerTensor, is_tracer, make
 from jaxtape._src.variables import live_variables
@@ -692,6 +693,11 @@ class Function:
         with EXEC_LOCK:
             try:
                 out = self._call(args, kwargs)
+            except NeedEagerRun:
+                # a tf.numpy_function / py_function whose result shapes are not known yet: this
+                # call runs eagerly and learns them; the next one traces (script_ops.py)
+                self._trace_count -= 1  # the abandoned trace does not count
+                out = self._fn(*args, **kwargs)
             except jax.errors.JaxRuntimeError as e:
                 raise _runtime_error(e) from e
         if NUMERICS["enabled"]:

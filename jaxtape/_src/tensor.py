@@ -11,6 +11,7 @@ give numpy, and `jaxtape.to_jax(t)` (or `t.jax()`) gives the `jax.Array` to hand
 from __future__ import annotations
 
 import itertools
+import weakref
 
 import jax
 import numpy as np
@@ -354,3 +355,23 @@ def to_jax(x):
     if read is not None:
         return read()
     return x
+
+
+# The logits a probability came from, for Keras's cross-entropies (which, on TF, compute from the
+# logits when the output of a Keras `sigmoid`/`softmax` activation, or inside a traced function
+# of a `Sigmoid`/`Softmax` op, is passed as probabilities): output Tensor -> (op type, logits).
+# Keyed by the output's id, the entry dropped when the output dies.
+_LOGITS: dict = {}
+
+
+def set_logits(output, op_type: str, logits) -> None:
+    _LOGITS[output._id] = (weakref.ref(output), op_type, logits)
+    weakref.finalize(output, _LOGITS.pop, output._id, None)
+
+
+def logits_of(output):
+    """(op type, logits) recorded for `output`, or None."""
+    hit = _LOGITS.get(getattr(output, "_id", None))
+    if hit is None or hit[0]() is not output:
+        return None
+    return hit[1], hit[2]

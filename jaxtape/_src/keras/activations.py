@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jaxtape._src.registry import export_value
+from jaxtape._src.tensor import set_logits
 
 
 def _ops():
@@ -22,11 +23,15 @@ def tanh(x):
 
 
 def sigmoid(x):
-    return _ops()[0].sigmoid(x)
+    out = _ops()[0].sigmoid(x)
+    set_logits(out, "Sigmoid", x)  # Keras's cross-entropies compute from these logits
+    return out
 
 
 def softmax(x, axis=-1):
-    return _ops()[1].softmax(x, axis=axis)
+    out = _ops()[1].softmax(x, axis=axis)
+    set_logits(out, "Softmax", x)
+    return out
 
 
 def log_softmax(x, axis=-1):

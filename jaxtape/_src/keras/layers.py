@@ -19,6 +19,7 @@ from jaxtape._src.keras.variables import (  # noqa: F401  (_NAME_COUNTS: tests r
     _snake,
     auto_name,
 )
+from jaxtape._src.keras.settings import CONFIG
 from jaxtape._src.registry import export_value
 
 
@@ -51,7 +52,7 @@ class Layer:
         self.name = name if name is not None else auto_name(_snake(type(self).__name__))
         self.trainable = trainable
         self.built = False
-        self._dtype = _dt.as_dtype(dtype or "float32")
+        self._dtype = _dt.as_dtype(dtype or CONFIG["floatx"])
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -223,7 +224,7 @@ class InputSpec:
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, **kwargs):  # noqa: N802
     """`keras.Input`: a shape placeholder for `Sequential` (no batch dimension)."""
-    return InputSpec(shape, dtype or "float32", name)
+    return InputSpec(shape, dtype or CONFIG["floatx"], name)
 
 
 class Dense(Layer):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from jaxtape._src.convert import convert_to_tensor
-from jaxtape._src.registry import export_value
+import warnings
 
-_EPS = 1e-7
+from jaxtape._src.convert import convert_to_tensor
+from jaxtape._src.keras.settings import CONFIG
+from jaxtape._src.registry import export_value
+from jaxtape._src.tensor import logits_of
 
 
 def _M():
@@ -34,32 +36,49 @@ def mean_absolute_error(y_true, y_pred):
     return M.reduce_mean(M.abs(M.subtract(t, p)), axis=-1)
 
 
+def _get_logits(output, from_logits, op_type, fn_name):
+    """Keras 3 on TF: the output of a Keras sigmoid/softmax activation (or, in a traced function,
+    of a Sigmoid/Softmax op) is replaced by its logits and the loss computed from them, which
+    differs from the probability formula where the activation saturates (sigmoid(20) gives
+    20.0, not 15.94).  jaxtape matches it, TF's quirk included."""
+    hit = logits_of(output)
+    if hit is None or hit[0] != op_type:
+        return output, from_logits
+    if from_logits:
+        warnings.warn(
+            '"`%s` received `from_logits=True`, but the `output` argument was produced by a %s '
+            "activation and thus does not represent logits. Was this intended?"
+            % (fn_name, op_type),
+            stacklevel=3,
+        )
+    return hit[1], True
+
+
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     M = _M()
+    y_pred, from_logits = _get_logits(y_pred, from_logits, "Sigmoid", "binary_crossentropy")
     t, p = _prep(y_true, y_pred)
     if from_logits:
         from jaxtape._src.ops.nn_ops import sigmoid_cross_entropy_with_logits
 
         return M.reduce_mean(sigmoid_cross_entropy_with_logits(labels=t, logits=p), axis=axis)
-    eps = convert_to_tensor(_EPS, p.dtype)
+    eps = convert_to_tensor(CONFIG["epsilon"], p.dtype)
     one = convert_to_tensor(1.0, p.dtype)
     p = M.clip_by_value(p, eps, M.subtract(one, eps))
-    bce = M.add(
-        M.multiply(t, M.log(M.add(p, eps))),
-        M.multiply(M.subtract(one, t), M.log(M.add(M.subtract(one, p), eps))),
-    )
+    bce = M.add(M.multiply(t, M.log(p)), M.multiply(M.subtract(one, t), M.log(M.subtract(one, p))))
     return M.negative(M.reduce_mean(bce, axis=axis))
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     M = _M()
+    y_pred, from_logits = _get_logits(y_pred, from_logits, "Softmax", "categorical_crossentropy")
     t, p = _prep(y_true, y_pred)
     if from_logits:
         from jaxtape._src.ops.nn_ops import log_softmax
 
         return M.negative(M.reduce_sum(M.multiply(t, log_softmax(p, axis=axis)), axis=axis))
     p = M.divide(p, M.reduce_sum(p, axis=axis, keepdims=True))
-    eps = convert_to_tensor(_EPS, p.dtype)
+    eps = convert_to_tensor(CONFIG["epsilon"], p.dtype)
     p = M.clip_by_value(p, eps, M.subtract(convert_to_tensor(1.0, p.dtype), eps))
     return M.negative(M.reduce_sum(M.multiply(t, M.log(p)), axis=axis))
 
@@ -68,6 +87,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     M = _M()
     from jaxtape._src.ops.array_ops import one_hot, reshape
 
+    y_pred, from_logits = _get_logits(
+        y_pred, from_logits, "Softmax", "sparse_categorical_crossentropy"
+    )
     p = convert_to_tensor(y_pred)
     t = convert_to_tensor(y_true)
     if t.ndim == p.ndim and t.shape[-1] == 1:

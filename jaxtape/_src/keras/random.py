@@ -22,6 +22,7 @@ import random as _pyrandom
 import numpy as np
 
 from jaxtape._src import dtypes as _dt
+from jaxtape._src.keras.settings import CONFIG
 from jaxtape._src.registry import export_value
 
 _GLOBAL = {"generator": None, "seed": None}
@@ -95,7 +96,7 @@ def draw_seed(seed):
 
 
 def _dtype(dtype):
-    return _dt.as_dtype(dtype or "float32")
+    return _dt.as_dtype(dtype or CONFIG["floatx"])
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):

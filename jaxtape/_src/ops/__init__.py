@@ -13,6 +13,7 @@ from jaxtape._src.ops import (  # noqa: F401
     sparse_ops,
     string_ops,
     image_ops,
+    script_ops,
 )
 
 from jaxtape._src.ops import checks as _checks  # noqa: E402

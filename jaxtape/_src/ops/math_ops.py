@@ -41,7 +41,7 @@ from jaxtape._src.ops._common import (
 )
 from jaxtape._src.ops.array_ops import expand_dims, squeeze
 from jaxtape._src.registry import Kernel, define_operator, export
-from jaxtape._src.tensor import EagerTensor, is_symbolic, make
+from jaxtape._src.tensor import set_logits, EagerTensor, is_symbolic, make
 
 # ------------------------------------------------------------------------------------------
 # TF-convention derivatives
@@ -150,7 +150,15 @@ _NO_BF16 = _F32_64 | {"float16"}
 
 
 def _unary(
-    paths, tf_name, fn, allowed=FLOATC, grad="diff", operator=None, jit=True, no_kernel=frozenset()
+    paths,
+    tf_name,
+    fn,
+    allowed=FLOATC,
+    grad="diff",
+    operator=None,
+    jit=True,
+    no_kernel=frozenset(),
+    graph_logits=False,
 ):
     """An elementwise op: `allowed` are the dtypes TF's op registry accepts (others raise TF's
     InvalidArgumentError), `no_kernel` those it registers without a CPU kernel (NotFoundError);
@@ -165,7 +173,10 @@ def _unary(
             check_dtype(tf_name, x, allowed)
         if no_kernel:
             check_kernel(tf_name, x, no_kernel)
-        return bind(kern, (x,))
+        out = bind(kern, (x,))
+        if graph_logits and STATE.trace is not None:
+            set_logits(out, tf_name, x)  # a graph's Sigmoid op: Keras losses read its input
+        return out
 
     op.__name__ = paths[0].rpartition(".")[2]
     op.__doc__ = "`tf.%s`: elementwise, computed with JAX." % paths[0]
@@ -241,7 +252,7 @@ tanh = _unary(("tanh", "math.tanh", "nn.tanh"), "Tanh", jnp.tanh)
 asinh = _unary(("asinh", "math.asinh"), "Asinh", jnp.arcsinh)
 acosh = _unary(("acosh", "math.acosh"), "Acosh", jnp.arccosh)
 atanh = _unary(("atanh", "math.atanh"), "Atanh", jnp.arctanh)
-sigmoid = _unary(("sigmoid", "math.sigmoid", "nn.sigmoid"), "Sigmoid", _sigmoid)
+sigmoid = _unary(("sigmoid", "math.sigmoid", "nn.sigmoid"), "Sigmoid", _sigmoid, graph_logits=True)
 log_sigmoid = _unary(("math.log_sigmoid",), "LogSigmoid", jax.nn.log_sigmoid, FLOAT)
 reciprocal = _unary(("math.reciprocal",), "Reciprocal", _reciprocal, no_kernel=SIGNED)
 erf = _unary(("math.erf",), "Erf", jsp.erf, FLOAT)

@@ -7,12 +7,14 @@ import jax.numpy as jnp
 from jax import lax
 
 from jaxtape._src import dtypes as _dt
+from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor, is_tensor_like
 from jaxtape._src.dispatch import bind
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.ops import math_ops as M
 from jaxtape._src.ops._common import FLOAT, FLOATC, INT, REAL, check_dtype, check_same_dtype, tensor
 from jaxtape._src.registry import Kernel, export
+from jaxtape._src.tensor import set_logits
 
 
 def _act(paths, tf_name, fn, allowed=FLOAT, **params):
@@ -152,7 +154,10 @@ def softmax(logits, axis=None, name=None):
     x = tensor(logits)
     if x._dtype._name not in FLOAT:
         check_dtype("Softmax", x, FLOAT)
-    return bind(_softmax_k, (x,), {"axis": -1 if axis is None else int(axis)})
+    out = bind(_softmax_k, (x,), {"axis": -1 if axis is None else int(axis)})
+    if STATE.trace is not None and (axis is None or int(axis) in (-1, x.ndim - 1)):
+        set_logits(out, "Softmax", x)  # a graph's Softmax op: Keras losses read its input
+    return out
 
 
 @export("nn.log_softmax", "math.log_softmax", kernel="LogSoftmax")
