@@ -18,6 +18,13 @@ TOLERANCE = {
     # relative at x = 1); jaxtape uses TF's formula (0.5 * x * erfc(-x / sqrt(2))) term for term
     "cases_dtype_sweep::unary_nn_gelu": 1e-8,
 }
+# Keras training runs (fit/evaluate over several steps): the compiled train step is one XLA
+# program, fused and reassociated as a whole, where TF runs its kernels one by one (TF's own
+# tf.function graphs are not fused on CPU); float32 losses and metrics agree to ~1e-7
+# relative per step and drift to ~1e-6 over a dozen steps (measured: worst 7.7e-7).
+for _cid in ("fit_evaluate_predict", "fit_sequential_validation_and_mse", "fit_with_dataset",
+             "custom_train_step", "subclassed_model_fit", "early_stopping", "binary_fit_metrics"):  # fmt: skip
+    TOLERANCE["cases_keras_models::" + _cid] = 2e-6
 
 
 def test_every_case_is_recorded():

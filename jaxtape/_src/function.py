@@ -26,7 +26,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import logging
 import sys
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -300,11 +302,16 @@ def _is_tensor(x):
     return isinstance(x, EagerTensor)
 
 
+# arguments that become tensors of the step, keyed by shape and dtype (TF: NumPy arrays; and
+# JAX arrays, which a JAX user passes as TF users pass NumPy ones)
+_ARRAYS = (np.ndarray, np.generic, jax.Array)
+
+
 def _leaf_key(x):
     if isinstance(x, EagerTensor):
         return ("T", tuple(x._value.shape), x._dtype.name)
-    if isinstance(x, (np.ndarray, np.generic)):
-        return ("T", tuple(np.shape(x)), str(np.asarray(x).dtype))
+    if isinstance(x, _ARRAYS):
+        return ("T", tuple(np.shape(x)), str(x.dtype))
     if hasattr(x, "_tape_variable"):  # TF: a Variable argument is keyed by shape and dtype
         return ("V", tuple(x._value.shape), x._dtype.name)
     try:
@@ -555,6 +562,7 @@ class Function:
         self._relaxed: list = []  # signatures traced with unknown (None) dimensions
         self._concrete_only = False  # set when a trace with unknown dimensions failed
         self._trace_count = 0
+        self._detector = _tracing_detector(fn)
         self._record_graph = False
         self._first_trace_done = False
         self._run_no_args = None
@@ -690,6 +698,7 @@ class Function:
         # One step at a time across threads, and never while another thread traces: a step
         # donates its Variables' buffers, and a trace swaps Variables for aliases (TF's resource
         # variables serialise updates the same way).  Uncontended, the lock costs ~0.1 us.
+        traces = self._trace_count
         with EXEC_LOCK:
             try:
                 out = self._call(args, kwargs)
@@ -700,6 +709,10 @@ class Function:
                 out = self._fn(*args, **kwargs)
             except jax.errors.JaxRuntimeError as e:
                 raise _runtime_error(e) from e
+        if traces == self._trace_count:
+            self._detector.called_without_tracing()
+        else:
+            self._detector.called_with_tracing(self._fn)
         if NUMERICS["enabled"]:
             # TF checks a function call's outputs as those of one eager op
             check_values(
@@ -860,9 +873,7 @@ class Function:
                     graph._recorder.all = True
                 it = iter(arrays)
                 new_leaves = [
-                    _make_traced(next(it))
-                    if _is_tensor(x) or isinstance(x, (np.ndarray, np.generic))
-                    else x
+                    _make_traced(next(it)) if _is_tensor(x) or isinstance(x, _ARRAYS) else x
                     for x in leaves
                 ]
                 args, kwargs = nest.pack_sequence_as(structure, new_leaves)
@@ -891,6 +902,9 @@ class Function:
                     elif isinstance(o, IndexedSlices):
                         out_arrays += [o.values._value, o.indices._value, o.dense_shape._value]
                         static.append(("slices",))
+                    elif isinstance(o, jax.Array):  # tf.to_jax(...): an output of the step
+                        out_arrays.append(o)
+                        static.append(("jax",))
                     else:
                         static.append(("static", o))
                 written = scope.changed()
@@ -946,6 +960,64 @@ def _runtime_error(e):
         msg = text.split("InvalidArgumentError:", 1)[-1].strip().split("\n", 1)[0]
         return errors.InvalidArgumentError(None, None, msg)
     return errors.translate(e, "__inference_function") or errors.UnknownError(None, None, text)
+
+
+# TF's frequent-retracing warning, with TF's rule and text: per Python function code object
+# (functions made in a loop share one), a warning when 5 of the last 10 calls traced, at most
+# twice per code object.
+_RETRACE_WARNING = (
+    "{} out of the last {} calls to {} triggered tf.function retracing. Tracing is expensive "
+    "and the excessive number of tracings could be due to (1) creating @tf.function repeatedly "
+    "in a loop, (2) passing tensors with different shapes, (3) passing Python objects instead "
+    "of tensors. For (1), please define your @tf.function outside of the loop. For (2), "
+    "@tf.function has reduce_retracing=True option that can avoid unnecessary retracing. For "
+    "(3), please refer to https://www.tensorflow.org/guide/function#controlling_retracing and "
+    "https://www.tensorflow.org/api_docs/python/tf/function for  more details."
+)
+
+
+class _TracingDetector:
+    __slots__ = ("calls_per_tracing", "call_count", "warnings", "__weakref__")
+
+    def __init__(self):
+        self.calls_per_tracing = []
+        self.call_count = 0
+        self.warnings = 0
+
+    def called_without_tracing(self):
+        if not self.calls_per_tracing:
+            self.calls_per_tracing = [0]
+        self.calls_per_tracing[-1] += 1
+        self.call_count += 1
+
+    def called_with_tracing(self, fn):
+        self.call_count += 1
+        self.calls_per_tracing.append(1)
+        while self.calls_per_tracing and self.call_count - self.calls_per_tracing[0] > 10:
+            self.call_count -= self.calls_per_tracing.pop(0)
+        if self.warnings >= 2 or len(self.calls_per_tracing) < 5:
+            return
+        self.warnings += 1
+        logging.getLogger("jaxtape").warning(
+            _RETRACE_WARNING.format(len(self.calls_per_tracing), self.call_count, fn)
+        )
+
+
+_DETECTORS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _tracing_detector(fn):
+    target = fn
+    while hasattr(target, "__wrapped__"):
+        target = target.__wrapped__
+    target = getattr(target, "__func__", target)
+    key = getattr(target, "__code__", None)
+    if key is None:
+        return _TracingDetector()
+    det = _DETECTORS.get(key)
+    if det is None:
+        det = _DETECTORS[key] = _TracingDetector()
+    return det
 
 
 class _NeedGraph(Exception):
@@ -1010,9 +1082,9 @@ def _make_traced(a):
 
 def _tensors(leaves):
     return [
-        x if _is_tensor(x) else make(jnp.asarray(x), _dt.as_dtype(np.asarray(x).dtype))
+        x if _is_tensor(x) else make(jnp.asarray(x), _dt.as_dtype(x.dtype))
         for x in leaves
-        if _is_tensor(x) or isinstance(x, (np.ndarray, np.generic))
+        if _is_tensor(x) or isinstance(x, _ARRAYS)
     ]
 
 
@@ -1213,6 +1285,8 @@ def _rebuild(conc, out_tensors):
             flat.append(next(it))
         elif s[0] == "slices":
             flat.append(IndexedSlices(next(it), next(it), next(it)))
+        elif s[0] == "jax":
+            flat.append(next(it)._value)
         else:
             flat.append(s[1])
     return nest.pack_sequence_as(conc.out_tree, flat)

@@ -348,13 +348,37 @@ def is_symbolic(x) -> bool:
 
 
 def to_jax(x):
-    """The `jax.Array` inside a Tensor or Variable (`jnp` functions take it directly)."""
+    """The `jax.Array` inside a Tensor or Variable (`jnp` functions take it directly); over a
+    nest (lists, tuples, dicts) of them, the same nest of arrays."""
     if isinstance(x, EagerTensor):
         return x._value
     read = getattr(x, "_read_for_jax", None)
     if read is not None:
         return read()
+    if isinstance(x, (list, tuple)) and not hasattr(x, "_fields"):
+        return type(x)(to_jax(v) for v in x)
+    if isinstance(x, tuple):  # a namedtuple
+        return type(x)(*(to_jax(v) for v in x))
+    if isinstance(x, dict):
+        return type(x)((k, to_jax(v)) for k, v in x.items())
     return x
+
+
+def register_variable_pytree(cls) -> None:
+    """A Variable class as a pytree node whose one child is its value: `jax.device_put(v)`,
+    `optax` and `chex` see it as they see a Tensor (what comes back is a Tensor)."""
+
+    def flatten(v):
+        return (v._read_for_jax(),), v.dtype
+
+    def unflatten(dtype, children):
+        t = EagerTensor.__new__(EagerTensor)
+        t._value = children[0]
+        t._dtype = dtype
+        t._id = _next_id()
+        return t
+
+    jax.tree_util.register_pytree_node(cls, flatten, unflatten)
 
 
 # The logits a probability came from, for Keras's cross-entropies (which, on TF, compute from the
@@ -375,3 +399,21 @@ def logits_of(output):
     if hit is None or hit[0]() is not output:
         return None
     return hit[1], hit[2]
+
+
+# Inside a trace, a traced scalar integer known to be `base + offset` (`i + 2` for a traced `i`),
+# so `x[i:i + 2]` has a static size: tensor id -> (weakref to it, base id, offset).
+_AFFINE: dict = {}
+
+
+def set_affine(t, base_id: int, offset: int) -> None:
+    _AFFINE[t._id] = (weakref.ref(t), base_id, offset)
+    weakref.finalize(t, _AFFINE.pop, t._id, None)
+
+
+def affine_of(t):
+    """(base id, offset) with `t == base + offset` (base: `t` itself, offset 0, if unknown)."""
+    hit = _AFFINE.get(t._id)
+    if hit is not None and hit[0]() is t:
+        return hit[1], hit[2]
+    return t._id, 0

@@ -24,7 +24,16 @@ from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.dispatch import POST_OP, host_op_done
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.shape import TensorShape
-from jaxtape._src.tensor import EagerTensor, Reference, _next_id, _numpy_text, is_symbolic, make
+from jaxtape._src.tensor import (
+    EagerTensor,
+    Reference,
+    _next_id,
+    _numpy_text,
+    is_symbolic,
+    is_tracer,
+    make,
+    register_variable_pytree,
+)
 
 _uids = itertools.count(1).__next__
 
@@ -269,6 +278,15 @@ class Variable:
     def _set(self, new):
         if STATE.trace is not None:
             STATE.trace.on_write(self)
+        elif is_tracer(new) and not is_tracer(self._value):
+            # a JAX transformation that is not jaxtape.function (a user's jax.jit, vmap, grad)
+            # would leave the Variable holding its tracer for good
+            raise RuntimeError(
+                "Variable %s was assigned inside a JAX transformation (jax.jit, jax.vmap, "
+                "jax.grad...) that jaxtape does not manage: the Variable would keep a tracer. "
+                "Use jaxtape.function for stateful steps, or return the new value from the "
+                "JAX function and assign it outside." % self._name
+            )
         self._value = new
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
@@ -515,3 +533,7 @@ def install_operators(cls):
 
 install_operators(Variable)
 Variable.__hash__ = Variable.__dict__["__hash__"]
+
+
+for _cls in (Variable, ResourceVariable, UnreadVariable):
+    register_variable_pytree(_cls)

@@ -7,6 +7,7 @@ globals().update(_namespace("keras"))
 from jaxtape.keras import (  # noqa: E402,F401
     activations,
     backend,
+    callbacks,
     config,
     initializers,
     layers,

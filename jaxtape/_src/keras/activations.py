@@ -14,8 +14,30 @@ def _ops():
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """Keras's relu: `negative_slope` below `threshold`, clipped at `max_value`."""
+    from jaxtape._src.convert import convert_to_tensor
+    from jaxtape._src.ops import array_ops as A
+
     M, N = _ops()
-    return N.relu(x)
+    x = convert_to_tensor(x)
+    if negative_slope != 0.0:
+        if max_value is None and threshold == 0:
+            return N.leaky_relu(x, alpha=negative_slope)
+        negative_part = N.relu(M.add(M.negative(x), threshold)) if threshold != 0 else N.relu(
+            M.negative(x))  # fmt: skip
+    clip_max = max_value is not None
+    if threshold != 0:
+        x = A.where(M.greater(x, M.cast(threshold, x.dtype)), x, A.zeros_like(x))
+    elif max_value == 6:
+        x = N.relu6(x)
+        clip_max = False
+    else:
+        x = N.relu(x)
+    if clip_max:
+        x = M.clip_by_value(x, M.cast(0.0, x.dtype), M.cast(max_value, x.dtype))
+    if negative_slope != 0.0:
+        x = M.subtract(x, M.multiply(M.cast(negative_slope, x.dtype), negative_part))
+    return x
 
 
 def tanh(x):

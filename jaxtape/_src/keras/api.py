@@ -3,10 +3,13 @@
 from jaxtape._src.keras import (  # noqa: F401
     activations,
     backend,
+    callbacks,
     initializers,
     layers,
     losses,
     metrics,
+    models,
+    more_layers,
     optimizers,
     random,
 )

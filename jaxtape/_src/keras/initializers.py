@@ -101,8 +101,10 @@ class TruncatedNormal(RandomNormal):
         return KR.truncated_normal(shape, self.mean, self.stddev, dtype=dtype, seed=self.seed)
 
 
-def _fans(shape):
+def _fans(shape, input_axes=None, output_axes=None):
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:  # an EinsumDense kernel (Keras 3)
+        return math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes)
     if len(shape) < 1:
         return 1, 1
     if len(shape) == 1:
@@ -113,15 +115,49 @@ def _fans(shape):
     return shape[-2] * receptive, shape[-1] * receptive
 
 
+class Orthogonal(RandomInitializer):
+    """Keras's orthogonal initializer: Q of the QR of a normal draw, signs fixed by R's
+    diagonal, transposed for wide shapes, times `gain`."""
+
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None):
+        from jaxtape._src.keras import random as KR
+        from jaxtape._src.ops import array_ops as A
+        from jaxtape._src.ops import linalg_ops as L  # noqa: F401  (tf.linalg.qr)
+        from jaxtape._src.ops import math_ops as M
+
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(
+                "The tensor to initialize must be at least two-dimensional. Received: "
+                "shape=%s of rank %d." % (shape, len(shape))
+            )
+        rows = math.prod(shape[:-1])
+        cols = shape[-1]
+        a = KR.normal((max(rows, cols), min(rows, cols)), dtype=dtype, seed=self.seed)
+        q, r = L.qr(a)
+        q = M.multiply(q, M.sign(A.diag_part(r)))
+        if rows < cols:
+            q = A.transpose(q)
+        return M.multiply(A.reshape(q, shape), M.cast(self.gain, q.dtype))
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self._init_seed}
+
+
 class VarianceScaling(RandomInitializer):
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         super().__init__(seed)
         self.scale, self.mode, self.distribution = scale, mode, distribution
+        self.input_axes = self.output_axes = None
 
     def __call__(self, shape, dtype=None):
         from jaxtape._src.keras import random as R
 
-        fan_in, fan_out = _fans(shape)
+        fan_in, fan_out = _fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, n)
         d = dtype or _dt.float32
@@ -172,6 +208,7 @@ _BY_NAME = {
     "random_uniform": RandomUniform,
     "truncated_normal": TruncatedNormal,
     "constant": Constant,
+    "orthogonal": Orthogonal,
 }
 
 
@@ -204,6 +241,7 @@ for _c in (
     HeNormal,
     HeUniform,
     LecunNormal,
+    Orthogonal,
 ):
     export_value("keras.initializers." + _c.__name__, _c)
 export_value("keras.initializers.get", get)

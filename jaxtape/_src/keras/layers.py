@@ -19,6 +19,7 @@ from jaxtape._src.keras.variables import (  # noqa: F401  (_NAME_COUNTS: tests r
     _snake,
     auto_name,
 )
+from jaxtape._src.keras.keras_tensor import has_keras_tensor, symbolic_call
 from jaxtape._src.keras.settings import CONFIG
 from jaxtape._src.registry import export_value
 
@@ -49,6 +50,7 @@ class Layer:
             )
         object.__setattr__(self, "_layers", [])
         object.__setattr__(self, "_own_weights", [])
+        object.__setattr__(self, "_inbound", [])  # (input, output) of each symbolic call
         self.name = name if name is not None else auto_name(_snake(type(self).__name__))
         self.trainable = trainable
         self.built = False
@@ -183,6 +185,8 @@ class Layer:
         return t
 
     def __call__(self, inputs, *args, **kwargs):
+        if has_keras_tensor(inputs, args, kwargs):  # building a functional model
+            return symbolic_call(self, (inputs, *args), kwargs)
         x = self._cast_input(inputs)
         shape = tuple(x.shape) if hasattr(x, "shape") else None
         self._maybe_build(shape)
@@ -197,6 +201,27 @@ class Layer:
     @property
     def layers(self):
         return list(self._layers)
+
+    def _only_node(self, what):
+        if not self._inbound:
+            raise AttributeError(
+                "Layer %s has never been called on a keras.Input and thus has no defined %s."
+                % (self.name, what)
+            )
+        if len(self._inbound) > 1:
+            raise AttributeError(
+                "Layer %s has multiple inbound nodes (it is shared); its %s is ambiguous."
+                % (self.name, what)
+            )
+        return self._inbound[0]
+
+    @property
+    def input(self):
+        return self._only_node("input")[0]
+
+    @property
+    def output(self):
+        return self._only_node("output")[1]
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
@@ -220,11 +245,6 @@ class InputSpec:
         self.shape = (None,) + tuple(shape)
         self.dtype = dtype
         self.name = name
-
-
-def Input(shape=None, batch_size=None, dtype=None, name=None, **kwargs):  # noqa: N802
-    """`keras.Input`: a shape placeholder for `Sequential` (no batch dimension)."""
-    return InputSpec(shape, dtype or CONFIG["floatx"], name)
 
 
 class Dense(Layer):
@@ -252,14 +272,10 @@ class Dense(Layer):
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        from jaxtape._src.keras import initializers as _init
-
-        for ini in (kernel_initializer, bias_initializer):
-            # an unknown name fails here, as in Keras (without making one: that draws a seed)
-            if isinstance(ini, str) and ini.lower() not in _init._BY_NAME:
-                raise ValueError("Could not interpret initializer identifier: %r" % ini)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
+        # made now, as Keras makes them: a random initializer draws its seed from Python's
+        # `random` at construction, so weights depend on the order layers are made, not built
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
 
     def __call__(self, inputs, *args, **kwargs):
         shape = tuple(getattr(inputs, "shape", None) or np.shape(inputs))
@@ -348,7 +364,7 @@ class Embedding(Layer):
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", **kwargs):
         super().__init__(**kwargs)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
-        self.embeddings_initializer = (
+        self.embeddings_initializer = initializers.get(
             "random_uniform" if embeddings_initializer == "uniform" else embeddings_initializer
         )
 
@@ -388,7 +404,8 @@ class Conv2D(Layer):
         self.padding = padding.upper()
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
 
     def build(self, input_shape):
         self.kernel = self.add_weight(
@@ -614,76 +631,6 @@ class BatchNormalization(Layer):
         return y
 
 
-class Model(Layer):
-    """`keras.Model` for subclassing: override `call`; layers assigned as attributes are tracked."""
-
-    def __call__(self, inputs, *args, **kwargs):
-        with _path_scope(self.name):
-            x = inputs if isinstance(inputs, (list, tuple, dict)) else convert_to_tensor(inputs)
-            if not self.built:
-                self._maybe_build(tuple(x.shape) if hasattr(x, "shape") else None)
-            return _call_of(self)(x, *args, **kwargs)
-
-    def _maybe_build(self, input_shape):
-        self.built = True
-        self.build(input_shape)
-
-    def summary(self, print_fn=print):
-        print_fn('Model: "%s"' % self.name)
-        for layer in self._layers:
-            print_fn("  %-20s %s" % (layer.name, type(layer).__name__))
-        print_fn("Total params: %d" % self.count_params())
-
-
-class Sequential(Model):
-    def __init__(self, layers=None, trainable=True, name=None):
-        super().__init__(trainable=trainable, name=name)
-        self._input = None
-        for layer in layers or []:
-            self.add(layer)
-
-    def add(self, layer):
-        if not isinstance(layer, (Layer, InputSpec)):
-            raise ValueError(
-                "Only instances of `keras.Layer` can be added to a Sequential "
-                "model. Received: %r (of type %s)" % (layer, type(layer))
-            )
-        if isinstance(layer, InputSpec):
-            self._input = layer
-            self._try_build()
-            return
-        self._layers.append(layer)
-        if layer._build_shape is not None and self._input is None:
-            self._input = InputSpec(layer._build_shape[1:])
-        self._try_build()
-
-    def _try_build(self):
-        if self._input is None or not self._layers:
-            return
-        self.built = False
-        shape = self._input.shape
-        with _path_scope(self.name):
-            for layer in self._layers:
-                if not layer.built:
-                    layer._maybe_build(shape)
-                shape = layer.compute_output_shape(shape)
-        self.built = True
-
-    def call(self, inputs, training=None):
-        x = inputs
-        for layer in self._layers:
-            if isinstance(layer, (Dropout, BatchNormalization)):
-                x = layer(x, training=training)
-            else:
-                x = layer(x)
-        return x
-
-    def build(self, input_shape=None):
-        if input_shape is not None and self._input is None:
-            self._input = InputSpec(tuple(input_shape)[1:])
-            self._try_build()
-
-
 for _c in (
     Layer,
     Dense,
@@ -716,10 +663,4 @@ export_value("keras.layers.AvgPool2D", AveragePooling2D)
 export_value("keras.layers.GlobalAvgPool2D", GlobalAveragePooling2D)
 export_value("keras.layers.GlobalMaxPool2D", GlobalMaxPooling2D)
 export_value("keras.layers.InputSpec", InputSpec)
-export_value("keras.layers.Input", Input)
-export_value("keras.Input", Input)
-export_value("keras.Model", Model)
-export_value("keras.Sequential", Sequential)
 export_value("keras.Variable", KerasVariable)
-export_value("keras.models.Model", Model)
-export_value("keras.models.Sequential", Sequential)

@@ -24,15 +24,34 @@ def _prep(y_true, y_pred):
     return t, p
 
 
+def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
+    """Keras's rule for ranks that differ by a trailing 1: `(n,)` labels against `(n, 1)`
+    predictions become `(n, 1)` (not broadcast to `(n, n)`)."""
+    from jaxtape._src.ops import array_ops as A
+
+    r1, r2 = x1.shape.rank, x2.shape.rank
+    if r1 == r2 + 1 and x1.shape[-1] == 1:
+        if r2 == 1 and expand_rank_1:
+            x2 = A.expand_dims(x2, -1)
+        else:
+            x1 = A.squeeze(x1, [-1])
+    if r2 == r1 + 1 and x2.shape[-1] == 1:
+        if r1 == 1 and expand_rank_1:
+            x1 = A.expand_dims(x1, -1)
+        else:
+            x2 = A.squeeze(x2, [-1])
+    return x1, x2
+
+
 def mean_squared_error(y_true, y_pred):
     M = _M()
-    t, p = _prep(y_true, y_pred)
+    t, p = squeeze_or_expand_to_same_rank(*_prep(y_true, y_pred))
     return M.reduce_mean(M.square(M.subtract(t, p)), axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred):
     M = _M()
-    t, p = _prep(y_true, y_pred)
+    t, p = squeeze_or_expand_to_same_rank(*_prep(y_true, y_pred))
     return M.reduce_mean(M.abs(M.subtract(t, p)), axis=-1)
 
 
@@ -114,7 +133,8 @@ class Loss:
         self._kwargs = kwargs
 
     def call(self, y_true, y_pred):
-        return type(self).fn(y_true, y_pred, **self._kwargs)
+        t, p = squeeze_or_expand_to_same_rank(convert_to_tensor(y_true), convert_to_tensor(y_pred))
+        return type(self).fn(t, p, **self._kwargs)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         M = _M()
@@ -125,12 +145,26 @@ class Loss:
                 if not hasattr(sample_weight, "dtype")
                 else M.cast(sample_weight, losses.dtype)
             )
+            losses, sw = squeeze_or_expand_to_same_rank(losses, sw)
             losses = M.multiply(losses, sw)
         if self.reduction in (None, "none"):
             return losses
         if self.reduction == "sum":
             return M.reduce_sum(losses)
         return M.reduce_mean(losses)
+
+
+class LossFunctionWrapper(Loss):
+    """A loss function `fn(y_true, y_pred)` with Keras's reduction and sample weights."""
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, **kwargs):
+        self.fn = fn
+        Loss.__init__(self, reduction=reduction, name=name or getattr(fn, "__name__", None),
+                      **kwargs)  # fmt: skip
+
+    def call(self, y_true, y_pred):
+        t, p = squeeze_or_expand_to_same_rank(convert_to_tensor(y_true), convert_to_tensor(y_pred))
+        return self.fn(t, p, **self._kwargs)
 
 
 def _loss_class(name, fn, **defaults):

@@ -309,6 +309,10 @@ class Optimizer:
         )
         return tuple(optax.apply_updates(tuple(params), deltas)), new_state
 
+    def apply(self, grads, trainable_variables=None):
+        """Keras 3's `optimizer.apply(grads, variables)`."""
+        return self.apply_gradients(zip(grads, trainable_variables))
+
     def apply_gradients(self, grads_and_vars):
         """Apply one step.  `None` gradients are skipped with Keras's warning; all-None raises."""
         pairs = list(grads_and_vars)
@@ -462,8 +466,21 @@ class Adagrad(Optimizer):
         return keras_adagrad(self.initial_accumulator_value, self.epsilon)
 
 
+def get(identifier):
+    """`keras.optimizers.get`: an optimizer from its name ("adam", "sgd", ...) or an instance."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        classes = {c.__name__.lower(): c for c in (SGD, Adam, AdamW, RMSprop, Adagrad)}
+        cls = classes.get(identifier.lower())
+        if cls is not None:
+            return cls()
+    raise ValueError("Could not interpret optimizer identifier: %s" % (identifier,))
+
+
 for _c in (Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad):
     export_value("keras.optimizers." + _c.__name__, _c)
+export_value("keras.optimizers.get", get)
 for _c in (LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, CosineDecay):
     export_value("keras.optimizers.schedules." + _c.__name__, _c)
 _ = STATE

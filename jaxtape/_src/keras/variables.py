@@ -14,6 +14,7 @@ import numpy as np
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
+from jaxtape._src.tensor import register_variable_pytree
 from jaxtape._src.variables import ResourceVariable, UnreadVariable, install_operators
 
 # Keras name scopes (model/layer names) for variable paths.
@@ -90,7 +91,10 @@ class KerasVariable:
 
     @property
     def shape(self):
-        return tuple(self._var._value.shape)
+        """A TensorShape, as Keras's Variable on the TF backend gives (it prints `(3, 2)`)."""
+        from jaxtape._src.shape import TensorShape
+
+        return TensorShape(list(self._var._value.shape))
 
     @property
     def ndim(self):
@@ -181,3 +185,6 @@ def unwrap(v):
 
 
 _ = UnreadVariable
+
+
+register_variable_pytree(KerasVariable)

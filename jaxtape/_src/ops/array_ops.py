@@ -25,7 +25,7 @@ from jaxtape._src.ops._common import (
 )
 from jaxtape._src.registry import Kernel, define_operator, export, export_value, operator
 from jaxtape._src.shape import TensorShape
-from jaxtape._src.tensor import EagerTensor, is_symbolic, is_tracer, make
+from jaxtape._src.tensor import EagerTensor, affine_of, is_symbolic, is_tracer, make
 
 # ------------------------------------------------------------------------------------------
 # constructors
@@ -613,8 +613,16 @@ _INDEX_ERROR = (
 )
 
 
-def _norm_key(key, shp):
-    """A hashable static index: tuple of ('i', n) | ('s', a, b, c) | ('e',) | ('n',)."""
+def _traced_int(v):
+    return (isinstance(v, EagerTensor) or hasattr(v, "_read_as_tensor")) and is_tracer(
+        convert_to_tensor(v)._value
+    )
+
+
+def _norm_key(key, shp, dyn=None):
+    """A hashable static index: tuple of ('i', n) | ('s', a, b, c) | ('e',) | ('n',), and inside a
+    trace ('d', j) for a traced integer index and ('ds', j, size) for a slice `i:i + size` with a
+    traced start (its size known); `dyn` collects those traced Tensors (position j)."""
     if not isinstance(key, tuple):
         key = tuple(key) if isinstance(key, list) else (key,)
     out = []
@@ -633,6 +641,13 @@ def _norm_key(key, shp):
         elif k is Ellipsis:
             out.append(("e",))
             dim += len(shp) - n_real
+        elif (
+            isinstance(k, builtins.slice)
+            and dyn is not None
+            and (_traced_int(k.start) or _traced_int(k.stop))
+        ):
+            out.append(_dynamic_slice(k, dyn))
+            dim += 1
         elif isinstance(k, builtins.slice):
             parts = []
             for v in (k.start, k.stop, k.step):
@@ -653,6 +668,15 @@ def _norm_key(key, shp):
                 t = convert_to_tensor(k)
                 if not t._dtype.is_integer or t.ndim != 0:
                     raise TypeError(_INDEX_ERROR % (k,))
+                if dyn is not None and is_tracer(t._value):
+                    if dim >= len(shp):
+                        raise InvalidArgumentError(
+                            None, None, "Index out of range using input dim %d; input has only "
+                            "%d dims [Op:StridedSlice]" % (dim, len(shp)))  # fmt: skip
+                    dyn.append(t)
+                    out.append(("d", len(dyn) - 1))
+                    dim += 1
+                    continue
                 k = int(t.numpy())
             elif isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
                 raise TypeError(_INDEX_ERROR % (k,))
@@ -676,7 +700,51 @@ def _norm_key(key, shp):
     return tuple(out)
 
 
-def _getitem_impl(x, key):
+def _dynamic_slice(k, dyn):
+    """('ds', j, size) for `x[i:i + size]` with a traced `i` (step 1)."""
+    if k.step not in (None, 1) or not (_traced_int(k.start) and _traced_int(k.stop)):
+        raise TypeError(
+            "A slice with a traced bound inside jaxtape.function needs a size known when the "
+            "step is traced (XLA compiles static shapes): write x[i:i + k] with a Python int k, "
+            "or use tf.slice(x, [i], [k]) / tf.gather. Got %r." % (k,)
+        )
+    start, stop = convert_to_tensor(k.start), convert_to_tensor(k.stop)
+    (b1, o1), (b2, o2) = affine_of(start), affine_of(stop)
+    if b1 != b2 or o2 < o1:
+        raise TypeError(
+            "The size of the slice %r is not known when the step is traced: jaxtape knows "
+            "x[i:i + k] for a traced i and a Python int k; use tf.slice(x, [i], [size]) or "
+            "tf.gather instead." % (k,)
+        )
+    dyn.append(start)
+    return ("ds", len(dyn) - 1, o2 - o1)
+
+
+def _dyn_getitem_impl(x, *dyn, key):
+    return _getitem_impl(x, key, *dyn)
+
+
+def _getitem_impl(x, key, *dyn):
+    if dyn:
+        # dynamic slices first (they keep the rank), on the input axis each entry indexes
+        axis, n_real = 0, builtins.sum(1 for k in key if k[0] not in ("n", "e"))
+        fixed = []
+        for k in key:
+            if k[0] == "ds":
+                i = dyn[k[1]]
+                i = jnp.where(i < 0, i + x.shape[axis], i)
+                x = lax.dynamic_slice_in_dim(x, i, k[2], axis=axis)
+                fixed.append(("s", None, None, None))
+            elif k[0] == "d":
+                i = dyn[k[1]]
+                fixed.append(("i", jnp.where(i < 0, i + x.shape[axis], i)))
+            else:
+                fixed.append(k)
+            if k[0] == "e":
+                axis += x.ndim - n_real
+            elif k[0] != "n":
+                axis += 1
+        key = fixed
     idx = []
     for k in key:
         tag = k[0]
@@ -692,6 +760,7 @@ def _getitem_impl(x, key):
 
 
 _getitem_k = Kernel("StridedSlice", _getitem_impl)
+_dyn_getitem_k = Kernel("StridedSlice", _dyn_getitem_impl, diff_args=(0,))
 
 
 @define_operator("getitem")
@@ -708,9 +777,12 @@ def getitem(x, key):
                 "Shapes %s and %s are incompatible" % (list(want), list(k._value.shape))
             )
         return boolean_mask(x, key)
-    nk = _norm_key(key, x._value.shape)
+    dyn = [] if STATE.trace is not None and x._dtype is not _dt.string else None
+    nk = _norm_key(key, x._value.shape, dyn)
     if x._dtype is _dt.string:
         return make(np.asarray(_getitem_impl(x._value, nk), dtype=object), _dt.string)
+    if dyn:
+        return bind(_dyn_getitem_k, (x, *dyn), {"key": nk})
     return bind(_getitem_k, (x,), {"key": nk})
 
 

@@ -41,7 +41,15 @@ from jaxtape._src.ops._common import (
 )
 from jaxtape._src.ops.array_ops import expand_dims, squeeze
 from jaxtape._src.registry import Kernel, define_operator, export
-from jaxtape._src.tensor import set_logits, EagerTensor, is_symbolic, make
+from jaxtape._src.tensor import (
+    EagerTensor,
+    affine_of,
+    is_symbolic,
+    is_tracer,
+    make,
+    set_affine,
+    set_logits,
+)
 
 # ------------------------------------------------------------------------------------------
 # TF-convention derivatives
@@ -360,8 +368,11 @@ def _binary(
     out_check=None,
     jit=True,
     no_kernel=frozenset(),
+    affine=None,
 ):
-    """An elementwise binary op with broadcasting; `allowed` / `no_kernel` as for `_unary`."""
+    """An elementwise binary op with broadcasting; `allowed` / `no_kernel` as for `_unary`;
+    `affine` (+1 for add, -1 for subtract): inside a trace, remember `i + k` of a traced scalar
+    integer `i` and a known `k` (for `x[i:i + k]`)."""
     kern = Kernel(tf_name, fn, grad=grad, jit=jit)
     if no_kernel:
         allowed = allowed | no_kernel
@@ -377,11 +388,14 @@ def _binary(
         if out_check is not None:
             out_check(x, y)
         try:
-            return bind(kern, (x, y))
+            out = bind(kern, (x, y))
         except (TypeError, ValueError):
             if not broadcastable(x._value, y._value):
                 raise incompatible(tf_name, x._value, y._value) from None
             raise
+        if affine is not None and STATE.trace is not None:
+            _note_affine(out, x, y, affine)
+        return out
 
     op.__name__ = paths[0].rpartition(".")[2] if paths else tf_name
     op.__doc__ = "`tf.%s`: elementwise with broadcasting; no dtype promotion." % (
@@ -478,8 +492,19 @@ def _squared_difference(x, y):
     return d * jnp.conj(d)
 
 
-add = _binary(("add", "math.add"), "AddV2", jnp.add, NUMERIC | {"string"}, strict=False)
-subtract = _binary(("subtract", "math.subtract"), "Sub", jnp.subtract)
+def _note_affine(out, x, y, sign):
+    if out._dtype.is_integer and out.ndim == 0:
+        tx, ty = is_tracer(x._value), is_tracer(y._value)
+        if tx and not ty and y.ndim == 0:
+            base, off = affine_of(x)
+            set_affine(out, base, off + sign * int(y._value))
+        elif ty and not tx and x.ndim == 0 and sign > 0:
+            base, off = affine_of(y)
+            set_affine(out, base, off + int(x._value))
+
+
+add = _binary(("add", "math.add"), "AddV2", jnp.add, NUMERIC | {"string"}, strict=False, affine=1)
+subtract = _binary(("subtract", "math.subtract"), "Sub", jnp.subtract, affine=-1)
 multiply = _binary(("multiply", "math.multiply"), "Mul", jnp.multiply)
 _realdiv = _binary((), "RealDiv", jnp.true_divide, FLOATC)
 floordiv = _binary(

@@ -440,6 +440,31 @@ def convolution(
     return _conv(input, filters, strides or 1, padding, data_format, dilations, nd)
 
 
+def _depthwise_impl(x, w, strides, padding, dilations):
+    kh, kw, c, m = w.shape
+    dn = lax.conv_dimension_numbers(x.shape, (kh, kw, 1, c * m), ("NHWC", "HWIO", "NHWC"))
+    return lax.conv_general_dilated(
+        x, w.reshape(kh, kw, 1, c * m), strides, padding, rhs_dilation=dilations,
+        dimension_numbers=dn, feature_group_count=c,
+    )  # fmt: skip
+
+
+_depthwise_k = Kernel("DepthwiseConv2dNative", _depthwise_impl)
+
+
+@export("nn.depthwise_conv2d", kernel="DepthwiseConv2dNative")
+def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None):  # noqa: A002
+    """`tf.nn.depthwise_conv2d` (NHWC): channel c is convolved with filter[..., c, :]."""
+    x = tensor(input)
+    w = tensor(filter)
+    check_same_dtype("DepthwiseConv2dNative", x, w)
+    if data_format not in (None, "NHWC"):
+        raise NotImplementedError("depthwise_conv2d supports data_format='NHWC' only.")
+    pad = padding.upper() if isinstance(padding, str) else tuple(tuple(p) for p in padding)[1:-1]
+    return bind(_depthwise_k, (x, w), {"strides": _tuple(strides, 2), "padding": pad,
+                                      "dilations": _tuple(dilations or 1, 2)})  # fmt: skip
+
+
 def _conv_t_impl(x, w, strides, padding, out_shape):
     # Transposed convolution as the gradient of conv2d w.r.t. its input, like TF.
     def fwd(z):

@@ -1,0 +1,739 @@
+"""`keras.Model` (subclassed and functional), `keras.Sequential`, `keras.Input`, and training
+with `compile` / `fit` / `evaluate` / `predict` (Keras 3 on TF: the train step is compiled with
+`jaxtape.function` unless `run_eagerly=True`; override `train_step` / `test_step` to customize
+what happens in `fit`, as the Keras guide shows)."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+import time
+
+import numpy as np
+
+from jaxtape._src import nest
+from jaxtape._src.convert import convert_to_tensor
+from jaxtape._src.keras import callbacks as callbacks_module
+from jaxtape._src.keras import losses as losses_module
+from jaxtape._src.keras import metrics as metrics_module
+from jaxtape._src.keras.keras_tensor import KerasTensor, Node, has_keras_tensor
+from jaxtape._src.keras.layers import (
+    BatchNormalization,
+    Dropout,
+    InputSpec,
+    Layer,
+    _call_of,
+    _path_scope,
+)
+from jaxtape._src.keras.settings import CONFIG
+from jaxtape._src.keras.variables import auto_name
+from jaxtape._src.registry import export_value
+
+
+class InputLayer(Layer):
+    """The layer of a `keras.Input`: it holds the input's shape and dtype."""
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, **kwargs):
+        super().__init__(name=name or auto_name("input_layer"), dtype=dtype)
+        self.built = True
+        self._batch_shape = (batch_size,) + tuple(shape or ())
+        self._output = KerasTensor(self._batch_shape, self.dtype, name=kwargs.get("tensor_name"),
+                                  layer=self)  # fmt: skip
+
+    @property
+    def batch_shape(self):
+        return self._batch_shape
+
+    @property
+    def output(self):
+        return self._output
+
+
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
+          tensor=None, optional=False):  # noqa: N802  # fmt: skip
+    """`keras.Input(shape)`: a symbolic input of a functional model (batch dimension `None`)."""
+    if batch_shape is not None:
+        batch_size, shape = batch_shape[0], batch_shape[1:]
+    if shape is None:
+        raise ValueError("You must pass a `shape` argument.")
+    layer = InputLayer(shape, batch_size, dtype or CONFIG["floatx"], name=name)
+    return layer._output
+
+
+def _accepts(layer, kw):
+    try:
+        params = inspect.signature(_call_of(layer)).parameters
+    except (TypeError, ValueError):
+        return False
+    return kw in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+class Model(Layer):
+    """`keras.Model`: subclass it and override `call`, or build it from a graph of layers with
+    `Model(inputs, outputs)`."""
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", args[0] if args else None)
+        outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
+        if inputs is not None and outputs is None:
+            raise TypeError("Model(inputs) needs `outputs` too.")
+        base = {k: v for k, v in kwargs.items() if k in ("name", "trainable", "dtype")}
+        if inputs is not None and base.get("name") is None:
+            base["name"] = auto_name("functional")
+        super().__init__(**base)
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._graph = None
+        if inputs is not None:
+            self._init_graph(inputs, outputs)
+
+    # -- functional --------------------------------------------------------------------------
+    def _init_graph(self, inputs, outputs):
+        flat_in = nest.flatten(inputs)
+        for t in flat_in:
+            if not isinstance(t, KerasTensor) or t._node is not None:
+                raise ValueError(
+                    "All `inputs` values must be KerasTensors made by keras.Input. Received: "
+                    "inputs=%r" % (inputs,)
+                )
+        nodes, seen, stack = {}, set(), [t for t in nest.flatten(outputs)]
+        for t in stack:
+            if not isinstance(t, KerasTensor):
+                raise ValueError("All `outputs` values must be KerasTensors. Received: %r" % t)
+        while stack:
+            t = stack.pop()
+            if id(t) in seen:
+                continue
+            seen.add(id(t))
+            if t._node is None:
+                if all(t is not i for i in flat_in):
+                    raise ValueError(
+                        "Graph disconnected: the output depends on input %r, which is not "
+                        "in the model's `inputs`." % t.name
+                    )
+                continue
+            nodes[t._node.id] = t._node
+            stack.extend(t._node.parents())
+        order = [nodes[k] for k in sorted(nodes)]
+        self._graph = (inputs, flat_in, outputs, order)
+        self._inputs, self._outputs = inputs, outputs
+        layers = [t._input_layer for t in flat_in]
+        for n in order:
+            if isinstance(n.layer, Layer) and all(n.layer is not x for x in layers):
+                layers.append(n.layer)
+        object.__setattr__(self, "_layers", layers)
+        self.built = True
+
+    inputs = property(lambda self: nest.flatten(self._inputs) if self._graph else None)
+    outputs = property(lambda self: nest.flatten(self._outputs) if self._graph else None)
+
+    @property
+    def input(self):
+        return self._inputs if self._graph else Layer.input.fget(self)
+
+    @property
+    def output(self):
+        return self._outputs if self._graph else Layer.output.fget(self)
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            "No such layer: %s. Existing layers are: %s." % (name, [x.name for x in self._layers])
+        )
+
+    def _run_graph(self, inputs, training=None):
+        structure, flat_in, outputs, order = self._graph
+        values = {}
+        given = nest.flatten(inputs) if nest.is_nested(inputs) else [inputs]
+        if len(given) != len(flat_in):
+            raise ValueError(
+                "The model expects %d input(s), but it received %d input tensors."
+                % (len(flat_in), len(given))
+            )
+        for kt, v in zip(flat_in, given):
+            values[id(kt)] = v if isinstance(v, KerasTensor) else convert_to_tensor(v, kt.dtype)
+
+        def value(x):
+            return values[id(x)] if isinstance(x, KerasTensor) else x
+
+        for node in order:
+            args = nest.map_structure(value, node.args)
+            kwargs = nest.map_structure(value, node.kwargs)
+            if training is not None and "training" not in kwargs and isinstance(node.layer, Layer) \
+                    and _accepts(node.layer, "training"):  # fmt: skip
+                kwargs["training"] = training
+            out = node.layer(*args, **kwargs)
+            for kt, v in zip(node.outputs, nest.flatten(out)):
+                values[id(kt)] = v
+        return nest.map_structure(value, outputs)
+
+    # -- calling -----------------------------------------------------------------------------
+    def __call__(self, inputs, *args, **kwargs):
+        if has_keras_tensor(inputs, args, kwargs):
+            from jaxtape._src.keras.keras_tensor import symbolic_call
+
+            return symbolic_call(self, (inputs, *args), kwargs)
+        with _path_scope(self.name):
+            x = inputs if isinstance(inputs, (list, tuple, dict)) else convert_to_tensor(inputs)
+            if not self.built:
+                self._maybe_build(tuple(x.shape) if hasattr(x, "shape") else None)
+            if self._graph is not None:
+                return self._run_graph(x, kwargs.get("training", args[0] if args else None))
+            return _call_of(self)(x, *args, **kwargs)
+
+    def call(self, inputs, training=None, mask=None):
+        if self._graph is not None:
+            return self._run_graph(inputs, training)
+        raise NotImplementedError(
+            "Model %s has no call(): subclass keras.Model and define call(), or build it "
+            "with Model(inputs, outputs)." % self.name
+        )
+
+    def _maybe_build(self, input_shape):
+        self.built = True
+        self.build(input_shape)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        print_fn = print_fn or print
+        print_fn('Model: "%s"' % self.name)
+        print_fn("%-32s %-26s %10s" % ("Layer (type)", "Output Shape", "Param #"))
+        for layer in self._layers:
+            try:
+                shape = getattr(layer.output, "shape", None)
+            except AttributeError:
+                shape = None
+            print_fn("%-32s %-26s %10d" % ("%s (%s)" % (layer.name, type(layer).__name__),
+                                          tuple(shape.as_list()) if shape is not None else "?",
+                                          layer.count_params()))  # fmt: skip
+        total = self.count_params()
+        trainable = int(sum(np.prod(w.shape) for w in self.trainable_weights))
+        print_fn(" Total params: %d" % total)
+        print_fn(" Trainable params: %d" % trainable)
+        print_fn(" Non-trainable params: %d" % (total - trainable))
+
+    # -- saving ------------------------------------------------------------------------------
+    def save_weights(self, filepath, overwrite=True):
+        """The weights, in `model.weights` order, to `filepath` (`*.weights.h5` as Keras; the
+        file is jaxtape's own NumPy archive, not HDF5)."""
+        filepath = str(filepath)
+        if not filepath.endswith(".weights.h5"):
+            raise ValueError(
+                "The filename must end in `.weights.h5`. Received: filepath=%s" % filepath
+            )
+        import os
+
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(filepath)
+        with open(filepath, "wb") as f:
+            np.savez(f, *[np.asarray(w) for w in self.get_weights()])
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        filepath = str(filepath)
+        try:
+            with np.load(filepath) as data:
+                arrays = [data["arr_%d" % i] for i in range(len(data.files))]
+        except (ValueError, OSError) as e:
+            raise ValueError(
+                "%s is not a weights file written by jaxtape's save_weights (Keras's HDF5 "
+                "weights files are not read)." % filepath
+            ) from e
+        weights = self.weights
+        if len(arrays) != len(weights):
+            raise ValueError(
+                "Weight count mismatch: the file holds %d arrays, the model has %d weights."
+                % (len(arrays), len(weights))
+            )
+        self.set_weights(arrays)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        raise NotImplementedError(
+            "model.save (the .keras format) is not provided by jaxtape: save the weights with "
+            "model.save_weights('name.weights.h5') or use tf.train.Checkpoint."
+        )
+
+    # -- training ----------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):  # fmt: skip
+        from jaxtape._src.keras import optimizers
+
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._loss_fn = _loss_object(loss)
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._compile_metrics = _CompileMetrics(metrics, loss, self)
+        self.run_eagerly = run_eagerly
+        self.compiled = True
+        self._train_fn = self._test_fn = None
+
+    @property
+    def metrics(self):
+        out = []
+        if getattr(self, "compiled", False):
+            out.append(self._loss_tracker)
+            if self._compile_metrics.metrics:
+                out.append(self._compile_metrics)
+        for layer in self._layers:
+            out.extend(getattr(layer, "_tracked_metrics", []))
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    @property
+    def compiled_loss(self):
+        return _CompiledLoss(self)
+
+    @property
+    def compiled_metrics(self):
+        return self._compile_metrics
+
+    @property
+    def losses(self):
+        return []
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if self._loss_fn is None:
+            raise ValueError("No loss to compute: pass a `loss` to compile().")
+        return self._loss_fn(y, y_pred, sample_weight=sample_weight)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        self._compile_metrics.update_state(y, y_pred, sample_weight=sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        out = {}
+        for m in self.metrics:
+            r = m.result()
+            if isinstance(r, dict):
+                out.update(r)
+            else:
+                out[m.name] = r
+        return out
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    def _forward(self, x, training):
+        return self(x, training=training) if (self._graph is not None
+                                              or _accepts(self, "training")) else self(x)  # fmt: skip
+
+    def train_step(self, data):
+        from jaxtape._src.ops import array_ops
+        from jaxtape._src.tape import GradientTape
+
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        with GradientTape() as tape:
+            y_pred = self._forward(x, True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+            self._loss_tracker.update_state(
+                loss, sample_weight=array_ops.shape(nest.flatten(x)[0])[0]
+            )
+        variables = self.trainable_weights
+        if variables:
+            grads = tape.gradient(loss, variables)
+            self.optimizer.apply_gradients(zip(grads, variables))
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def test_step(self, data):
+        from jaxtape._src.ops import array_ops
+
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self._forward(x, False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        self._loss_tracker.update_state(loss, sample_weight=array_ops.shape(nest.flatten(x)[0])[0])
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def predict_step(self, data):
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self._forward(x, False)
+
+    def _step_fn(self, kind):
+        step = {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[
+            kind
+        ]
+        if getattr(self, "run_eagerly", False):
+            return step
+        attr = "_%s_fn" % kind
+        fn = getattr(self, attr, None)
+        if fn is None:
+            from jaxtape._src.function import function
+
+            fn = function(step)
+            setattr(self, attr, fn)
+        return fn
+
+    def _check_compiled(self, what):
+        if not getattr(self, "compiled", False):
+            raise ValueError("You must call `compile()` before using the model. (%s)" % what)
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):  # fmt: skip
+        self._check_compiled("fit")
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = _split(x, y, sample_weight, validation_split)
+        data = _DataAdapter(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+        verbose = 1 if verbose == "auto" else verbose
+        history = callbacks_module.History()
+        cbs = list(callbacks or []) + [history]
+        params = {"verbose": verbose, "epochs": epochs, "steps": data.steps}
+        for cb in cbs:
+            cb.set_model(self)
+            cb.set_params(params)
+        step = self._step_fn("train")
+        self.stop_training = False
+        for cb in cbs:
+            cb.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            for cb in cbs:
+                cb.on_epoch_begin(epoch)
+            bar = _Progress(data.steps, verbose, "Epoch %d/%d" % (epoch + 1, epochs))
+            for i, batch in enumerate(data.batches()):
+                for cb in cbs:
+                    cb.on_train_batch_begin(i)
+                logs = _to_floats(step(batch))
+                for cb in cbs:
+                    cb.on_train_batch_end(i, logs)
+                bar.update(i + 1, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(logs)
+            if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                vx, vy, vw = unpack_x_y_sample_weight(tuple(validation_data))
+                val = self.evaluate(vx, vy, sample_weight=vw,
+                                    batch_size=validation_batch_size or batch_size,
+                                    steps=validation_steps, verbose=0, return_dict=True,
+                                    _reset=True)  # fmt: skip
+                epoch_logs.update({"val_" + k: v for k, v in val.items()})
+            bar.done(epoch_logs)
+            for cb in cbs:
+                cb.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        for cb in cbs:
+            cb.on_train_end(logs)
+        self.history = history
+        return history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, _reset=True, **kwargs):  # fmt: skip
+        self._check_compiled("evaluate")
+        data = _DataAdapter(x, y, sample_weight, batch_size, False, steps)
+        step = self._step_fn("test")
+        self.reset_metrics()
+        logs = {}
+        cbs = list(callbacks or [])
+        for cb in cbs:
+            cb.set_model(self)
+            cb.on_test_begin()
+        bar = _Progress(data.steps, 1 if verbose == "auto" else verbose, None)
+        for i, batch in enumerate(data.batches()):
+            logs = _to_floats(step(batch))
+            bar.update(i + 1, logs)
+        bar.done(logs)
+        for cb in cbs:
+            cb.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        data = _DataAdapter(x, None, None, batch_size, False, steps)
+        step = self._step_fn("predict")
+        outs = []
+        bar = _Progress(data.steps, 1 if verbose == "auto" else verbose, None)
+        for i, batch in enumerate(data.batches()):
+            outs.append(nest.map_structure(lambda t: np.asarray(t), step(batch)))
+            bar.update(i + 1, {})
+        bar.done({})
+        if not outs:
+            raise ValueError("Expected input data to be non-empty.")
+        return nest.map_structure(lambda *a: np.concatenate(a), *outs) if len(outs) > 1 else (
+            outs[0])  # fmt: skip
+
+    def train_on_batch(self, x, y=None, sample_weight=None, return_dict=False, **kwargs):
+        self._check_compiled("train_on_batch")
+        self.reset_metrics()
+        logs = _to_floats(self._step_fn("train")(_tensors((x, y, sample_weight))))
+        return logs if return_dict else _unpack_logs(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._check_compiled("test_on_batch")
+        self.reset_metrics()
+        logs = _to_floats(self._step_fn("test")(_tensors((x, y, sample_weight))))
+        return logs if return_dict else _unpack_logs(logs)
+
+    def predict_on_batch(self, x):
+        return nest.map_structure(np.asarray, self._step_fn("predict")(_tensors((x,))))
+
+
+def _unpack_logs(logs):
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _to_floats(logs):
+    out = {}
+    for k, v in dict(logs).items():
+        if isinstance(v, dict):
+            out.update(_to_floats(v))
+        else:
+            out[k] = float(np.asarray(v))
+    return out
+
+
+def unpack_x_y_sample_weight(data):
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
+                     "`(x, y, sample_weight)`, found: %r" % (data,))  # fmt: skip
+
+
+def _tensors(data):
+    def conv(a):
+        return None if a is None else convert_to_tensor(a)
+
+    x, y, w = (tuple(data) + (None, None))[:3]
+    x = nest.map_structure(conv, x)
+    return tuple(v for v in (x, nest.map_structure(conv, y) if y is not None else None,
+                             conv(w)) if v is not None)  # fmt: skip
+
+
+def _split(x, y, w, fraction):
+    n = len(nest.flatten(x)[0])
+    cut = int(n * (1.0 - fraction))
+
+    def part(a, sl):
+        return None if a is None else nest.map_structure(lambda t: np.asarray(t)[sl], a)
+
+    train = (part(x, slice(0, cut)), part(y, slice(0, cut)), part(w, slice(0, cut)))
+    val = tuple(v for v in (part(x, slice(cut, None)), part(y, slice(cut, None)),
+                            part(w, slice(cut, None))) if v is not None)  # fmt: skip
+    return train, val
+
+
+class _DataAdapter:
+    """Batches of `(x, y, sample_weight)` from arrays (Keras's default batch size 32, shuffled
+    each epoch with NumPy — not TF's order) or from a `tf.data.Dataset` / iterable of batches."""
+
+    def __init__(self, x, y, w, batch_size, shuffle, steps):
+        from jaxtape._src.data import Dataset
+
+        self.dataset = None
+        if isinstance(x, Dataset) or (hasattr(x, "__iter__") and not hasattr(x, "shape")
+                                      and not isinstance(x, (list, tuple, dict))):  # fmt: skip
+            if y is not None:
+                raise ValueError("`y` argument is not supported when using a dataset as input.")
+            self.dataset = x
+            card = getattr(x, "cardinality", None)
+            n = int(card()) if callable(card) else -1
+            self.steps = steps if steps is not None else (n if n >= 0 else None)
+            return
+        self.x, self.y, self.w = x, y, w
+        self.n = len(nest.flatten(x)[0])
+        self.batch_size = batch_size or 32
+        self.shuffle = shuffle
+        self.steps = steps if steps is not None else math.ceil(self.n / self.batch_size)
+
+    def batches(self):
+        if self.dataset is not None:
+            for i, batch in enumerate(self.dataset):
+                if self.steps is not None and i >= self.steps:
+                    break
+                yield batch if isinstance(batch, tuple) else (batch,)
+            return
+        order = np.random.permutation(self.n) if self.shuffle == True else np.arange(self.n)  # noqa: E712
+        for s in range(self.steps):
+            idx = order[s * self.batch_size : (s + 1) * self.batch_size]
+
+            def take(a, idx=idx):
+                return convert_to_tensor(np.asarray(a)[idx])
+
+            batch = [nest.map_structure(take, self.x)]
+            if self.y is not None:
+                batch.append(nest.map_structure(take, self.y))
+            if self.w is not None:
+                if self.y is None:
+                    batch.append(None)
+                batch.append(take(self.w))
+            yield tuple(batch)
+
+
+class _Progress:
+    """Keras-like progress output: verbose 1 a bar per epoch, 2 one line per epoch, 0 none."""
+
+    def __init__(self, steps, verbose, title):
+        self.steps, self.verbose, self.start = steps, verbose, time.time()
+        if verbose and title:
+            print(title)
+
+    def _text(self, logs):
+        return " - ".join("%s: %.4f" % (k, v) for k, v in logs.items())
+
+    def update(self, step, logs):
+        if self.verbose == 1 and sys.stdout.isatty():
+            n = self.steps or step
+            filled = int(20 * step / max(n, 1))
+            print("\r%d/%d %s - %s" % (step, n, "━" * filled + " " * (20 - filled),
+                                       self._text(logs)), end="")  # fmt: skip
+        self.last = step
+
+    def done(self, logs):
+        if not self.verbose:
+            return
+        n = self.steps or getattr(self, "last", 0)
+        elapsed = time.time() - self.start
+        end = "\r" if self.verbose == 1 and sys.stdout.isatty() else ""
+        print("%s%d/%d - %ds - %s" % (end, n, n, elapsed, self._text(logs)))
+
+
+class _CompileMetrics:
+    """The metrics given to `compile`, as one object (Keras 3's `CompileMetrics`)."""
+
+    name = "compile_metrics"
+
+    def __init__(self, metrics, loss, model):
+        self._spec = list(metrics or [])
+        self._loss = loss
+        self._model = model
+        self.metrics = [self._make(m) for m in self._spec]
+
+    def _make(self, m):
+        if m in ("accuracy", "acc"):
+            return metrics_module.MeanMetricWrapper(_accuracy_for(self._loss), name=m)
+        metric = metrics_module.get(m)
+        if isinstance(m, str):
+            metric.name = m  # Keras reports a metric given by name under that name ("mae")
+        return metric
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        for m in self.metrics:
+            m.update_state(y_true, y_pred, sample_weight=sample_weight)
+
+    def result(self):
+        return {m.name: m.result() for m in self.metrics}
+
+    def reset_state(self):
+        for m in self.metrics:
+            m.reset_state()
+
+
+def _accuracy_for(loss):
+    name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
+    name = name.lower()
+    if "sparse_categorical" in name or "sparsecategorical" in name:
+        return metrics_module.sparse_categorical_accuracy
+    if "categorical" in name:
+        return metrics_module.categorical_accuracy
+    if "binary" in name:
+        return metrics_module.binary_accuracy
+    return metrics_module.accuracy
+
+
+def _loss_object(loss):
+    if loss is None:
+        return None
+    fn = losses_module.get(loss)
+    if isinstance(fn, losses_module.Loss):
+        return fn
+    return losses_module.LossFunctionWrapper(fn)
+
+
+class _CompiledLoss:
+    """Keras 2's `model.compiled_loss(y, y_pred, sample_weight, regularization_losses)`."""
+
+    def __init__(self, model):
+        self._model = model
+
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
+        from jaxtape._src.ops import math_ops
+
+        loss = self._model.compute_loss(y=y_true, y_pred=y_pred, sample_weight=sample_weight)
+        for r in regularization_losses or []:
+            loss = math_ops.add(loss, r)
+        return loss
+
+
+class Sequential(Model):
+    def __init__(self, layers=None, trainable=True, name=None):
+        super().__init__(trainable=trainable, name=name)
+        self._input = None
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer):
+        if isinstance(layer, KerasTensor):
+            layer = InputSpec(tuple(layer.shape.as_list())[1:], layer.dtype.name)
+        if not isinstance(layer, (Layer, InputSpec)):
+            raise ValueError(
+                "Only instances of `keras.Layer` can be added to a Sequential "
+                "model. Received: %r (of type %s)" % (layer, type(layer))
+            )
+        if isinstance(layer, InputSpec):
+            self._input = layer
+            self._try_build()
+            return
+        self._layers.append(layer)
+        if layer._build_shape is not None and self._input is None:
+            self._input = InputSpec(layer._build_shape[1:])
+        self._try_build()
+
+    def _try_build(self):
+        if self._input is None or not self._layers:
+            return
+        self.built = False
+        shape = self._input.shape
+        with _path_scope(self.name):
+            for layer in self._layers:
+                if not layer.built:
+                    layer._maybe_build(shape)
+                shape = layer.compute_output_shape(shape)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        x = inputs
+        for layer in self._layers:
+            if isinstance(layer, (Dropout, BatchNormalization)) or (
+                training is not None and _accepts(layer, "training")
+            ):
+                x = layer(x, training=training)
+            else:
+                x = layer(x)
+        return x
+
+    def build(self, input_shape=None):
+        if input_shape is not None and self._input is None:
+            self._input = InputSpec(tuple(input_shape)[1:])
+            self._try_build()
+
+
+_ = Node
+for _c in (Model, Sequential):
+    export_value("keras.models." + _c.__name__, _c)
+    export_value("keras." + _c.__name__, _c)
+export_value("keras.layers.Input", Input)
+export_value("keras.layers.InputLayer", InputLayer)
+export_value("keras.Input", Input)
+export_value("keras.KerasTensor", KerasTensor)
+export_value("keras.utils.unpack_x_y_sample_weight", unpack_x_y_sample_weight)
