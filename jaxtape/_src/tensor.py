@@ -262,19 +262,11 @@ def _binary(name):
     return fwd, rev
 
 
-for _name in (
-    "add",
-    "sub",
-    "mul",
-    "truediv",
-    "floordiv",
-    "mod",
-    "pow",
-    "matmul",
-    "and",
-    "or",
-    "xor",
-):
+# the binary operators Tensors (and variable-like classes, `variables.install_operators`) have
+BINARY_OPERATORS = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and",
+                    "or", "xor")  # fmt: skip
+
+for _name in BINARY_OPERATORS:
     _f, _r = _binary(_name)
     _f.__name__, _r.__name__ = "__%s__" % _name, "__r%s__" % _name
     setattr(EagerTensor, "__%s__" % _name, _f)

@@ -25,6 +25,7 @@ from jaxtape._src.dispatch import POST_OP, host_op_done
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.shape import TensorShape
 from jaxtape._src.tensor import (
+    BINARY_OPERATORS,
     EagerTensor,
     Reference,
     _next_id,
@@ -501,19 +502,7 @@ def _binary(name):
 
 def install_operators(cls):
     """Give a variable-like class (one with `_read_as_tensor`) the Tensor operators."""
-    for name in (
-        "add",
-        "sub",
-        "mul",
-        "truediv",
-        "floordiv",
-        "mod",
-        "pow",
-        "matmul",
-        "and",
-        "or",
-        "xor",
-    ):
+    for name in BINARY_OPERATORS:
         f, r = _binary(name)
         setattr(cls, "__%s__" % name, f)
         setattr(cls, "__r%s__" % name, r)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.keras import losses as _losses
 from jaxtape._src.keras.settings import CONFIG
-from jaxtape._src.keras.variables import KerasVariable, auto_name
+from jaxtape._src.keras.variables import KerasVariable, _snake, auto_name
 from jaxtape._src.ops import array_ops as A
 from jaxtape._src.ops import math_ops as M
 from jaxtape._src.registry import export_value
@@ -63,12 +63,6 @@ class Metric:
 
     def __repr__(self):
         return "<%s name=%s>" % (type(self).__name__, self.name)
-
-
-def _snake(name):
-    from jaxtape._src.keras.variables import _snake as snake
-
-    return snake(name)
 
 
 def _samplewise(values, sample_weight, reduce_fn, dtype):

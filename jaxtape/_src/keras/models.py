@@ -17,7 +17,7 @@ from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.keras import callbacks as callbacks_module
 from jaxtape._src.keras import losses as losses_module
 from jaxtape._src.keras import metrics as metrics_module
-from jaxtape._src.keras.keras_tensor import KerasTensor, Node, has_keras_tensor
+from jaxtape._src.keras.keras_tensor import KerasTensor, has_keras_tensor
 from jaxtape._src.keras.layers import (
     BatchNormalization,
     Dropout,
@@ -267,7 +267,7 @@ class Model(Layer):
         self.loss = loss
         self._loss_fn = _loss_object(loss)
         self._loss_tracker = metrics_module.Mean(name="loss")
-        self._compile_metrics = _CompileMetrics(metrics, loss, self)
+        self._compile_metrics = _CompileMetrics(metrics, loss)
         self.run_eagerly = run_eagerly
         self.compiled = True
         self._train_fn = self._test_fn = None
@@ -613,11 +613,9 @@ class _CompileMetrics:
 
     name = "compile_metrics"
 
-    def __init__(self, metrics, loss, model):
-        self._spec = list(metrics or [])
+    def __init__(self, metrics, loss):
         self._loss = loss
-        self._model = model
-        self.metrics = [self._make(m) for m in self._spec]
+        self.metrics = [self._make(m) for m in metrics or []]
 
     def _make(self, m):
         if m in ("accuracy", "acc"):
@@ -728,7 +726,6 @@ class Sequential(Model):
             self._try_build()
 
 
-_ = Node
 for _c in (Model, Sequential):
     export_value("keras.models." + _c.__name__, _c)
     export_value("keras." + _c.__name__, _c)

@@ -228,12 +228,14 @@ class _RNN(Layer):
                  bias_initializer="zeros", return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, unroll=False, dropout=0.0,
                  recurrent_dropout=0.0, **kwargs):  # fmt: skip
-        for key in ("unit_forget_bias", "reset_after", "seed", "time_major",
-                    "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-                    "activity_regularizer", "kernel_constraint", "recurrent_constraint",
-                    "bias_constraint", "implementation", "use_cudnn"):  # fmt: skip
-            setattr(self, "_opt_" + key, kwargs.pop(key, None))
+        unit_forget_bias = kwargs.pop("unit_forget_bias", True)  # LSTM's
+        reset_after = kwargs.pop("reset_after", True)  # GRU's
+        for key in ("seed", "time_major", "kernel_regularizer", "recurrent_regularizer",
+                    "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                    "recurrent_constraint", "bias_constraint", "implementation", "use_cudnn"):  # fmt: skip
+            kwargs.pop(key, None)  # accepted, no effect here
         super().__init__(**kwargs)
+        self.unit_forget_bias, self.reset_after = unit_forget_bias, reset_after
         if stateful or dropout or recurrent_dropout:
             raise NotImplementedError(
                 "%s(stateful=True, dropout=..., recurrent_dropout=...) is not supported by "
@@ -322,7 +324,7 @@ class LSTM(_RNN):
         return 4
 
     def _make_bias(self, cell):
-        if self._opt_unit_forget_bias is False:
+        if not self.unit_forget_bias:
             return super()._make_bias(cell)
         u, init = self.units, self.bias_initializer
 
@@ -353,7 +355,7 @@ class GRU(_RNN):
         return 3
 
     def _make_bias(self, cell):
-        if self._opt_reset_after is False:
+        if not self.reset_after:
             raise NotImplementedError("GRU(reset_after=False) is not supported by jaxtape.")
         return cell.add_weight((2, 3 * self.units), self.bias_initializer, name="bias")
 
