@@ -44,7 +44,7 @@ from jaxtape import (  # noqa: E402,F401
     sparse,
     strings,
 )
-from jaxtape import autodiff, config, data, extend, keras, testing, train  # noqa: E402,F401
+from jaxtape import autodiff, config, data, extend, keras, summary, testing, train  # noqa: E402,F401
 
 __version__ = "0.1.0"
 del _namespace, _jax, _ops, _api, _module, _compile_cache, _context
@@ -56,7 +56,6 @@ _NOT_PROVIDED = {
     "lite": "TF Lite is TensorFlow's own runtime; export with jax.export instead",
     "compat": "tf.compat.v1 graphs and sessions do not exist in TF 2 eager code, which jaxtape "
     "runs",
-    "summary": "write TensorBoard events with tensorboardX or clu.metric_writers for now",
     "distribute": "shard with jax.sharding (NamedSharding) for now",
     "estimator": "use a Keras model or a GradientTape loop",
     "io": "read files with NumPy / Python",

@@ -38,3 +38,5 @@ from jaxtape._src import explain as _explain  # noqa: E402,F401  (tf.debugging e
 from jaxtape._src import numerics as _numerics  # noqa: E402,F401  (tf.debugging numerics)
 
 from jaxtape._src import data as _data  # noqa: E402,F401  (tf.data)
+
+from jaxtape._src import summary as _summary  # noqa: E402,F401  (tf.summary)

@@ -1,0 +1,9 @@
+"""`tf.summary`: re-exports (see jaxtape/_src/summary.py)."""
+
+from jaxtape._src import api as _api  # noqa: F401  (fills the table)
+from jaxtape._src.registry import namespace as _namespace
+
+globals().update(_namespace("summary"))
+del _namespace, _api
+
+from jaxtape.summary import experimental  # noqa: E402,F401
