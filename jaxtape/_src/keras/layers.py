@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
+import threading
 import warnings
 
 import numpy as np
@@ -190,7 +192,9 @@ class Layer:
         x = self._cast_input(inputs)
         shape = tuple(x.shape) if hasattr(x, "shape") else None
         self._maybe_build(shape)
-        return _call_of(self)(x, *args, **kwargs)
+        kwargs, training = resolve_training(self, args, kwargs)
+        with training_scope(training):
+            return _call_of(self)(x, *args, **kwargs)
 
     def call(self, inputs, *args, **kwargs):
         return inputs
@@ -228,6 +232,47 @@ class Layer:
 
     def __repr__(self):
         return "<%s name=%s, built=%s>" % (type(self).__name__, self.name, self.built)
+
+
+class _CallContext(threading.local):
+    training = None
+
+
+_CONTEXT = _CallContext()
+
+
+def accepts(layer, kw):
+    """Whether `layer.call` takes the keyword `kw` (or **kwargs)."""
+    try:
+        params = inspect.signature(_call_of(layer)).parameters
+    except (TypeError, ValueError):
+        return False
+    return kw in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def resolve_training(layer, args, kwargs):
+    """The `training` flag of a call, as Keras resolves it: the call's own (not None), else the
+    enclosing layer call's, else the `call` signature's default.  A `call` that takes no
+    `training` does not receive one (Keras drops it), but the layers it calls still see it.
+    Returns the keyword arguments to call with and the flag the inner calls inherit."""
+    training = kwargs.get("training")
+    if training is None:
+        training = _CONTEXT.training
+    if not accepts(layer, "training"):
+        return {k: v for k, v in kwargs.items() if k != "training"}, training
+    if training is not None and not args:  # (a positional `training` stays as given)
+        kwargs = dict(kwargs, training=training)
+    return kwargs, training
+
+
+@contextlib.contextmanager
+def training_scope(training):
+    old = _CONTEXT.training
+    _CONTEXT.training = training
+    try:
+        yield
+    finally:
+        _CONTEXT.training = old
 
 
 def _call_of(layer):

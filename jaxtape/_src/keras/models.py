@@ -5,7 +5,6 @@ what happens in `fit`, as the Keras guide shows)."""
 
 from __future__ import annotations
 
-import inspect
 import math
 import sys
 import time
@@ -22,9 +21,13 @@ from jaxtape._src.keras.layers import (
     BatchNormalization,
     Dropout,
     InputSpec,
+    _CONTEXT,
     Layer,
     _call_of,
     _path_scope,
+    accepts,
+    resolve_training,
+    training_scope,
 )
 from jaxtape._src.keras.settings import CONFIG
 from jaxtape._src.keras.variables import auto_name
@@ -59,14 +62,6 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
         raise ValueError("You must pass a `shape` argument.")
     layer = InputLayer(shape, batch_size, dtype or CONFIG["floatx"], name=name)
     return layer._output
-
-
-def _accepts(layer, kw):
-    try:
-        params = inspect.signature(_call_of(layer)).parameters
-    except (TypeError, ValueError):
-        return False
-    return kw in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 class Model(Layer):
@@ -166,7 +161,7 @@ class Model(Layer):
             args = nest.map_structure(value, node.args)
             kwargs = nest.map_structure(value, node.kwargs)
             if training is not None and "training" not in kwargs and isinstance(node.layer, Layer) \
-                    and _accepts(node.layer, "training"):  # fmt: skip
+                    and accepts(node.layer, "training"):  # fmt: skip
                 kwargs["training"] = training
             out = node.layer(*args, **kwargs)
             for kt, v in zip(node.outputs, nest.flatten(out)):
@@ -184,8 +179,12 @@ class Model(Layer):
             if not self.built:
                 self._maybe_build(tuple(x.shape) if hasattr(x, "shape") else None)
             if self._graph is not None:
-                return self._run_graph(x, kwargs.get("training", args[0] if args else None))
-            return _call_of(self)(x, *args, **kwargs)
+                training = kwargs.get("training", args[0] if args else None)
+                with training_scope(training if training is not None else _CONTEXT.training):
+                    return self._run_graph(x, _CONTEXT.training)
+            kwargs, training = resolve_training(self, args, kwargs)
+            with training_scope(training):
+                return _call_of(self)(x, *args, **kwargs)
 
     def call(self, inputs, training=None, mask=None):
         if self._graph is not None:
@@ -318,13 +317,32 @@ class Model(Layer):
                 out[m.name] = r
         return out
 
+    def _metrics_result_or_logs(self, raw):
+        """What a step's logs become at the end of an epoch or an evaluation, as Keras's
+        `_get_metrics_result_or_logs`: the model's metric results when the step returned
+        exactly those names, else the step's own dict (nesting kept); values as floats."""
+        result = self.get_metrics_result()
+        if isinstance(raw, dict) and set(raw) == set(result):
+            return _to_floats(result)
+        return _to_floats(raw)
+
+    def _flatten_in_order(self, logs):
+        """`evaluate`'s list: the model's metrics in order (the loss first), then the other
+        entries sorted by name, as Keras's `_flatten_metrics_in_order`."""
+        names = []
+        for m in self.metrics:
+            names += [s.name for s in m.metrics] if isinstance(m, _CompileMetrics) else [m.name]
+        values = [logs[n] for n in names if n in logs]
+        values += [logs[k] for k in sorted(logs) if k not in names]
+        return values[0] if len(values) == 1 else values
+
     def reset_metrics(self):
         for m in self.metrics:
             m.reset_state()
 
     def _forward(self, x, training):
         return self(x, training=training) if (self._graph is not None
-                                              or _accepts(self, "training")) else self(x)  # fmt: skip
+                                              or accepts(self, "training")) else self(x)  # fmt: skip
 
     def train_step(self, data):
         from jaxtape._src.ops import array_ops
@@ -394,7 +412,7 @@ class Model(Layer):
         self.stop_training = False
         for cb in cbs:
             cb.on_train_begin()
-        logs = {}
+        logs, raw = {}, {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             for cb in cbs:
@@ -403,13 +421,14 @@ class Model(Layer):
             for i, batch in enumerate(data.batches()):
                 for cb in cbs:
                     cb.on_train_batch_begin(i)
-                logs = _to_floats(step(batch))
+                raw = step(batch)
+                logs = _pythonify(raw)
                 for cb in cbs:
                     cb.on_train_batch_end(i, logs)
                 bar.update(i + 1, logs)
                 if self.stop_training:
                     break
-            epoch_logs = dict(logs)
+            epoch_logs = self._metrics_result_or_logs(raw)
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
                 vx, vy, vw = unpack_x_y_sample_weight(tuple(validation_data))
                 val = self.evaluate(vx, vy, sample_weight=vw,
@@ -417,6 +436,7 @@ class Model(Layer):
                                     steps=validation_steps, verbose=0, return_dict=True,
                                     _reset=True)  # fmt: skip
                 epoch_logs.update({"val_" + k: v for k, v in val.items()})
+            epoch_logs = _pythonify(epoch_logs)
             bar.done(epoch_logs)
             for cb in cbs:
                 cb.on_epoch_end(epoch, epoch_logs)
@@ -433,22 +453,22 @@ class Model(Layer):
         data = _DataAdapter(x, y, sample_weight, batch_size, False, steps)
         step = self._step_fn("test")
         self.reset_metrics()
-        logs = {}
         cbs = list(callbacks or [])
         for cb in cbs:
             cb.set_model(self)
             cb.on_test_begin()
         bar = _Progress(data.steps, 1 if verbose == "auto" else verbose, None)
+        raw = {}
         for i, batch in enumerate(data.batches()):
-            logs = _to_floats(step(batch))
-            bar.update(i + 1, logs)
+            raw = step(batch)
+            bar.update(i + 1, _pythonify(raw))
+        logs = _pythonify(self._metrics_result_or_logs(raw))
         bar.done(logs)
         for cb in cbs:
             cb.on_test_end(logs)
         if return_dict:
             return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return self._flatten_in_order(logs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         data = _DataAdapter(x, None, None, batch_size, False, steps)
@@ -468,31 +488,35 @@ class Model(Layer):
         self._check_compiled("train_on_batch")
         self.reset_metrics()
         logs = _to_floats(self._step_fn("train")(_tensors((x, y, sample_weight))))
-        return logs if return_dict else _unpack_logs(logs)
+        return logs if return_dict else self._flatten_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._check_compiled("test_on_batch")
         self.reset_metrics()
         logs = _to_floats(self._step_fn("test")(_tensors((x, y, sample_weight))))
-        return logs if return_dict else _unpack_logs(logs)
+        return logs if return_dict else self._flatten_in_order(logs)
 
     def predict_on_batch(self, x):
         return nest.map_structure(np.asarray, self._step_fn("predict")(_tensors((x,))))
 
 
-def _unpack_logs(logs):
-    values = list(logs.values())
-    return values[0] if len(values) == 1 else values
-
-
-def _to_floats(logs):
+def _pythonify(logs):
+    """The logs callbacks and `History` see, as Keras's `pythonify_logs`: floats, keys sorted,
+    a nested dict (e.g. the `compile_metrics` entry a custom `train_step` returns) flattened
+    in its sorted place."""
     out = {}
-    for k, v in dict(logs).items():
+    for k, v in sorted(dict(logs).items()):
         if isinstance(v, dict):
-            out.update(_to_floats(v))
+            out.update(_pythonify(v))
         else:
             out[k] = float(np.asarray(v))
     return out
+
+
+def _to_floats(logs):
+    """Logs with float values, in their order, a nested dict kept nested."""
+    return {k: _to_floats(v) if isinstance(v, dict) else float(np.asarray(v))
+            for k, v in dict(logs).items()}  # fmt: skip
 
 
 def unpack_x_y_sample_weight(data):
@@ -713,7 +737,7 @@ class Sequential(Model):
         x = inputs
         for layer in self._layers:
             if isinstance(layer, (Dropout, BatchNormalization)) or (
-                training is not None and _accepts(layer, "training")
+                training is not None and accepts(layer, "training")
             ):
                 x = layer(x, training=training)
             else:
