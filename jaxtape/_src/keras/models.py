@@ -37,7 +37,12 @@ from jaxtape._src.registry import export_value
 class InputLayer(Layer):
     """The layer of a `keras.Input`: it holds the input's shape and dtype."""
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, **kwargs):
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
+                 input_tensor=None, optional=False, name=None, **kwargs):  # fmt: skip
+        if "input_shape" in kwargs:  # Keras 2's name, still accepted by Keras 3
+            shape = kwargs.pop("input_shape")
+        if batch_shape is not None:
+            batch_size, shape = batch_shape[0], batch_shape[1:]
         super().__init__(name=name or auto_name("input_layer"), dtype=dtype)
         self.built = True
         self._batch_shape = (batch_size,) + tuple(shape or ())
@@ -712,6 +717,8 @@ class Sequential(Model):
                 "Only instances of `keras.Layer` can be added to a Sequential "
                 "model. Received: %r (of type %s)" % (layer, type(layer))
             )
+        if isinstance(layer, InputLayer):
+            layer = InputSpec(layer.batch_shape[1:], layer.dtype)
         if isinstance(layer, InputSpec):
             self._input = layer
             self._try_build()
@@ -722,16 +729,34 @@ class Sequential(Model):
         self._try_build()
 
     def _try_build(self):
+        """With a known input shape, build every layer by running a symbolic input through
+        them (as Keras builds a Sequential into a functional graph): each layer sees the shape
+        its predecessor really produces."""
         if self._input is None or not self._layers:
             return
         self.built = False
-        shape = self._input.shape
+        x = Input(shape=self._input.shape[1:], dtype=self._input.dtype)
         with _path_scope(self.name):
             for layer in self._layers:
-                if not layer.built:
-                    layer._maybe_build(shape)
-                shape = layer.compute_output_shape(shape)
+                x = layer(x)
+        self._output_spec = x
         self.built = True
+
+    @property
+    def input_shape(self):
+        if self._input is None:
+            raise AttributeError(
+                "Sequential model '%s' has no defined input shape yet." % self.name
+            )
+        return self._input.shape
+
+    @property
+    def output_shape(self):
+        if getattr(self, "_output_spec", None) is None or not self.built:
+            raise AttributeError(
+                "Sequential model '%s' has no defined output shape yet." % self.name
+            )
+        return tuple(self._output_spec.shape.as_list())
 
     def call(self, inputs, training=None):
         x = inputs
