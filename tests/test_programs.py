@@ -25,6 +25,9 @@ RECORDED = ROOT / "data" / "programs"
 # enough; each with its reason
 RTOL = {
     "default": 2e-5,
+    # the PDE residual u_t + u u_x - nu u_xx is a difference of O(0.1) terms that nearly cancel
+    # (values ~5e-3): its float32 error is the terms', ~3e-7 absolute, 6e-5 relative
+    "pinn_burgers": 1e-4,
 }
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf")

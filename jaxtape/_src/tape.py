@@ -217,7 +217,7 @@ class GradientTape:
     def watch(self, tensor) -> None:
         """Track `tensor` (a Tensor, a Variable, or any nest of them)."""
         for t in nest.flatten(tensor):
-            if not _is_source(t):
+            if not _is_source(t) or getattr(type(t), "_refuses_tape_watch", False):
                 raise ValueError(
                     "Passed in object %s of type '%s', not tf.Tensor or tf.Variable "
                     "or ExtensionType." % (t, type(t).__name__)

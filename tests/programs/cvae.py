@@ -42,8 +42,12 @@ class CVAE(tf.keras.Model):
         self.encoder = tf.keras.Sequential(
             [
                 tf.keras.layers.InputLayer(input_shape=(28, 28, 1)),
-                tf.keras.layers.Conv2D(filters=32, kernel_size=3, strides=(2, 2), activation="relu"),
-                tf.keras.layers.Conv2D(filters=64, kernel_size=3, strides=(2, 2), activation="relu"),
+                tf.keras.layers.Conv2D(
+                    filters=32, kernel_size=3, strides=(2, 2), activation="relu"
+                ),
+                tf.keras.layers.Conv2D(
+                    filters=64, kernel_size=3, strides=(2, 2), activation="relu"
+                ),
                 tf.keras.layers.Flatten(),
                 # No activation
                 tf.keras.layers.Dense(latent_dim + latent_dim),
@@ -62,7 +66,9 @@ class CVAE(tf.keras.Model):
                     filters=32, kernel_size=3, strides=2, padding="same", activation="relu"
                 ),
                 # No activation
-                tf.keras.layers.Conv2DTranspose(filters=1, kernel_size=3, strides=1, padding="same"),
+                tf.keras.layers.Conv2DTranspose(
+                    filters=1, kernel_size=3, strides=1, padding="same"
+                ),
             ]
         )
 

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from tfdiff.harness import catch
+
 
 def _data(n=12, d=4, classes=3, seed=0):
     rng = np.random.RandomState(seed)
@@ -186,3 +188,20 @@ def case_weights_follow_construction_order(tf):
     b.build((None, 2))
     a.build((None,))
     return [w.numpy() for w in model.weights], after, a.embeddings.numpy(), b.kernel.numpy()
+
+
+def case_tape_watch_rejects_keras_variables(tf):
+    # TF 2.21 + Keras 3: a Keras Variable is not a tf.Variable, tape.watch refuses it
+    model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+
+    def eager():
+        with tf.GradientTape() as t:
+            t.watch(model.trainable_variables)
+
+    @tf.function
+    def traced():
+        with tf.GradientTape() as t:
+            t.watch(model.layers[0].kernel)
+        return tf.constant(1.0)
+
+    return catch(eager), catch(traced)

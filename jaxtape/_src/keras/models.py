@@ -43,6 +43,8 @@ class InputLayer(Layer):
             shape = kwargs.pop("input_shape")
         if batch_shape is not None:
             batch_size, shape = batch_shape[0], batch_shape[1:]
+        if shape is not None and not isinstance(shape, (tuple, list)):
+            raise ValueError("Cannot convert '%s' to a shape." % (shape,))
         super().__init__(name=name or auto_name("input_layer"), dtype=dtype)
         self.built = True
         self._batch_shape = (batch_size,) + tuple(shape or ())

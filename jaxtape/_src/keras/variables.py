@@ -48,6 +48,9 @@ class KerasVariable:
 
     __slots__ = ("_var", "_kname", "_path", "__weakref__")
     __array_priority__ = 100
+    # TF 2.21's `tape.watch` rejects a Keras 3 Variable (it is not a tf.Variable): ValueError,
+    # eagerly and in tf.function.  jaxtape matches it; trainable variables need no watch.
+    _refuses_tape_watch = True
 
     def __init__(self, initializer, shape=(), dtype="float32", trainable=True, name="variable"):
         from jaxtape._src.convert import convert_to_tensor
@@ -145,12 +148,10 @@ class KerasVariable:
         return self
 
     def __repr__(self):
-        return "<Variable path=%s, shape=%s, dtype=%s, value=%s>" % (
-            self._path,
-            self.shape,
-            self.dtype,
-            self.numpy(),
-        )
+        head = "<Variable path=%s, shape=%s, dtype=%s" % (self._path, self.shape, self.dtype)
+        if STATE.trace is not None:  # inside a traced step the value is not known
+            return head + ">"
+        return "%s, value=%s>" % (head, self.numpy())
 
     __str__ = __repr__
 
