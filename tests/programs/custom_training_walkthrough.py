@@ -55,7 +55,7 @@ def loss(model, x, y, training):
     return loss_object(y_true=y, y_pred=y_)
 
 
-l = loss(model, features, labels, training=False)
+l = loss(model, features, labels, training=False)  # noqa: E741  (the tutorial's name)
 print("Loss test: {}".format(l))
 
 
