@@ -17,6 +17,7 @@ class _State(threading.local):
         self.name_scope = []  # name_scope stack (strings)
         self.trace = None  # the jaxtape.function scope while tracing, else None
         self.init_owner = None  # that scope inside `init_scope` (tracing paused)
+        self.abstract_build = False  # a functional model's layer call runs on shapes only
 
 
 STATE = _State()

@@ -94,6 +94,11 @@ def _in_place(op, method, var_word="variable"):
     return fn
 
 
+class AbstractValueError(Exception):
+    """A layer built on shapes only (a functional model's symbolic call) needed a value: the
+    call is redone on stand-in data."""
+
+
 class Variable:
     """`tf.Variable`.  Instances are `ResourceVariable`s, as in TF."""
 
@@ -135,6 +140,8 @@ class Variable:
         if callable(initial_value):
             initial_value = initial_value()
         t = convert_to_tensor(initial_value, dtype=dtype)
+        if STATE.abstract_build and is_tracer(t._value):
+            raise AbstractValueError("a Variable's initial value depends on the layer's input")
         self._value = t._value
         self._dtype = t._dtype
         self._shape = TensorShape(t._value.shape) if shape is None else TensorShape(shape)

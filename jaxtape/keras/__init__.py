@@ -6,6 +6,7 @@ from jaxtape._src.registry import namespace as _namespace
 globals().update(_namespace("keras"))
 from jaxtape.keras import (  # noqa: E402,F401
     activations,
+    applications,
     backend,
     callbacks,
     config,

@@ -2,6 +2,7 @@
 
 from jaxtape._src.keras import (  # noqa: F401
     activations,
+    applications,
     backend,
     callbacks,
     initializers,

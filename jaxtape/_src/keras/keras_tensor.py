@@ -3,9 +3,10 @@
 A `KerasTensor` holds a shape (the batch dimension `None`), a dtype and the `Node` that made it
 (the layer, and the arguments it was called with).  Calling a layer on KerasTensors builds the
 layer (its weights are created here, in call order, as Keras creates them) and finds the output
-shapes by running the layer on two small stand-in batches of zeros: a dimension that differs
-between the two is unknown (`None`).  Nothing is recorded on tapes and nothing random is drawn
-by those calls.  `functional.Model(inputs, outputs)` replays the recorded nodes on real tensors.
+shapes by evaluating the layer abstractly (`jax.eval_shape`: no compute, no compile) on two
+stand-in batches: a dimension that differs between the two is unknown (`None`).  A layer that
+needs values (a Python branch on data, NumPy) runs on zeros instead.  Nothing is recorded on
+tapes and nothing random is drawn by those calls.  `functional.Model(inputs, outputs)` replays the recorded nodes on real tensors.
 """
 
 from __future__ import annotations
@@ -132,19 +133,66 @@ def _concrete(structure, size):
     return nest.map_structure(each, structure)
 
 
+class _Spec:
+    """An output's shape and dtype (a leaf of the output structure)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = list(shape)
+        self.dtype = dtype
+
+
+def _abstract(layer, args, kwargs, size):
+    """The layer's outputs as `jax.ShapeDtypeStruct`s, by abstract evaluation: nothing is
+    computed or compiled (a large functional model builds in a fraction of the time)."""
+    import jax
+
+    from jaxtape._src.tensor import make, to_jax
+
+    structure = (args, kwargs)
+    symbolic = [x for x in nest.flatten(structure) if isinstance(x, KerasTensor)]
+    specs = [jax.ShapeDtypeStruct([size if d is None else d for d in kt.shape.as_list()],
+                                  kt.dtype.as_numpy_dtype) for kt in symbolic]  # fmt: skip
+
+    def run(*arrays):
+        it = iter(arrays)
+        a, k = nest.map_structure(
+            lambda x: make(next(it), x.dtype) if isinstance(x, KerasTensor) else x, structure
+        )
+        return nest.map_structure(to_jax, layer(*a, **k))
+
+    STATE.abstract_build = True
+    try:
+        return nest.map_structure(lambda s: _Spec(s.shape, s.dtype), jax.eval_shape(run, *specs))
+    finally:
+        STATE.abstract_build = False
+
+
+def _outputs(layer, args, kwargs):
+    """The layer's outputs on stand-ins with 2 and 3 in every unknown dimension: abstractly
+    when the layer allows it, else by running it on zeros (a layer that needs values: a
+    Python branch on data, a NumPy call, a Variable made from its input)."""
+    try:
+        return [_abstract(layer, args, kwargs, size) for size in (2, 3)]
+    except Exception:  # noqa: BLE001  (any failure: redo it with values, which raises clearly)
+        outs = [layer(*_concrete(args, size), **_concrete(kwargs, size)) for size in (2, 3)]
+        return [nest.map_structure(lambda t: _Spec(t.shape.as_list(), t.dtype), o) for o in outs]
+
+
 def symbolic_call(layer, args, kwargs):
     """`layer(*args, **kwargs)` on KerasTensors: a new Node and its symbolic outputs."""
     saved = STATE.tapes
     STATE.tapes = []
     try:
-        outs = [layer(*_concrete(args, size), **_concrete(kwargs, size)) for size in (2, 3)]
+        outs = _outputs(layer, args, kwargs)
     finally:
         STATE.tapes = saved
     node = Node(layer, args, kwargs)
     flat_a, flat_b = nest.flatten(outs[0]), nest.flatten(outs[1])
     made = []
     for i, (a, b) in enumerate(zip(flat_a, flat_b)):
-        shape = [da if da == db else None for da, db in zip(a.shape.as_list(), b.shape.as_list())]
+        shape = [da if da == db else None for da, db in zip(a.shape, b.shape)]
         made.append(KerasTensor(shape, a.dtype, name=_next_name(), node=node, index=i))
     node.outputs = made
     result = nest.pack_sequence_as(outs[0], made)

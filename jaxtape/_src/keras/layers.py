@@ -597,6 +597,42 @@ class Multiply(_Merge):
         return multiply(a, b)
 
 
+class Subtract(_Merge):
+    def call(self, inputs):
+        if len(inputs) != 2:
+            raise ValueError(
+                "A `Subtract` layer should be called on exactly 2 inputs. Received: "
+                "inputs=%s" % (inputs,)
+            )
+        from jaxtape._src.ops.math_ops import subtract
+
+        return subtract(inputs[0], inputs[1])
+
+
+class Average(_Merge):
+    def call(self, inputs):
+        from jaxtape._src.ops.math_ops import add, divide
+
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = add(out, x)
+        return divide(out, np.asarray(len(inputs), out.dtype.as_numpy_dtype))
+
+
+class Maximum(_Merge):
+    def _merge(self, a, b):
+        from jaxtape._src.ops.math_ops import maximum
+
+        return maximum(a, b)
+
+
+class Minimum(_Merge):
+    def _merge(self, a, b):
+        from jaxtape._src.ops.math_ops import minimum
+
+        return minimum(a, b)
+
+
 class Concatenate(Layer):
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
@@ -699,9 +735,31 @@ for _c in (
     LeakyReLU,
     Add,
     Multiply,
+    Subtract,
+    Average,
+    Maximum,
+    Minimum,
     Concatenate,
 ):
     export_value("keras.layers." + _c.__name__, _c)
+
+
+def _functional_merge(cls, extra=()):
+    """Keras's lowercase merge functions (`layers.add([a, b])`): make the layer, call it."""
+
+    def merge(inputs, *args, **kwargs):
+        layer_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in ("name", "dtype", *extra)}
+        layer_args = args[: len(extra)]
+        return cls(*layer_args, **layer_kwargs)(inputs, **kwargs)
+
+    merge.__name__ = merge.__qualname__ = cls.__name__.lower()
+    merge.__doc__ = "`keras.layers.%s(inputs)`: `%s()(inputs)`." % (merge.__name__, cls.__name__)
+    return merge
+
+
+for _c in (Add, Multiply, Subtract, Average, Maximum, Minimum):
+    export_value("keras.layers." + _c.__name__.lower(), _functional_merge(_c))
+export_value("keras.layers.concatenate", _functional_merge(Concatenate, ("axis",)))
 # Keras's aliases: the same classes
 export_value("keras.layers.MaxPool2D", MaxPooling2D)
 export_value("keras.layers.AvgPool2D", AveragePooling2D)

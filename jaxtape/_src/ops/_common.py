@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import jax.numpy as jnp
+from jax import lax
 
 from jaxtape._src import caches
 from jaxtape._src import dtypes as _dt
@@ -207,3 +208,19 @@ def np_dtype(d: _dt.DType):
 
 def zeros(shape, d: _dt.DType):
     return make(jnp.zeros(shape, d.as_numpy_dtype), d)
+
+
+def ieee_divide(x, y):
+    """`x / y` correctly rounded, element by element, as TF's CPU and GPU kernels divide.
+
+    XLA rewrites a division by a broadcast operand (a scalar, a row, a count) into a
+    multiplication by its reciprocal, which is an ulp off for most divisors: `x / 3.0` under
+    `jax.jit` differs from TF (and from IEEE) in about a third of the elements.  So the
+    divisor is broadcast to the result's shape behind an optimization barrier, where XLA sees
+    two arrays of one shape and divides."""
+    if not jnp.issubdtype(jnp.result_type(x, y), jnp.inexact):
+        return x / y
+    shape = jnp.broadcast_shapes(jnp.shape(x), jnp.shape(y))
+    if jnp.shape(y) == shape:
+        return x / y
+    return x / lax.optimization_barrier(jnp.broadcast_to(y, shape))

@@ -36,6 +36,7 @@ from jaxtape._src.ops._common import (
     check_dtype,
     check_kernel,
     check_same_dtype,
+    ieee_divide,
     incompatible,
     tensor,
 )
@@ -423,7 +424,7 @@ def _int_div_check(x, y):
 def _floordiv(x, y):
     if jnp.issubdtype(x.dtype, jnp.integer):
         return jnp.floor_divide(x, y)
-    return jnp.floor(x / y)
+    return jnp.floor(ieee_divide(x, y))
 
 
 def _floormod(x, y):
@@ -480,7 +481,7 @@ _xlog1py = _x_op(jnp.log1p)
 
 def _div_no_nan(x, y):
     safe = jnp.where(y == 0, jnp.ones_like(y), y)
-    return jnp.where(y == 0, jnp.zeros_like(x * y), x / safe)
+    return jnp.where(y == 0, jnp.zeros_like(x * y), ieee_divide(x, safe))
 
 
 def _mul_no_nan(x, y):
@@ -506,7 +507,7 @@ def _note_affine(out, x, y, sign):
 add = _binary(("add", "math.add"), "AddV2", jnp.add, NUMERIC | {"string"}, strict=False, affine=1)
 subtract = _binary(("subtract", "math.subtract"), "Sub", jnp.subtract, affine=-1)
 multiply = _binary(("multiply", "math.multiply"), "Mul", jnp.multiply)
-_realdiv = _binary((), "RealDiv", jnp.true_divide, FLOATC)
+_realdiv = _binary((), "RealDiv", ieee_divide, FLOATC)
 floordiv = _binary(
     ("math.floordiv",),
     "FloorDiv",
@@ -873,7 +874,16 @@ def _mean(x, axis, keepdims):
         s = jnp.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
         n = x.size // max(s.size, 1) if x.size else 0
         return lax.div(s, jnp.asarray(max(n, 1), x.dtype))
-    return jnp.mean(x, axis=axis, keepdims=keepdims)
+    return _float_mean(x, axis, keepdims)
+
+
+def _float_mean(x, axis, keepdims):
+    """The sum divided by the count (a true division, as TF's mean reducer; `jnp.mean`
+    multiplies by the count's reciprocal under jit)."""
+    half = x.dtype in (jnp.float16, jnp.bfloat16)  # accumulated in float32, as jnp.mean
+    s = jnp.sum(x, axis=axis, keepdims=keepdims, dtype=jnp.float32 if half else None)
+    n = x.size // max(s.size, 1) if x.size else 0
+    return ieee_divide(s, jnp.asarray(n, s.dtype)).astype(x.dtype)
 
 
 def _sum(x, axis, keepdims):
@@ -885,9 +895,9 @@ def _prod(x, axis, keepdims):
 
 
 def _variance(x, axis, keepdims):
-    m = jnp.mean(x, axis=axis, keepdims=True)
+    m = _float_mean(x, axis, True)
     d = x - m
-    return jnp.mean(jnp.real(d * jnp.conj(d)), axis=axis, keepdims=keepdims)
+    return _float_mean(jnp.real(d * jnp.conj(d)), axis, keepdims)
 
 
 def _std(x, axis, keepdims):

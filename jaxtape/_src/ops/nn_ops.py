@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from jaxtape._src import dtypes as _dt
@@ -12,7 +13,15 @@ from jaxtape._src.convert import convert_to_tensor, is_tensor_like
 from jaxtape._src.dispatch import bind
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.ops import math_ops as M
-from jaxtape._src.ops._common import FLOAT, FLOATC, INT, REAL, check_dtype, check_same_dtype, tensor
+from jaxtape._src.ops._common import (
+    FLOAT,
+    FLOATC,
+    INT,
+    REAL,
+    check_dtype,
+    check_same_dtype,
+    tensor,
+)
 from jaxtape._src.registry import Kernel, export
 from jaxtape._src.tensor import set_logits
 
@@ -514,8 +523,27 @@ def _pool_impl(x, ksize, strides, padding, kind):
         )
         return lax.reduce_window(x, init, lax.max, window, st, padding)
     s = lax.reduce_window(x, 0.0, lax.add, window, st, padding)
-    n = lax.reduce_window(jnp.ones_like(x), 0.0, lax.add, window, st, padding)
-    return s / n
+    n = jnp.asarray(_window_counts(x.shape, window, st, padding), s.dtype)
+    # an elementwise true division, as TF's kernel: XLA rewrites `s / broadcast(n)` into
+    # `s * broadcast(1 / n)`, an ulp off where n is not a power of two; behind the barrier
+    # it sees two arrays of one shape
+    return s / lax.optimization_barrier(jnp.broadcast_to(n, s.shape))
+
+
+def _window_counts(shape, window, strides, padding):
+    """How many real (unpadded) elements each pooling window covers, as a small constant of
+    shape (1, out_1, ..., out_k, 1): the product of per-dimension counts, computed with NumPy
+    at trace time.  (A reduce_window over ones of the input's size gives the same numbers,
+    but XLA constant-folds it at full size: seconds per new shape.)"""
+    pads = lax.padtype_to_pads(shape, window, strides, padding)
+    counts = np.ones((), np.int64)
+    for d in range(1, len(shape) - 1):
+        valid = np.pad(np.ones(shape[d], np.int64), pads[d])
+        cum = np.concatenate([[0], np.cumsum(valid)])
+        starts = np.arange(0, len(valid) - window[d] + 1, strides[d])
+        per_dim = cum[starts + window[d]] - cum[starts]
+        counts = np.multiply.outer(counts, per_dim)
+    return counts.reshape((1,) + counts.shape + (1,))
 
 
 _pool_k = Kernel("MaxPool", _pool_impl)
