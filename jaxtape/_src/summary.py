@@ -20,7 +20,9 @@ are written, as one grid image (tensorboardX's layout) rather than TF's k separa
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+import time
 
 import jax
 import numpy as np
@@ -62,14 +64,42 @@ class SummaryWriter:
 
     def __init__(self, logdir, max_queue=None, flush_millis=None, filename_suffix=None):
         tbx = _tensorboardx()
+        from tensorboardX.event_file_writer import EventsWriter
+
         self._logdir = str(logdir)
-        self._writer = tbx.SummaryWriter(
-            logdir=self._logdir,
-            max_queue=10 if max_queue is None else int(max_queue),
-            flush_secs=120 if flush_millis is None else max(1, int(flush_millis) // 1000),
-            filename_suffix=".v2" if filename_suffix is None else str(filename_suffix),
+        os.makedirs(self._logdir, exist_ok=True)
+        # written synchronously (tensorboardX's SummaryWriter queues events for a thread, so
+        # its flush() can return before they are on disk; TF's flush writes everything)
+        self._events = EventsWriter(
+            os.path.join(self._logdir, "events"),
+            ".v2" if filename_suffix is None else str(filename_suffix),
         )
+        self._tbx = tbx
+        self._max_queue = 10 if max_queue is None else max(1, int(max_queue))
+        self._flush_secs = 120.0 if flush_millis is None else int(flush_millis) / 1000.0
+        self._pending = 0
+        self._last_flush = time.time()
+        self._lock = threading.Lock()
         self._closed = False
+
+    def _write(self, summary, step):
+        from tensorboardX.proto.event_pb2 import Event
+
+        with self._lock:
+            if self._closed:
+                return
+            self._events.write_event(Event(wall_time=time.time(), step=step, summary=summary))
+            self._pending += 1
+            if (
+                self._pending >= self._max_queue
+                or time.time() - self._last_flush > self._flush_secs
+            ):
+                self._flush_file()
+
+    def _flush_file(self):
+        self._events.flush()
+        self._pending = 0
+        self._last_flush = time.time()
 
     @contextlib.contextmanager
     def as_default(self, step=None):
@@ -97,12 +127,24 @@ class SummaryWriter:
     def flush(self):
         if not self._closed:
             _wait_for_compiled_writes()
-            self._writer.flush()
+            with self._lock:
+                self._flush_file()
 
     def close(self):
         if not self._closed:
             _wait_for_compiled_writes()
-            self._writer.close()
+            with self._lock:
+                self._flush_file()
+                self._events.close()
+                self._closed = True
+
+    def __del__(self):  # TF closes a writer that is garbage collected
+        if not getattr(self, "_closed", True):
+            try:
+                self._events.flush()
+                self._events.close()
+            except Exception:  # noqa: BLE001  (interpreter shutdown)
+                pass
             self._closed = True
 
     def __repr__(self):
@@ -120,6 +162,7 @@ class _NoopWriter(SummaryWriter):
     def __init__(self):
         self._closed = True
         self._logdir = ""
+        self._lock = threading.Lock()
 
 
 def create_file_writer(logdir, max_queue=None, flush_millis=None, filename_suffix=None, name=None):
@@ -200,7 +243,8 @@ def _write(kind, name, data, step, dtype, check, **extra):
     tag = _tag(name)
 
     def host(value, step_value):
-        getattr(_Emit, kind)(writer._writer, tag, np.asarray(value), int(step_value), **extra)
+        summary = getattr(_Emit, kind)(writer._tbx.summary, tag, np.asarray(value), **extra)
+        writer._write(summary, int(step_value))
 
     step_value = to_jax(convert_to_tensor(step, dtype=_dt.int64))
     if kind == "text":  # strings never reach a compiled step
@@ -217,49 +261,41 @@ def _write(kind, name, data, step, dtype, check, **extra):
 
 
 class _Emit:
-    """The tensorboardX calls, one per summary kind (host side)."""
+    """The Summary protos, one maker per kind (host side; `S` is tensorboardX.summary)."""
 
     @staticmethod
-    def scalar(w, tag, value, step):
-        w.add_scalar(tag, float(value), step)
+    def scalar(S, tag, value):
+        return S.scalar(tag, float(value))
 
     @staticmethod
-    def histogram(w, tag, value, step, buckets):
+    def histogram(S, tag, value, buckets):
         v = value.astype(np.float64).ravel()
         if v.size == 0:
             lo = hi = 0.0
-            counts = np.zeros(0)
-            edges = np.zeros(0)
+            counts, edges = np.zeros(0), np.zeros(0)
         else:
             lo, hi = float(v.min()), float(v.max())
-            if lo == hi:  # TF: one bucket [x - 0.5, x + 0.5] holding everything
+            if lo == hi:  # TF: one bucket holding everything
                 edges, counts = np.array([hi + 0.5]), np.array([float(v.size)])
             else:
                 counts, all_edges = np.histogram(v, bins=buckets, range=(lo, hi))
                 edges = all_edges[1:]
-        w.add_histogram_raw(
-            tag,
-            min=lo,
-            max=hi,
-            num=int(v.size),
-            sum=float(v.sum()),
-            sum_squares=float((v * v).sum()),
-            bucket_limits=[float(e) for e in edges],
-            bucket_counts=[float(c) for c in counts],
-            global_step=step,
-        )
+        return S.histogram_raw(tag, min=lo, max=hi, num=int(v.size), sum=float(v.sum()),
+                               sum_squares=float((v * v).sum()),
+                               bucket_limits=[float(e) for e in edges],
+                               bucket_counts=[float(c) for c in counts])  # fmt: skip
 
     @staticmethod
-    def image(w, tag, value, step, max_outputs):
+    def image(S, tag, value, max_outputs):
         images = value[:max_outputs]
         if images.dtype != np.uint8:
             images = np.clip(images.astype(np.float32), 0.0, 1.0)
-        w.add_images(tag, images, step, dataformats="NHWC")
+        return S.image(tag, images, dataformats="NHWC")
 
     @staticmethod
-    def text(w, tag, value, step):
+    def text(S, tag, value):
         text = value.item() if value.shape == () else "\n".join(map(str, value.ravel()))
-        w.add_text(tag, text.decode() if isinstance(text, bytes) else str(text), step)
+        return S.text(tag, text.decode() if isinstance(text, bytes) else str(text))
 
 
 def _any(_t):

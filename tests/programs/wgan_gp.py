@@ -154,7 +154,7 @@ class WGAN(keras.Model):
         # the discriminator for `x` more steps (typically 5) as compared to
         # one step of the generator. Here we will train it for 3 extra steps
         # as compared to 5 to reduce the training time.
-        for i in range(self.d_steps):
+        for i in range(self.d_steps):  # noqa: B007  (as the example writes it)
             # Get the latent vector
             random_latent_vectors = tf.random.normal(shape=(batch_size, self.latent_dim))
             with tf.GradientTape() as tape:

@@ -205,3 +205,29 @@ def case_tape_watch_rejects_keras_variables(tf):
         return tf.constant(1.0)
 
     return catch(eager), catch(traced)
+
+
+def case_model_input_shape_checks(tf):
+    """A model's inputs are checked against its keras.Input (Keras's input spec and
+    _adjust_input_rank): a wrong rank or size raises instead of broadcasting silently."""
+    tf.keras.backend.clear_session()
+    seq = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(3)])
+    inp = tf.keras.Input((4,))
+    fm = tf.keras.Model(inp, tf.keras.layers.Dense(3)(inp))
+    inp2 = tf.keras.Input((8, 8, 3))
+    cm = tf.keras.Model(inp2, tf.keras.layers.Conv2D(2, 3)(inp2))
+    conv = tf.keras.layers.Conv2D(2, 3)
+    conv(np.ones((1, 8, 8, 3), np.float32))
+    ones = lambda *s: np.ones(s, np.float32)  # noqa: E731
+    return (
+        catch(seq, ones(2, 10, 4)),
+        catch(seq, ones(2, 5)),
+        seq(ones(2, 4, 1)).shape.as_list(),
+        catch(fm, ones(2, 10, 4), match=True),
+        catch(fm, ones(2, 5), match=True),
+        fm(ones(2, 4, 1)).shape.as_list(),
+        catch(cm, ones(1, 9, 9, 3), match=True),
+        catch(cm, ones(1, 8, 8, 4), match=True),
+        catch(conv, ones(1, 8, 8, 4), match=True),
+        fm.name, seq.name, cm.name,
+    )  # fmt: skip

@@ -132,19 +132,31 @@ class Layer:
 
     @property
     def trainable_weights(self):
-        return self._collect(True)
+        chosen = {id(w) for w in self._collect(True)}
+        return [w for w in self.weights if id(w) in chosen]
 
     trainable_variables = trainable_weights
 
     @property
     def non_trainable_weights(self):
-        return self._collect(False)
+        chosen = {id(w) for w in self._collect(False)}
+        return [w for w in self.weights if id(w) in chosen]
 
     non_trainable_variables = non_trainable_weights
 
     @property
     def weights(self):
-        return self.trainable_weights + self.non_trainable_weights
+        """Keras 3's order: this layer's own trainable then non-trainable weights, then each
+        sub-layer's `weights` in turn (so a BatchNormalization's moving statistics follow its
+        gamma and beta, not the end of the model); each weight once."""
+        own = [w for w in self._own_weights if w.trainable]
+        own += [w for w in self._own_weights if not w.trainable]
+        out, seen = [], set()
+        for w in own + [w for layer in self._layers for w in layer.weights]:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        return out
 
     @property
     def variables(self):
@@ -192,6 +204,13 @@ class Layer:
         x = self._cast_input(inputs)
         shape = tuple(x.shape) if hasattr(x, "shape") else None
         self._maybe_build(shape)
+        want = getattr(self, "_input_last_axis", None)
+        if want is not None and shape and shape[-1] is not None and shape[-1] != want:
+            raise ValueError(
+                "Input 0 with name 'None' of layer '%s' is incompatible with the layer: expected "
+                "axis -1 of input shape to have value %d, but received input with shape %s"
+                % (self.name, want, shape)
+            )
         kwargs, training = resolve_training(self, args, kwargs)
         with training_scope(training):
             return _call_of(self)(x, *args, **kwargs)
@@ -453,6 +472,7 @@ class Conv2D(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
 
     def build(self, input_shape):
+        self._input_last_axis = input_shape[-1]
         self.kernel = self.add_weight(
             self.kernel_size + (input_shape[-1], self.filters),
             self.kernel_initializer,

@@ -71,6 +71,67 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
     return layer._output
 
 
+def _adjust_rank(x, ref):
+    """Keras's `_adjust_input_rank`: drop a trailing axis of 1 the model's input lacks, or add
+    one it has; any other rank difference is an error."""
+    from jaxtape._src.ops import array_ops
+
+    rank, want = len(x.shape), len(ref.shape.as_list())
+    if rank == want:
+        return x
+    if rank == want + 1 and x.shape[-1] == 1:
+        return array_ops.squeeze(x, -1)
+    if rank + 1 == want and ref.shape.as_list()[-1] == 1:
+        return array_ops.expand_dims(x, -1)
+    raise ValueError(
+        "Invalid input shape for input %s with name '%s' and path ''. Expected shape %s, but "
+        "input has incompatible shape %s"
+        % (x, ref.name, tuple(ref.shape.as_list()), tuple(x.shape.as_list()))
+    )
+
+
+def _keras_order(flat_in, outputs):
+    """The layers of a functional graph in Keras's order (`ops.function.map_graph`), which
+    `model.layers`, `model.weights` and weight files follow: deepest first (the inputs), and
+    within a depth in the order a depth-first walk back from the outputs first meets them."""
+    index, post, finished = {}, [], set()
+
+    def key(t):
+        return ("input", id(t)) if t._node is None else ("node", t._node.id)
+
+    def visit(t):
+        k = key(t)
+        if k in finished:
+            return
+        if t._node is not None and any(t is i for i in flat_in):
+            finished.add(k)
+            return
+        op = t._input_layer if t._node is None else t._node.layer
+        index.setdefault(id(op), (len(index), op))
+        parents = [] if t._node is None else t._node.parents()
+        for p in parents:
+            visit(p)
+        finished.add(k)
+        post.append((k, op, [key(p) for p in parents]))
+
+    for t in nest.flatten(outputs):
+        visit(t)
+    in_graph = {k for k, _, _ in post}
+    node_depth, op_depth = {}, {}
+    for k, op, parents in reversed(post):
+        depth = max(node_depth.setdefault(k, 0), op_depth.get(id(op), 0))
+        op_depth[id(op)] = node_depth[k] = depth
+        for pk in parents:
+            if pk in in_graph:
+                node_depth[pk] = max(depth + 1, node_depth.get(pk, 0))
+    for t in flat_in:  # an input no output depends on
+        op = t._input_layer
+        if id(op) not in op_depth:
+            op_depth[id(op)] = 0
+            index[id(op)] = (-1, op)
+    return [index[i][1] for i in sorted(op_depth, key=lambda i: (-op_depth[i], index[i][0]))]
+
+
 class Model(Layer):
     """`keras.Model`: subclass it and override `call`, or build it from a graph of layers with
     `Model(inputs, outputs)`."""
@@ -121,10 +182,7 @@ class Model(Layer):
         order = [nodes[k] for k in sorted(nodes)]
         self._graph = (inputs, flat_in, outputs, order)
         self._inputs, self._outputs = inputs, outputs
-        layers = [t._input_layer for t in flat_in]
-        for n in order:
-            if isinstance(n.layer, Layer) and all(n.layer is not x for x in layers):
-                layers.append(n.layer)
+        layers = [op for op in _keras_order(flat_in, outputs) if isinstance(op, Layer)]
         object.__setattr__(self, "_layers", layers)
         self.built = True
 
@@ -159,7 +217,11 @@ class Model(Layer):
                 % (len(flat_in), len(given))
             )
         for kt, v in zip(flat_in, given):
-            values[id(kt)] = v if isinstance(v, KerasTensor) else convert_to_tensor(v, kt.dtype)
+            values[id(kt)] = (
+                v
+                if isinstance(v, KerasTensor)
+                else _adjust_rank(convert_to_tensor(v, kt.dtype), kt)
+            )
 
         def value(x):
             return values[id(x)] if isinstance(x, KerasTensor) else x
@@ -186,12 +248,34 @@ class Model(Layer):
             if not self.built:
                 self._maybe_build(tuple(x.shape) if hasattr(x, "shape") else None)
             if self._graph is not None:
+                self._check_input_shapes(x)
                 training = kwargs.get("training", args[0] if args else None)
                 with training_scope(training if training is not None else _CONTEXT.training):
                     return self._run_graph(x, _CONTEXT.training)
             kwargs, training = resolve_training(self, args, kwargs)
             with training_scope(training):
                 return _call_of(self)(x, *args, **kwargs)
+
+    def _check_input_shapes(self, x):
+        """Keras's input spec of a functional model: each input's shape must match its
+        `keras.Input`'s (a trailing axis of 1 may be added or dropped)."""
+        given = nest.flatten(x) if nest.is_nested(x) else [x]
+        for i, (v, ref) in enumerate(zip(given, self._graph[1])):
+            shape = tuple(getattr(v, "shape", np.shape(v)))
+            want = tuple(ref.shape.as_list())
+            if len(shape) == len(want) + 1 and shape[-1] == 1:
+                shape = shape[:-1]
+            elif len(shape) + 1 == len(want) and want[-1] == 1:
+                want = want[:-1]
+            if len(shape) != len(want) or any(
+                w is not None and d is not None and w != d for d, w in zip(shape, want)
+            ):
+                raise ValueError(
+                    "Input %d with name '%s' of layer '%s' is incompatible with the layer: "
+                    "expected shape=%s, found shape=%s"
+                    % (i, ref._input_layer.name if ref._input_layer else ref.name, self.name,
+                       tuple(ref.shape.as_list()), tuple(getattr(v, "shape", np.shape(v))))
+                )  # fmt: skip
 
     def call(self, inputs, training=None, mask=None):
         if self._graph is not None:
@@ -709,10 +793,12 @@ class Sequential(Model):
         super().__init__(trainable=trainable, name=name)
         self._input = None
         for layer in layers or []:
-            self.add(layer)
+            self.add(layer, rebuild=False)
+        self._try_build()
 
-    def add(self, layer):
+    def add(self, layer, rebuild=True):
         if isinstance(layer, KerasTensor):
+            self._input_kt = layer
             layer = InputSpec(tuple(layer.shape.as_list())[1:], layer.dtype.name)
         if not isinstance(layer, (Layer, InputSpec)):
             raise ValueError(
@@ -720,15 +806,18 @@ class Sequential(Model):
                 "model. Received: %r (of type %s)" % (layer, type(layer))
             )
         if isinstance(layer, InputLayer):
+            self._input_kt = layer.output
             layer = InputSpec(layer.batch_shape[1:], layer.dtype)
         if isinstance(layer, InputSpec):
             self._input = layer
-            self._try_build()
+            if rebuild:
+                self._try_build()
             return
         self._layers.append(layer)
         if layer._build_shape is not None and self._input is None:
             self._input = InputSpec(layer._build_shape[1:])
-        self._try_build()
+        if rebuild:
+            self._try_build()
 
     def _try_build(self):
         """With a known input shape, build every layer by running a symbolic input through
@@ -737,7 +826,10 @@ class Sequential(Model):
         if self._input is None or not self._layers:
             return
         self.built = False
-        x = Input(shape=self._input.shape[1:], dtype=self._input.dtype)
+        if getattr(self, "_input_kt", None) is None:  # one input layer (and name) per model
+            self._input_kt = Input(shape=self._input.shape[1:], dtype=self._input.dtype)
+        x = self._input_kt
+        auto_name("functional")  # Keras builds a Sequential into a Functional of that name
         with _path_scope(self.name):
             for layer in self._layers:
                 x = layer(x)
@@ -762,6 +854,9 @@ class Sequential(Model):
 
     def call(self, inputs, training=None):
         x = inputs
+        spec = getattr(self, "_output_spec", None)
+        if spec is not None and not isinstance(x, KerasTensor):
+            x = _adjust_rank(convert_to_tensor(x), self._input_kt)
         for layer in self._layers:
             if isinstance(layer, (Dropout, BatchNormalization)) or (
                 training is not None and accepts(layer, "training")

@@ -41,6 +41,7 @@ class Conv1D(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
 
     def build(self, input_shape):
+        self._input_last_axis = input_shape[-1]
         self.kernel = self.add_weight(self.kernel_size + (input_shape[-1], self.filters),
                                       self.kernel_initializer, name="kernel")  # fmt: skip
         self.bias = (self.add_weight((self.filters,), self.bias_initializer, name="bias")
@@ -82,6 +83,7 @@ class Conv2DTranspose(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
 
     def build(self, input_shape):
+        self._input_last_axis = input_shape[-1]
         self.kernel = self.add_weight(self.kernel_size + (self.filters, input_shape[-1]),
                                       self.kernel_initializer, name="kernel")  # fmt: skip
         self.bias = (self.add_weight((self.filters,), self.bias_initializer, name="bias")
@@ -119,6 +121,7 @@ class DepthwiseConv2D(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
 
     def build(self, input_shape):
+        self._input_last_axis = input_shape[-1]
         c = input_shape[-1]
         self.kernel = self.add_weight(self.kernel_size + (c, self.depth_multiplier),
                                       self.depthwise_initializer, name="kernel")  # fmt: skip
