@@ -309,8 +309,10 @@ class Model(Layer):
 
     # -- saving ------------------------------------------------------------------------------
     def save_weights(self, filepath, overwrite=True):
-        """The weights, in `model.weights` order, to `filepath` (`*.weights.h5` as Keras; the
-        file is jaxtape's own NumPy archive, not HDF5)."""
+        """Keras 3's `.weights.h5` file (HDF5 through h5py, the `h5` extra): layers, then the
+        compiled optimizer, named as Keras names them, so Keras on TF loads it."""
+        from jaxtape._src.keras import saving
+
         filepath = str(filepath)
         if not filepath.endswith(".weights.h5"):
             raise ValueError(
@@ -320,26 +322,23 @@ class Model(Layer):
 
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(filepath)
-        with open(filepath, "wb") as f:
-            np.savez(f, *[np.asarray(w) for w in self.get_weights()])
+        saving.save_weights(self, filepath)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Keras 3's `.weights.h5` (as saved by Keras or jaxtape), or Keras 2's `.h5`
+        weights (`keras.applications` files)."""
+        from jaxtape._src.keras import saving
+
         filepath = str(filepath)
-        try:
-            with np.load(filepath) as data:
-                arrays = [data["arr_%d" % i] for i in range(len(data.files))]
-        except (ValueError, OSError) as e:
+        if filepath.endswith(".weights.h5"):
+            saving.load_weights(self, filepath, skip_mismatch)
+        elif filepath.endswith((".h5", ".hdf5")):
+            saving.load_legacy_weights(self, filepath)
+        else:
             raise ValueError(
-                "%s is not a weights file written by jaxtape's save_weights (Keras's HDF5 "
-                "weights files are not read)." % filepath
-            ) from e
-        weights = self.weights
-        if len(arrays) != len(weights):
-            raise ValueError(
-                "Weight count mismatch: the file holds %d arrays, the model has %d weights."
-                % (len(arrays), len(weights))
+                "File format not supported: filepath=%s. Keras 3 only supports V3 `.keras` and "
+                "`.weights.h5` files, or legacy V1/V2 `.h5` files." % filepath
             )
-        self.set_weights(arrays)
 
     def save(self, filepath, overwrite=True, **kwargs):
         raise NotImplementedError(

@@ -197,6 +197,8 @@ _NO_GRADS = (
 class Optimizer:
     """Base of the Keras 3 optimizers: `apply_gradients(zip(grads, vars))`."""
 
+    built = False  # True once `build` made the state
+
     _slot_names: tuple = ()
 
     def __init__(
@@ -308,6 +310,13 @@ class Optimizer:
             tuple(grads), tuple(state), tuple(params), lr=lr, step=step
         )
         return tuple(optax.apply_updates(tuple(params), deltas)), new_state
+
+    def build(self, variables):
+        """Create the optimizer's state for `variables` now (Keras 3's `optimizer.build`);
+        otherwise it is made at the first `apply_gradients`."""
+        for v in variables:
+            self._slot_vars(unwrap(v), v)
+        self.built = True
 
     def apply(self, grads, trainable_variables=None):
         """Keras 3's `optimizer.apply(grads, variables)`."""
