@@ -31,7 +31,8 @@ def render() -> str:
     for entries in by_fn.values():
         paths = sorted("tf." + e.path for e in entries)
         e = entries[0]
-        rows.append((paths[0], ", ".join("`%s`" % p for p in paths), e.kernel or "-", e.gradient))
+        rows.append((paths[0], ", ".join("`%s`" % p for p in paths), e.kernel or "-", e.gradient,
+                     _dtypes(e.dtypes)))  # fmt: skip
     rows.sort()
     n_names = sum(len(r[1].split(", ")) for r in rows)
     out = [
@@ -42,14 +43,42 @@ def render() -> str:
         "%d ops answering to %d public TF names. *Gradient*: `yes` (TF's derivative, with TF's "
         "conventions where JAX differs), `none (not differentiable)` (the tape returns `None`, "
         "as TF's NotDifferentiable ops), `no gradient (LookupError)` (as TF's ops without a "
-        "registered gradient)." % (len(rows), n_names),
+        "registered gradient). *Dtypes*: those TF 2.21's kernel accepts, where the op declares "
+        "them (others raise TF's error): f = float16/bfloat16/32/64, c = complex64/128, "
+        "i = int8/16/32/64, u = uint8/16/32/64, b = bool, s = string; a bare letter is the "
+        "whole family." % (len(rows), n_names),
         "",
-        "| TF names | kernel | gradient |",
-        "|---|---|---|",
+        "| TF names | kernel | gradient | dtypes |",
+        "|---|---|---|---|",
     ]
-    for _, names, kernel, grad in rows:
-        out.append("| %s | %s | %s |" % (names, kernel, grad))
+    for _, names, kernel, grad, dtypes in rows:
+        out.append("| %s | %s | %s | %s |" % (names, kernel, grad, dtypes))
     return "\n".join(out) + "\n"
+
+
+_FAMILIES = {
+    "f": ("float16", "bfloat16", "float32", "float64"),
+    "c": ("complex64", "complex128"),
+    "i": ("int8", "int16", "int32", "int64"),
+    "u": ("uint8", "uint16", "uint32", "uint64"),
+    "b": ("bool",),
+    "s": ("string",),
+}
+
+
+def _dtypes(dtypes):
+    """`f c i` for whole families, `f32 f64` for parts of one."""
+    if dtypes is None:
+        return "-"
+    short = {"bfloat16": "bf16", "bool": "b", "string": "s"}
+    parts = []
+    for letter, family in _FAMILIES.items():
+        have = [d for d in family if d in dtypes]
+        if len(have) == len(family):
+            parts.append(letter)
+        else:
+            parts += [short.get(d, d[0] + "".join(ch for ch in d if ch.isdigit())) for d in have]
+    return " ".join(parts)
 
 
 def main():

@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 from jax.extend.core import Literal
 
-from jaxtape._src import caches
+from jaxtape._src import caches, history
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.context import HOOKS
@@ -156,78 +156,51 @@ def _check_nograd(nodes, target_ids):
 
 
 def plan(recorder, targets, sources, dense=False):
-    """The slice of the record between targets and sources.
+    """The slice of the record between targets and sources, as a compiled backward pass needs
+    it: the ops on a path (`history.walk`), wired into a structure (`_wire`), with where each
+    target and source sits in it (`_target_refs`, `_source_refs`).
 
-    Returns (key, leaf_vals, leaf_ids, sparse): the structure key, the captured leaf values in
-    key order, their tensor ids, and the sources whose gradient is IndexedSlices."""
+    Returns (key, leaf_vals, leaf_ids, sparse, chosen, recipe): the structure key, the
+    captured leaf values in key order, their tensor ids, the sources whose gradient is
+    IndexedSlices, the chosen nodes and where each leaf's value lives."""
     nodes = recorder.nodes if recorder is not None else ()
-    src_ids = set()
-    for s in sources:
-        if s.dtype._diff:
-            src_ids.update(s.ids)
+    src_ids = {i for s in sources if s.dtype._diff for i in s.ids}
     if recorder is not None and recorder.has_nograd:
         _check_nograd(nodes, [t.id for t in targets])
     tracked = recorder.tracked if recorder is not None else {}
     # Only sources this tape watches (or produced) seed the walk; `gradient(x, x)` is the
-    # identity even for an unwatched x (handled with the targets below).
-    reach = {i for i in src_ids if i in tracked}
-    live = []
-    if reach:
-        for n in nodes:
-            dp = n.diffpos
-            if dp is None:
-                continue
-            ins = n.inputs
-            hit = [p for p in dp if ins[p]._id in reach]
-            if not hit:
-                continue
-            live.append(n)
-            if n.kernel.has_conn:
-                conn = n.kernel.connectivity(n)
-                for kk, o in enumerate(n.outputs):
-                    if o._dtype._diff and not conn[kk].isdisjoint(hit):
-                        reach.add(o._id)
-            else:
-                for o in n.outputs:
-                    if o._dtype._diff:
-                        reach.add(o._id)
-    need = {t.id for t in targets if t.dtype._diff and (t.id in reach or t.id in src_ids)}
-    chosen = []
-    any_sparse = False
-    for n in reversed(live):
-        for o in n.outputs:
-            if o._id in need:
-                break
-        else:
-            continue
-        chosen.append(n)
-        in_ids = n.in_ids
-        if n.kernel.has_conn:
-            conn = n.kernel.connectivity(n)
-            used = frozenset().union(*(conn[k] for k, o in enumerate(n.out_ids) if o in need))
-            for p in n.diffpos:
-                if p in used and in_ids[p] in reach:
-                    need.add(in_ids[p])
-        else:
-            for p in n.diffpos:
-                if in_ids[p] in reach:
-                    need.add(in_ids[p])
-        if n.kernel.sparse_arg0:
-            any_sparse = True
-    chosen.reverse()
+    # identity even for an unwatched x (a target that is a source is needed all the same).
+    hist = history.walk(
+        nodes,
+        src_ids,
+        [t.id for t in targets if t.dtype._diff],
+        seed_ids=[i for i in src_ids if i in tracked],
+    )
+    wiring = _wire(hist.path)
+    trefs = _target_refs(targets, hist.need, wiring)
+    srefs = _source_refs(sources, hist.need, wiring)
+    struct, _, _, leaf_vals, leaf_ids, recipe = wiring
+    sparse = (
+        _sparse_sources(hist.path, srefs, trefs, leaf_ids) if hist.any_sparse and not dense else {}
+    )
+    avals = tuple([(v.shape, v.dtype) for v in leaf_vals])
+    key = (tuple(struct), avals, tuple(trefs), tuple(srefs))
+    return key, leaf_vals, leaf_ids, sparse, hist.path, recipe
 
-    pos: dict = {}
+
+def _wire(chosen):
+    """The chosen nodes as a structure: each node's (kernel, params, wires), where a wire is a
+    leaf position (a value captured from outside the slice) or (node, output) inside it.
+    Returns (struct, pos, leaf_index, leaf_vals, leaf_ids, recipe)."""
+    pos: dict = {}  # tensor id -> (node, output) inside the slice
     leaf_index: dict = {}  # tensor id -> leaf position
     recipe: list = []  # where each leaf's value lives: (chosen node, input position)
     leaf_vals: list = []
     leaf_ids: list = []
     struct = []
-    j = 0
-    for n in chosen:
+    for j, n in enumerate(chosen):
         wires = []
-        k_in = 0
-        for i, v in zip(n.in_ids, n.in_vals):
-            k_in += 1
+        for k_in, (i, v) in enumerate(zip(n.in_ids, n.in_vals)):
             p = pos.get(i)
             if p is None:
                 p = leaf_index.get(i)
@@ -236,16 +209,19 @@ def plan(recorder, targets, sources, dense=False):
                     leaf_vals.append(v)
                     leaf_ids.append(i)
                     leaf_index[i] = p
-                    recipe.append((j, k_in - 1))
+                    recipe.append((j, k_in))
             wires.append(p)
         struct.append((n.kernel, n.params, tuple(wires)))
-        k = 0
-        for o in n.out_ids:
+        for k, o in enumerate(n.out_ids):
             pos[o] = (j, k)
-            k += 1
-        j += 1
+    return struct, pos, leaf_index, leaf_vals, leaf_ids, recipe
 
-    trefs = []
+
+def _target_refs(targets, need, wiring):
+    """Where each target's value is: a node output, a leaf (added if new), or None (not
+    connected)."""
+    _, pos, leaf_index, leaf_vals, leaf_ids, recipe = wiring
+    trefs: list = []
     for t in targets:
         if t.id not in need:
             trefs.append(None)
@@ -260,23 +236,23 @@ def plan(recorder, targets, sources, dense=False):
                 leaf_ids.append(t.id)
                 recipe.append(("t", len(trefs)))
         trefs.append(p)
-    srefs = []
+    return trefs
+
+
+def _source_refs(sources, need, wiring):
+    """Where each source's gradient is read: its ids' node outputs (`("p", node, k)`) or
+    leaves, or None (not connected)."""
+    _, pos, leaf_index, _, _, _ = wiring
+    srefs: list = []
     for s in sources:
-        refs = None
+        refs = []
         if s.dtype._diff:
             for i in s.ids:
                 if i in need:
                     p = pos.get(i)
-                    r = ("p",) + p if p is not None else leaf_index[i]
-                    if refs is None:
-                        refs = [r]
-                    else:
-                        refs.append(r)
+                    refs.append(("p",) + p if p is not None else leaf_index[i])
         srefs.append(tuple(refs) if refs else None)
-    sparse = _sparse_sources(chosen, srefs, trefs, leaf_ids) if any_sparse and not dense else {}
-    avals = tuple([(v.shape, v.dtype) for v in leaf_vals])
-    key = (tuple(struct), avals, tuple(trefs), tuple(srefs))
-    return key, leaf_vals, leaf_ids, sparse, chosen, recipe
+    return srefs
 
 
 def _describe(recorder, targets, sources):

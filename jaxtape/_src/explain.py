@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import sys
 
-from jaxtape._src import nest
+from jaxtape._src import history, nest
 from jaxtape._src.context import HOOKS
 from jaxtape._src.registry import export_value
 from jaxtape._src.tape import FLAGS, _live_recorders, _source, _target
@@ -294,11 +294,8 @@ def _through_integer(rec, tid, sids):
 
 
 def _downstream(rec, sids):
-    reach = set(sids)
-    for n in rec.nodes:
-        if any(t._id in reach for t in n.inputs):
-            reach.update(o._id for o in n.outputs)
-    return reach
+    """Everything computed from the sources, whatever the dtypes (the program's own path)."""
+    return history.walk(rec.nodes, sids, (), differentiable=False).reach
 
 
 def _escape_from(rec, sids):
@@ -336,24 +333,17 @@ def _walk(rec, tids, sids, source, desc):
             "The target does not use %s at all." % desc,
             "Check that the target is computed from it.",
         )
-    # on a path: find the op that blocks the gradient
-    need = set(tids)
+    # on a path: the first op along it that blocks the gradient
     blocking = None
-    for n in reversed(nodes):
-        outs = [o._id for o in n.outputs]
-        if not any(o in need for o in outs):
-            continue
+    for n in history.walk(nodes, sids, tids, differentiable=False).path:
         on_path = [t for t in n.inputs if t._id in reach]
-        if not on_path:
-            continue
-        k = n.kernel
         if (
-            k.grad == "nondiff"
+            n.kernel.grad == "nondiff"
             or not any(o._dtype._diff for o in n.outputs)
             or not any(t._dtype._diff for t in on_path)
         ):
             blocking = n
-        need.update(t._id for t in on_path)
+            break
     if blocking is None:
         return GradientReport(
             "connected",

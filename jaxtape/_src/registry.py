@@ -37,6 +37,9 @@ class ApiEntry:
     gradient: str  # "yes", "none (not differentiable)", "no gradient (LookupError)", "n/a"
     kernel: str
     module: str
+    # the dtypes TF 2.21's kernel accepts (measured: tests/tfdiff/cases_dtype_sweep.py), where
+    # the op declares them; others raise TF's error.  Read by docs/ops.md and the op tests.
+    dtypes: frozenset | None = None
 
 
 class Kernel:
@@ -153,7 +156,7 @@ def _jitted_by_params(impl):
     return call
 
 
-def export(*paths: str, gradient: str = "yes", kernel: str = ""):
+def export(*paths: str, gradient: str = "yes", kernel: str = "", dtypes=None):
     """Register the decorated function under TF paths (`"add"`, `"math.add"`, ...).
 
     The public function is guarded: an internal error that escapes it (a JAX shape error, an
@@ -162,8 +165,9 @@ def export(*paths: str, gradient: str = "yes", kernel: str = ""):
 
     def deco(fn):
         public = _guarded(fn, kernel or (paths[0].rpartition(".")[2] if paths else fn.__name__))
+        allowed = None if dtypes is None else frozenset(dtypes)
         for p in paths:
-            _add(ApiEntry(p, public, gradient, kernel, p.rpartition(".")[0]))
+            _add(ApiEntry(p, public, gradient, kernel, p.rpartition(".")[0], allowed))
         return public
 
     return deco

@@ -173,6 +173,7 @@ def _unary(
     InvalidArgumentError), `no_kernel` those it registers without a CPU kernel (NotFoundError);
     both measured against TF 2.21 (tests/tfdiff/cases_dtype_sweep.py)."""
     kern = Kernel(tf_name, fn, grad=grad, jit=jit)
+    runs = allowed
     if no_kernel:
         allowed = allowed | no_kernel
 
@@ -194,7 +195,7 @@ def _unary(
         "nondiff": "none (not differentiable)",
         "none": "no gradient (LookupError)",
     }[grad]
-    export(*paths, gradient=g, kernel=tf_name)(op)
+    export(*paths, gradient=g, kernel=tf_name, dtypes=runs)(op)
     if operator:
         define_operator(operator)(op)
     return op
@@ -375,6 +376,7 @@ def _binary(
     `affine` (+1 for add, -1 for subtract): inside a trace, remember `i + k` of a traced scalar
     integer `i` and a known `k` (for `x[i:i + k]`)."""
     kern = Kernel(tf_name, fn, grad=grad, jit=jit)
+    runs = allowed
     if no_kernel:
         allowed = allowed | no_kernel
 
@@ -404,7 +406,7 @@ def _binary(
     )
     g = {"diff": "yes", "nondiff": "none (not differentiable)"}[grad]
     if paths:
-        export(*paths, gradient=g, kernel=tf_name)(op)
+        export(*paths, gradient=g, kernel=tf_name, dtypes=runs)(op)
     return op
 
 

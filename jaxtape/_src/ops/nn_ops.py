@@ -38,7 +38,7 @@ def _act(paths, tf_name, fn, allowed=FLOAT, **params):
         return bind(kern, (x,), p or None)
 
     op.__name__ = paths[0].rpartition(".")[2]
-    export(*paths, kernel=tf_name)(op)
+    export(*paths, kernel=tf_name, dtypes=allowed)(op)
     return op
 
 
