@@ -101,3 +101,30 @@ def test_missing_h5py_names_the_extra(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'jaxtape[h5]'" in out.stdout
+
+
+def test_keras_datasets_read_keras_cache(tmp_path, monkeypatch):
+    import gzip
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="jaxtape does not download"):
+        tf.keras.datasets.mnist.load_data()
+    (tmp_path / "datasets" / "fashion-mnist").mkdir(parents=True)
+    rng = np.random.RandomState(0)
+    arrays = {"x_train": rng.randint(0, 256, (5, 28, 28)).astype(np.uint8),
+              "y_train": np.arange(5, dtype=np.uint8),
+              "x_test": rng.randint(0, 256, (2, 28, 28)).astype(np.uint8),
+              "y_test": np.arange(2, dtype=np.uint8)}  # fmt: skip
+    np.savez(tmp_path / "datasets" / "mnist.npz", **arrays)
+    (x, y), (xt, yt) = tf.keras.datasets.mnist.load_data()
+    np.testing.assert_array_equal(x, arrays["x_train"])
+    np.testing.assert_array_equal(yt, arrays["y_test"])
+    for name, header, data in (("train-labels-idx1-ubyte.gz", 8, arrays["y_train"]),
+                               ("train-images-idx3-ubyte.gz", 16, arrays["x_train"]),
+                               ("t10k-labels-idx1-ubyte.gz", 8, arrays["y_test"]),
+                               ("t10k-images-idx3-ubyte.gz", 16, arrays["x_test"])):  # fmt: skip
+        with gzip.open(tmp_path / "datasets" / "fashion-mnist" / name, "wb") as f:
+            f.write(b"\0" * header + data.tobytes())
+    (x, y), (xt, yt) = tf.keras.datasets.fashion_mnist.load_data()
+    assert x.shape == (5, 28, 28) and x.dtype == np.uint8
+    np.testing.assert_array_equal(xt, arrays["x_test"])

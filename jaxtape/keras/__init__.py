@@ -10,6 +10,7 @@ from jaxtape.keras import (  # noqa: E402,F401
     backend,
     callbacks,
     config,
+    datasets,
     initializers,
     layers,
     losses,

@@ -5,6 +5,7 @@ from jaxtape._src.keras import (  # noqa: F401
     applications,
     backend,
     callbacks,
+    datasets,
     initializers,
     layers,
     losses,

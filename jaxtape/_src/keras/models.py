@@ -788,6 +788,8 @@ class _CompiledLoss:
 
 
 class Sequential(Model):
+    _is_sequential = True  # (keras/saving.py: its layers are saved under `layers/`)
+
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(trainable=trainable, name=name)
         self._input = None

@@ -52,36 +52,27 @@ def _own_variables(obj):
     return [w for w in own if w.trainable] + [w for w in own if not w.trainable]
 
 
-_SKIP: set | None = None
+# instance attributes of jaxtape's own bookkeeping that hold layers (walked as `layers`)
+_SKIP = frozenset({"_layers", "_own_weights"})
 
 
-def _skip():
-    """Attributes every layer has (Keras skips those of a bare `Layer()` the same way)."""
-    global _SKIP
-    if _SKIP is None:
-        from jaxtape._src.keras.layers import Layer
-        from jaxtape._src.keras.models import Model, Sequential
-
-        _SKIP = set(dir(Layer())) | set(dir(Model)) | set(dir(Sequential)) | {
-            "_layers", "_own_weights", "_graph", "_inputs", "_outputs", "_input_kt",
-            "_output_spec", "_inbound", "_compile_metrics", "_loss_tracker", "_loss_fn",
-        }  # fmt: skip
-        _SKIP.discard("optimizer")
-    return _SKIP
+def _is_graph_model(obj):
+    """A functional model or a Sequential (Keras saves their layers under `layers/`)."""
+    return getattr(obj, "_graph", None) is not None or getattr(obj, "_is_sequential", False)
 
 
 def _children(obj):
-    """(attribute, child) in Keras's `_walk_saveable` order."""
-    from jaxtape._src.keras.models import Model, Sequential
+    """(attribute, child) in Keras's `_walk_saveable` order: a graph model's layers, then the
+    instance's attributes, public ones first, each sorted by name."""
     from jaxtape._src.keras.optimizers import Optimizer
 
     if isinstance(obj, Optimizer):
         return
-    if isinstance(obj, Sequential) or (isinstance(obj, Model) and obj._graph is not None):
+    if _is_graph_model(obj):
         yield "layers", obj.layers
     names = sorted(vars(obj), key=lambda n: "~" + n if n.startswith("_") else n)
     for name in names:
-        if name.startswith("__") or name in _skip():
+        if name.startswith("__") or name in _SKIP:
             continue
         yield name, vars(obj)[name]
 
