@@ -9,7 +9,7 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PAGES = ["getting-started.md", "none.md", "tutorial.md", "extending.md", "function.md"]
+PAGES = ["getting-started.md", "none.md", "tutorial.md", "extending.md", "function.md", "jax.md"]
 
 
 def _blocks(page):

@@ -88,3 +88,62 @@ def test_pytree_and_chex_interop():
 
 def test_device_is_tf_style():
     assert tf.constant(1.0).device.startswith("/job:localhost/replica:0/task:0/device:")
+
+
+def _compiles(fn):
+    """How many XLA compilations `fn()` triggers (JAX's compile events)."""
+    import jax
+
+    count = [0]
+
+    def listen(name, duration, **kwargs):
+        if name == "/jax/core/compile/backend_compile_duration":
+            count[0] += 1
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        fn()
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+    return count[0]
+
+
+def test_iteration_and_int_indexing_do_not_compile_per_element():
+    import numpy as np
+
+    x = tf.constant(np.linspace(0, 1, 3001, dtype=np.float32))
+    rows = []
+    assert _compiles(lambda: rows.extend(float(v) for v in x)) == 0  # host rows, as TF
+    assert rows[:2] == [0.0, float(np.float32(1 / 3000))] and len(rows) == 3001
+    m = tf.constant(np.arange(300, dtype=np.float32).reshape(100, 3))
+    picked = []
+    n = _compiles(lambda: picked.extend(float(m[i, 1]) for i in range(100)))
+    assert n <= 6, n  # a few static kernels, then one with the index as an argument
+    assert picked == [float(3 * i + 1) for i in range(100)]
+    assert [float(v) for v in m[-1]] == [297.0, 298.0, 299.0]
+
+
+def test_iteration_under_a_tape_still_records_the_rows():
+    x = tf.constant([1.0, 2.0, 3.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = sum(v * v for v in x)
+    assert tape.gradient(y, x).numpy().tolist() == [2.0, 4.0, 6.0]
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = x[2] * x[0] + x[1]
+    assert tape.gradient(y, x).numpy().tolist() == [3.0, 1.0, 1.0]
+
+
+def test_compile_stats_name_what_compiled():
+    import numpy as np
+
+    tf.debugging.compile_stats(reset=True)
+    x = tf.constant(np.ones((7, 13), np.float32))
+    tf.reduce_sum(tf.sin(x) * 3.0)
+    stats = tf.debugging.compile_stats()
+    assert stats["count"] >= 1 and stats["seconds"] > 0
+    assert sum(n for n, _ in stats["by_function"].values()) == stats["count"]
+    assert "Sin" in stats["by_function"], stats["by_function"]  # the op's TF name
+    tf.reduce_sum(tf.sin(x) * 3.0)  # warm: nothing new
+    assert tf.debugging.compile_stats()["count"] == stats["count"]

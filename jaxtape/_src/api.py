@@ -8,6 +8,7 @@ from jaxtape._src.tensor import to_jax
 
 export_value("clear_caches", backward.clear_caches)
 export_value("cache_info", backward.cache_info)
+export_value("debugging.compile_stats", backward.compile_stats)
 export_value("to_jax", to_jax)
 
 from jaxtape._src.custom_gradient import custom_gradient, recompute_grad  # noqa: E402
@@ -40,3 +41,5 @@ from jaxtape._src import numerics as _numerics  # noqa: E402,F401  (tf.debugging
 from jaxtape._src import data as _data  # noqa: E402,F401  (tf.data)
 
 from jaxtape._src import summary as _summary  # noqa: E402,F401  (tf.summary)
+
+from jaxtape._src import tensor_array as _tensor_array  # noqa: E402,F401  (tf.TensorArray)

@@ -26,6 +26,7 @@ a small structure costs ~40-70 ms once; a cached call costs ~15-25 us.  See docs
 from __future__ import annotations
 
 import os
+import threading
 import weakref
 
 import jax
@@ -73,11 +74,50 @@ MAX_EXECUTABLES = int(os.environ.get("JAXTAPE_MAX_EXECUTABLES", "1000"))
 _compiles = {"count": 0, "flushes": 0}
 
 
+# every XLA compilation of the process, by the function JAX compiled (`compile_stats()`)
+_COMPILE_PHASES = {
+    "/jax/core/compile/jaxpr_trace_duration": "trace",
+    "/jax/core/compile/jaxpr_to_mlir_module_duration": "lower",
+    "/jax/core/compile/backend_compile_duration": "compile",
+}
+_compile_log: dict = {}  # function name -> [compiles, seconds (trace + lower + compile)]
+_compile_lock = threading.Lock()
+
+
 def _on_compile(name, duration, **kwargs):
-    if name == "/jax/core/compile/backend_compile_duration":
+    phase = _COMPILE_PHASES.get(name)
+    if phase is None:
+        return
+    fun = str(kwargs.get("fun_name", "?"))
+    if fun.startswith("jit(") and fun.endswith(")"):
+        fun = fun[4:-1]
+    with _compile_lock:
+        entry = _compile_log.setdefault(fun, [0, 0.0])
+        entry[1] += duration
+        if phase == "compile":
+            entry[0] += 1
+    if phase == "compile":
         _compiles["count"] += 1
         if MAX_EXECUTABLES and _compiles["count"] > MAX_EXECUTABLES:
             FLUSH[0] = True
+
+
+def compile_stats(reset: bool = False) -> dict:
+    """jaxtape's own (TF has no such call): the XLA compilations of this process so far —
+    `count`, `seconds` (tracing, lowering and compiling), and `by_function`: for each function
+    JAX compiled (an op's kernel, e.g. `_getitem_impl`; a backward pass; a `function` step)
+    its (compiles, seconds), most expensive first.  `reset=True` starts the count again.
+    What a cold run pays that a warm one does not: see docs/performance.md."""
+    with _compile_lock:
+        items = sorted(_compile_log.items(), key=lambda kv: -kv[1][1])
+        out = {
+            "count": sum(v[0] for _, v in items),
+            "seconds": sum(v[1] for _, v in items),
+            "by_function": {k: (v[0], v[1]) for k, v in items},
+        }
+        if reset:
+            _compile_log.clear()
+    return out
 
 
 jax.monitoring.register_event_duration_secs_listener(_on_compile)
@@ -428,6 +468,7 @@ def build(key, mode):
                 c = [jnp.ones(s, d) for s, d in t_avals]
             return tuple(vjp_all(leaf_vals, c))
 
+        fn.__name__ = fn.__qualname__ = "gradient"  # as compile_stats reports it
         return fn
 
     tshape, tdtype = t_avals[0]
@@ -442,6 +483,7 @@ def build(key, mode):
             gs = jax.vmap(lambda c: tuple(vjp_all(leaf_vals, [c])))(basis)
             return tuple(g.reshape(tuple(tshape) + g.shape[1:]) for g in gs)
 
+        fn.__name__ = fn.__qualname__ = "jacobian"
         return fn
 
     b = tshape[0]
@@ -457,6 +499,7 @@ def build(key, mode):
             out.append(g.reshape((b,) + tuple(tshape[1:]) + g.shape[2:]))
         return tuple(out)
 
+    fn.__name__ = fn.__qualname__ = "batch_jacobian"
     return fn
 
 

@@ -79,7 +79,7 @@ class Kernel:
         # call takes JAX's C++ fast path (~15 us here) where `jnp.add` spends ~25 us in Python
         # dtype logic, and kernels with a custom derivative (custom_jvp / custom_vjp) would
         # otherwise retrace on every call (~400 us).
-        self.eager = _jitted_by_params(impl) if jit else impl
+        self.eager = _jitted_by_params(impl, name) if jit else impl
 
     # True for kernels whose outputs depend on only some inputs (see connectivity)
     has_conn = False
@@ -131,7 +131,14 @@ def _evicted(fn):
     fn.clear_cache()
 
 
-def _jitted_by_params(impl):
+def _named(fn, name):
+    """`fn` under the op's TF name: what JAX reports compiling (`tf.debugging.compile_stats`)."""
+    if name:
+        fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def _jitted_by_params(impl, name=None):
     import jax
 
     cache = caches.LRU(None, EAGER_PARAMS_SIZE, on_evict=_evicted)
@@ -142,12 +149,12 @@ def _jitted_by_params(impl):
         if not params:
             if not plain:
                 # a plain function: jit caches on it (a jnp ufunc object would retrace each call)
-                plain.append(jax.jit(lambda *a: impl(*a)))
+                plain.append(jax.jit(_named(lambda *a: impl(*a), name)))
             return plain[0](*arrays)
         key = tuple(sorted(params.items()))
         fn = cache.get(key)
         if fn is None:
-            fn = jax.jit(functools.partial(impl, **params))
+            fn = jax.jit(_named(lambda *a, _p=params: impl(*a, **_p), name))
             cache.put(key, fn)
         return fn(*arrays)
 
