@@ -1,6 +1,8 @@
 """Keras 3 cross-entropies on TF: probabilities from a Keras sigmoid/softmax activation (or from
 a Sigmoid/Softmax op inside tf.function) are replaced by their logits; saturated outputs show it."""
 
+import numpy as np
+
 
 def _losses(tf):
     keras = tf.keras
@@ -66,3 +68,30 @@ def case_training_step_with_sigmoid_dense(tf):
         return loss
 
     return [step() for _ in range(3)]
+
+
+def case_more_losses(tf):
+    """Huber, LogCosh, Hinge, SquaredHinge, KLDivergence, Poisson, MSLE, MAPE (classes with
+    reductions and sample weights, and tf.keras.losses's function names)."""
+    rng = np.random.RandomState(3)
+    t = rng.rand(4, 5).astype(np.float32)
+    p = (rng.rand(4, 5) * 2.0).astype(np.float32)
+    labels01 = (rng.rand(4, 5) > 0.5).astype(np.float32)
+    w = np.array([1.0, 0.5, 0.0, 2.0], np.float32)
+    L = tf.keras.losses
+    out = {}
+    for name in ("Huber", "LogCosh", "Hinge", "SquaredHinge", "KLDivergence", "Poisson",
+                 "MeanSquaredLogarithmicError", "MeanAbsolutePercentageError"):  # fmt: skip
+        cls = getattr(L, name)
+        out[name] = (cls()(t, p), cls(reduction="sum")(t, p, sample_weight=w),
+                     cls(reduction="none")(labels01, p - 1.0))  # fmt: skip
+    out["huber_delta"] = L.Huber(delta=0.3)(t, p)
+    for fname in ("huber", "logcosh", "hinge", "squared_hinge", "kld", "poisson", "msle",
+                  "mape", "MSE", "MAE", "KLD", "MSLE", "MAPE"):  # fmt: skip
+        out["f_" + fname] = getattr(L, fname)(t, p)
+    x = tf.Variable(p)
+    with tf.GradientTape() as tape:
+        total = L.Huber()(t, x) + L.LogCosh()(t, x) + L.Poisson()(t, x)
+    out["grad"] = tape.gradient(total, x)
+    out["get"] = type(L.get("Huber")).__name__, L.get("hinge")(t, p)
+    return out

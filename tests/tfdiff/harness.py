@@ -120,6 +120,8 @@ def _close(a, b, dtype, rtol):
         return a == b
     if isinstance(a, bool) or isinstance(a, int) and not isinstance(b, float):
         return a == b
+    if rtol < 0:  # bit for bit
+        return a == b or (a != a and b != b)
     tol = {"float16": 1e-3, "bfloat16": 1e-2, "float32": 1e-5}.get(dtype, 1e-12)
     tol = max(tol, rtol)
     return abs(a - b) <= tol * max(1.0, abs(a), abs(b))

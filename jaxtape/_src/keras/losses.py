@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+import numpy as np
 
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.keras.settings import CONFIG
@@ -53,6 +54,97 @@ def mean_absolute_error(y_true, y_pred):
     M = _M()
     t, p = squeeze_or_expand_to_same_rank(*_prep(y_true, y_pred))
     return M.reduce_mean(M.abs(M.subtract(t, p)), axis=-1)
+
+
+def _const(value, like):
+    return convert_to_tensor(value, like.dtype)
+
+
+def _eps(like):
+    return convert_to_tensor(CONFIG["epsilon"], like.dtype)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """Keras's Huber loss: 0.5 e^2 where |e| <= delta, delta |e| - 0.5 delta^2 beyond."""
+    M = _M()
+    t, p = squeeze_or_expand_to_same_rank(*_prep(y_true, y_pred))
+    d = _const(delta, p)
+    error = M.subtract(p, t)
+    abs_error = M.abs(error)
+    half = _const(0.5, p)
+    quadratic = M.multiply(half, M.square(error))
+    linear = M.subtract(M.multiply(d, abs_error), M.multiply(half, M.square(d)))
+    return M.reduce_mean(_M_where(M.less_equal(abs_error, d), quadratic, linear), axis=-1)
+
+
+def _M_where(cond, a, b):
+    from jaxtape._src.ops import array_ops as A
+
+    return A.where(cond, a, b)
+
+
+def log_cosh(y_true, y_pred):
+    """Keras's log-cosh: x + softplus(-2x) - log 2 of the error, averaged."""
+    M = _M()
+    t, p = squeeze_or_expand_to_same_rank(*_prep(y_true, y_pred))
+    x = M.subtract(p, t)
+    v = M.subtract(M.add(x, M.softplus(M.multiply(x, _const(-2.0, x)))), _const(np.log(2.0), x))
+    return M.reduce_mean(v, axis=-1)
+
+
+def _hinge_labels(t):
+    """Keras: labels that are all 0/1 become -1/1."""
+    M = _M()
+    binary = M.reduce_all(M.logical_or(M.equal(t, _const(0, t)), M.equal(t, _const(1, t))))
+    return _M_where(binary, M.subtract(M.multiply(_const(2, t), t), _const(1, t)), t)
+
+
+def hinge(y_true, y_pred):
+    M = _M()
+    t, p = squeeze_or_expand_to_same_rank(*_prep(y_true, y_pred))
+    t = _hinge_labels(t)
+    return M.reduce_mean(
+        M.maximum(M.subtract(_const(1.0, p), M.multiply(t, p)), _const(0.0, p)), axis=-1
+    )
+
+
+def squared_hinge(y_true, y_pred):
+    M = _M()
+    t, p = squeeze_or_expand_to_same_rank(*_prep(y_true, y_pred))
+    t = _hinge_labels(t)
+    h = M.maximum(M.subtract(_const(1.0, p), M.multiply(t, p)), _const(0.0, p))
+    return M.reduce_mean(M.square(h), axis=-1)
+
+
+def kl_divergence(y_true, y_pred):
+    M = _M()
+    t, p = squeeze_or_expand_to_same_rank(*_prep(y_true, y_pred))
+    one = _const(1.0, p)
+    t = M.minimum(M.maximum(t, _eps(p)), one)
+    p = M.minimum(M.maximum(p, _eps(p)), one)
+    return M.reduce_sum(M.multiply(t, M.log(M.divide(t, p))), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    M = _M()
+    t, p = squeeze_or_expand_to_same_rank(*_prep(y_true, y_pred))
+    return M.reduce_mean(M.subtract(p, M.multiply(t, M.log(M.add(p, _eps(p))))), axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    M = _M()
+    t, p = squeeze_or_expand_to_same_rank(*_prep(y_true, y_pred))
+    one = _const(1.0, p)
+    first = M.log(M.add(M.maximum(p, _eps(p)), one))
+    second = M.log(M.add(M.maximum(t, _eps(p)), one))
+    return M.reduce_mean(M.square(M.subtract(first, second)), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    M = _M()
+    t, p = squeeze_or_expand_to_same_rank(*_prep(y_true, y_pred))
+    diff = M.abs(M.divide(M.subtract(t, p), M.maximum(M.abs(t), _eps(p))))
+    return M.multiply(_const(100.0, p), M.reduce_mean(diff, axis=-1))
 
 
 def _get_logits(output, from_logits, op_type, fn_name):
@@ -183,6 +275,28 @@ CategoricalCrossentropy = _loss_class("CategoricalCrossentropy", categorical_cro
 SparseCategoricalCrossentropy = _loss_class(
     "SparseCategoricalCrossentropy", sparse_categorical_crossentropy
 )
+Huber = _loss_class("Huber", huber)
+LogCosh = _loss_class("LogCosh", log_cosh)
+Hinge = _loss_class("Hinge", hinge)
+SquaredHinge = _loss_class("SquaredHinge", squared_hinge)
+KLDivergence = _loss_class("KLDivergence", kl_divergence)
+Poisson = _loss_class("Poisson", poisson)
+MeanSquaredLogarithmicError = _loss_class(
+    "MeanSquaredLogarithmicError", mean_squared_logarithmic_error
+)
+MeanAbsolutePercentageError = _loss_class(
+    "MeanAbsolutePercentageError", mean_absolute_percentage_error
+)
+_MORE_CLASSES = (Huber, LogCosh, Hinge, SquaredHinge, KLDivergence, Poisson,
+                 MeanSquaredLogarithmicError, MeanAbsolutePercentageError)  # fmt: skip
+# tf.keras.losses's function names (TF 2.21 with Keras 3)
+_MORE_FUNCTIONS = {
+    "huber": huber, "logcosh": log_cosh, "hinge": hinge, "squared_hinge": squared_hinge,
+    "kld": kl_divergence, "kullback_leibler_divergence": kl_divergence, "poisson": poisson,
+    "msle": mean_squared_logarithmic_error, "mape": mean_absolute_percentage_error,
+    "MSE": mean_squared_error, "MAE": mean_absolute_error, "KLD": kl_divergence,
+    "MSLE": mean_squared_logarithmic_error, "MAPE": mean_absolute_percentage_error,
+}  # fmt: skip
 
 for _c in (
     Loss,
@@ -203,6 +317,10 @@ for _f in (
     export_value("keras.losses." + _f.__name__, _f)
 export_value("keras.losses.mse", mean_squared_error)
 export_value("keras.losses.mae", mean_absolute_error)
+for _c_ in _MORE_CLASSES:
+    export_value("keras.losses." + _c_.__name__, _c_)
+for _name, _f in _MORE_FUNCTIONS.items():
+    export_value("keras.losses." + _name, _f)
 
 
 def get(identifier):
@@ -220,7 +338,8 @@ def get(identifier):
                 sparse_categorical_crossentropy,
             )
         }
-        names.update(mse=mean_squared_error, mae=mean_absolute_error)
+        names.update(mse=mean_squared_error, mae=mean_absolute_error, **_MORE_FUNCTIONS)
+        names.update({f.__name__: f for f in _MORE_FUNCTIONS.values()})
         classes = {
             c.__name__: c
             for c in (
@@ -231,6 +350,7 @@ def get(identifier):
                 SparseCategoricalCrossentropy,
             )
         }
+        classes.update({c.__name__: c for c in _MORE_CLASSES})
         if identifier in names:
             return names[identifier]
         if identifier in classes:

@@ -213,14 +213,16 @@ def zeros(shape, d: _dt.DType):
 def ieee_divide(x, y):
     """`x / y` correctly rounded, element by element, as TF's CPU and GPU kernels divide.
 
-    XLA rewrites a division by a broadcast operand (a scalar, a row, a count) into a
-    multiplication by its reciprocal, which is an ulp off for most divisors: `x / 3.0` under
+    XLA rewrites a division by a broadcast or constant operand (a scalar, a row, a count) into
+    a multiplication by its reciprocal, which is an ulp off for most divisors: `x / 3.0` under
     `jax.jit` differs from TF (and from IEEE) in about a third of the elements.  So the
-    divisor is broadcast to the result's shape behind an optimization barrier, where XLA sees
-    two arrays of one shape and divides."""
+    operands are broadcast to the result's shape and the divisor put behind an optimization
+    barrier, where XLA sees two arrays of one shape and divides."""
     if not jnp.issubdtype(jnp.result_type(x, y), jnp.inexact):
         return x / y
     shape = jnp.broadcast_shapes(jnp.shape(x), jnp.shape(y))
-    if jnp.shape(y) == shape:
-        return x / y
+    if jnp.shape(x) != shape:  # `c / y` too: a broadcast numerator is rewritten as c * (1 / y)
+        x = lax.optimization_barrier(jnp.broadcast_to(x, shape))
+    # the divisor always behind the barrier: a divisor XLA knows at compile time (a constant
+    # inside a compiled step) is otherwise replaced by its reciprocal as well
     return x / lax.optimization_barrier(jnp.broadcast_to(y, shape))

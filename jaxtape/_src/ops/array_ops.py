@@ -189,11 +189,9 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
         # 8.0 / 0.01 is 800.00002 and would give one element more)
         with np.errstate(all="ignore"):
             n = int(np.ceil(np.abs((npd(lim) - npd(s)) / npd(dl))))
-        # TF's kernel accumulates `val += delta` in the output dtype.
-        steps = np.full(n, dl, dtype=npd)
-        if n:
-            steps[0] = npd(s)
-        arr = np.cumsum(steps, dtype=npd)
+        # TF 2.21's kernel: start + i * delta, in the output dtype (measured: accumulating
+        # `val += delta` differs from it by an ulp in most elements of a long range)
+        arr = (npd(s) + np.arange(n, dtype=npd) * npd(dl)).astype(npd)
     return make(jnp.asarray(arr, d.as_numpy_dtype), d)
 
 
