@@ -44,7 +44,7 @@ from jaxtape import (  # noqa: E402,F401
     sparse,
     strings,
 )
-from jaxtape import autodiff, config, data, extend, keras, summary, testing, train  # noqa: E402,F401
+from jaxtape import autodiff, config, data, extend, io, keras, summary, testing, train  # noqa: E402,F401
 
 __version__ = "0.1.0"
 del _namespace, _jax, _ops, _api, _module, _compile_cache, _context
@@ -58,7 +58,6 @@ _NOT_PROVIDED = {
     "runs",
     "distribute": "shard with jax.sharding (NamedSharding) for now",
     "estimator": "use a Keras model or a GradientTape loop",
-    "io": "read files with NumPy / Python",
     "tpu": "JAX runs on TPUs itself: install jax[tpu]",
     "experimental": "no tf.experimental APIs are provided",
 }
