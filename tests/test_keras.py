@@ -92,3 +92,15 @@ def test_optimizer_none_gradients():
 def test_input_shape_warns():
     with pytest.warns(UserWarning, match="Do not pass an `input_shape`"):
         tf.keras.Sequential([tf.keras.layers.Dense(2, input_shape=(3,))])
+
+
+def test_unsupported_weight_options_raise_instead_of_being_ignored():
+    with pytest.raises(NotImplementedError, match="kernel_constraint"):
+        tf.keras.layers.Dense(2, kernel_constraint=lambda w: w)
+    with pytest.raises(NotImplementedError, match="recurrent_regularizer"):
+        tf.keras.layers.LSTM(2, recurrent_regularizer="l2")
+    with pytest.raises(NotImplementedError, match="kernel_regularizer"):
+        tf.keras.layers.MultiHeadAttention(2, 4, kernel_regularizer="l2")
+    layer = tf.keras.layers.Conv2D(2, 3, kernel_regularizer="l2")  # supported
+    layer(tf.ones((1, 5, 5, 1)))
+    assert len(layer.losses) == 1

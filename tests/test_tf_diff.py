@@ -25,6 +25,7 @@ TOLERANCE = {
 for _cid in ("fit_evaluate_predict", "fit_sequential_validation_and_mse", "fit_with_dataset",
              "custom_train_step", "subclassed_model_fit", "early_stopping", "binary_fit_metrics"):  # fmt: skip
     TOLERANCE["cases_keras_models::" + _cid] = 2e-6
+TOLERANCE["cases_keras_regularizers::fit_with_regularization"] = 2e-6  # a fit run, as above
 
 
 # Cases compared bit for bit (tolerance 0, not the dtype's): where jaxtape computes what TF's

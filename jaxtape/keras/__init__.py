@@ -18,6 +18,7 @@ from jaxtape.keras import (  # noqa: E402,F401
     models,
     optimizers,
     random,
+    regularizers,
     utils,
 )
 

@@ -14,4 +14,5 @@ from jaxtape._src.keras import (  # noqa: F401
     more_layers,
     optimizers,
     random,
+    regularizers,
 )

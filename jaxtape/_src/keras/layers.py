@@ -46,6 +46,22 @@ class Layer:
         else:
             self._build_shape = None
         kwargs.pop("autocast", None)
+        from jaxtape._src.keras import regularizers
+
+        self.activity_regularizer = regularizers.get(kwargs.pop("activity_regularizer", None))
+        # `kernel_regularizer=...` & co.: applied to the weight of that name when it is made
+        object.__setattr__(self, "_weight_regularizers", {
+            key[: -len("_regularizer")]: regularizers.get(kwargs.pop(key))
+            for key in [k for k in kwargs if k.endswith("_regularizer")]
+        })  # fmt: skip
+        for key in [k for k in kwargs if k.endswith("_constraint")]:
+            if kwargs.pop(key) is not None:
+                raise NotImplementedError(
+                    "%s(%s=...): weight constraints are not supported by jaxtape yet (they "
+                    "would be silently ignored); clip the weights after each optimizer step "
+                    "with variable.assign(...) instead." % (type(self).__name__, key)
+                )
+        object.__setattr__(self, "_losses", [])
         if kwargs:
             raise TypeError(
                 "Unrecognized keyword arguments passed to %s: %s" % (type(self).__name__, kwargs)
@@ -114,8 +130,66 @@ class Layer:
         scoped = not _PATH_STACK or _PATH_STACK[-1] != self.name
         with _path_scope(self.name) if scoped else contextlib.nullcontext():
             v = KerasVariable(init, shape or (), d, trainable, name or "variable")
+        if constraint is not None:
+            raise NotImplementedError(
+                "add_weight(constraint=...): weight constraints are not supported by jaxtape "
+                "yet (they would be silently ignored)."
+            )
+        from jaxtape._src.keras import regularizers
+
+        reg = regularizers.get(regularizer)
+        if reg is None:
+            reg = self.__dict__.get("_weight_regularizers", {}).get(_REGULARIZED.get(name, name))
+        v.regularizer = reg
         self._own_weights.append(v)
         return v
+
+    # -- losses -------------------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a scalar loss in `call()` (Keras's `add_loss`); it joins `layer.losses` until the
+        next top-level call."""
+        from jaxtape._src import nest
+
+        if STATE.abstract_build:  # a functional model's symbolic call: shapes only
+            return
+        for x in nest.flatten(loss):
+            if not hasattr(x, "dtype") or not hasattr(x, "shape"):
+                raise ValueError(
+                    "`add_loss()` can only be called from inside `build()` or `call()`, on a "
+                    "tensor input. Received invalid value: %s" % (x,)
+                )
+            self._losses.append(convert_to_tensor(x))
+
+    def _clear_losses(self):
+        self._losses.clear()
+        for layer in self._layers:
+            layer._clear_losses()
+
+    def _all_layers(self):
+        out, seen = [], set()
+        stack = list(reversed(self._layers))
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            stack.extend(reversed(layer._layers))
+        return out
+
+    @property
+    def losses(self):
+        """Keras 3's `layer.losses`: the `add_loss` losses of this layer and its sublayers
+        (activity regularization among them), then the penalties of the regularized
+        trainable weights, computed on their current values."""
+        out = list(self._losses)
+        for layer in self._all_layers():
+            out.extend(layer._losses)
+        for v in self.trainable_weights:
+            reg = getattr(v, "regularizer", None)
+            if reg is not None:
+                out.append(reg(v))
+        return out
 
     def _collect(self, trainable):
         out = []
@@ -212,8 +286,26 @@ class Layer:
                 % (self.name, want, shape)
             )
         kwargs, training = resolve_training(self, args, kwargs)
-        with training_scope(training):
-            return _call_of(self)(x, *args, **kwargs)
+        with training_scope(training), _call_depth(self):
+            out = _call_of(self)(x, *args, **kwargs)
+        if self.activity_regularizer is not None:
+            self._activity_loss(out)
+        return out
+
+    def _activity_loss(self, outputs):
+        """Keras 3: the activity penalty of each output, divided by the batch size."""
+        from jaxtape._src import nest
+        from jaxtape._src.ops import math_ops as M
+
+        if STATE.abstract_build:
+            return
+        for o in nest.flatten(outputs):
+            if not hasattr(o, "shape"):
+                continue
+            loss = self.activity_regularizer(o)
+            if o.shape.rank:
+                loss = M.divide_no_nan(loss, convert_to_tensor(o.shape[0], loss.dtype))
+            self._losses.append(loss)
 
     def call(self, inputs, *args, **kwargs):
         return inputs
@@ -255,6 +347,11 @@ class Layer:
 
 class _CallContext(threading.local):
     training = None
+    depth = 0  # nesting of layer calls: a top-level call clears the layers' `add_loss` losses
+
+
+_REGULARIZED = {"recurrent_kernel": "recurrent", "depthwise_kernel": "depthwise",
+                "embeddings": "embeddings"}  # fmt: skip
 
 
 _CONTEXT = _CallContext()
@@ -282,6 +379,17 @@ def resolve_training(layer, args, kwargs):
     if training is not None and not args:  # (a positional `training` stays as given)
         kwargs = dict(kwargs, training=training)
     return kwargs, training
+
+
+@contextlib.contextmanager
+def _call_depth(layer):
+    if _CONTEXT.depth == 0:
+        layer._clear_losses()
+    _CONTEXT.depth += 1
+    try:
+        yield
+    finally:
+        _CONTEXT.depth -= 1
 
 
 @contextlib.contextmanager
@@ -327,7 +435,10 @@ class Dense(Layer):
         lora_rank=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer,
+                         kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+                         **kwargs)  # fmt: skip
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(
                 "Received an invalid value for `units`, expected a positive "

@@ -23,6 +23,7 @@ from jaxtape._src.keras.layers import (
     InputSpec,
     _CONTEXT,
     Layer,
+    _call_depth,
     _call_of,
     _path_scope,
     accepts,
@@ -251,10 +252,15 @@ class Model(Layer):
                 self._check_input_shapes(x)
                 training = kwargs.get("training", args[0] if args else None)
                 with training_scope(training if training is not None else _CONTEXT.training):
-                    return self._run_graph(x, _CONTEXT.training)
-            kwargs, training = resolve_training(self, args, kwargs)
-            with training_scope(training):
-                return _call_of(self)(x, *args, **kwargs)
+                    with _call_depth(self):
+                        out = self._run_graph(x, _CONTEXT.training)
+            else:
+                kwargs, training = resolve_training(self, args, kwargs)
+                with training_scope(training), _call_depth(self):
+                    out = _call_of(self)(x, *args, **kwargs)
+            if self.activity_regularizer is not None:
+                self._activity_loss(out)
+            return out
 
     def _check_input_shapes(self, x):
         """Keras's input spec of a functional model: each input's shape must match its
@@ -384,14 +390,21 @@ class Model(Layer):
     def compiled_metrics(self):
         return self._compile_metrics
 
-    @property
-    def losses(self):
-        return []
-
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        if self._loss_fn is None:
-            raise ValueError("No loss to compute: pass a `loss` to compile().")
-        return self._loss_fn(y, y_pred, sample_weight=sample_weight)
+        """The compiled loss plus every loss in `self.losses` (regularization, `add_loss`),
+        summed as Keras 3's."""
+        from jaxtape._src.ops import math_ops as M
+
+        losses = []
+        if self._loss_fn is not None:
+            losses.append(self._loss_fn(y, y_pred, sample_weight=sample_weight))
+        for extra in self.losses:
+            if not extra.dtype.is_floating:
+                extra = M.cast(extra, CONFIG["floatx"])
+            losses.append(M.reduce_sum(extra))
+        if not losses:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return losses[0] if len(losses) == 1 else M.add_n(losses)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         self._compile_metrics.update_state(y, y_pred, sample_weight=sample_weight)

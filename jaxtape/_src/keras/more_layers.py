@@ -23,6 +23,17 @@ def _ntuple(v, n):
     return (int(v),) * n if isinstance(v, int) else tuple(int(a) for a in v)
 
 
+def _refuse_unsupported(layer, kwargs, keys):
+    """Options this layer does not implement: given (not None), an error rather than a
+    silently different model."""
+    for key in keys:
+        if kwargs.pop(key, None) is not None:
+            raise NotImplementedError(
+                "%s(%s=...) is not supported by jaxtape yet (it would be silently ignored)."
+                % (type(layer).__name__, key)
+            )
+
+
 class Conv1D(Layer):
     """`keras.layers.Conv1D`: kernel (kernel_size, in, filters); padding valid / same / causal."""
 
@@ -233,10 +244,11 @@ class _RNN(Layer):
                  recurrent_dropout=0.0, **kwargs):  # fmt: skip
         unit_forget_bias = kwargs.pop("unit_forget_bias", True)  # LSTM's
         reset_after = kwargs.pop("reset_after", True)  # GRU's
-        for key in ("seed", "time_major", "kernel_regularizer", "recurrent_regularizer",
-                    "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                    "recurrent_constraint", "bias_constraint", "implementation", "use_cudnn"):  # fmt: skip
+        for key in ("seed", "time_major", "implementation", "use_cudnn"):
             kwargs.pop(key, None)  # accepted, no effect here
+        _refuse_unsupported(self, kwargs, ("kernel_regularizer", "recurrent_regularizer",
+                                           "bias_regularizer", "kernel_constraint",
+                                           "recurrent_constraint", "bias_constraint"))  # fmt: skip
         super().__init__(**kwargs)
         self.unit_forget_bias, self.reset_after = unit_forget_bias, reset_after
         if stateful or dropout or recurrent_dropout:
@@ -417,9 +429,10 @@ class MultiHeadAttention(Layer):
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
                  output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", **kwargs):  # fmt: skip
-        for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                    "kernel_constraint", "bias_constraint", "seed", "flash_attention"):  # fmt: skip
+        for key in ("seed", "flash_attention"):
             kwargs.pop(key, None)
+        _refuse_unsupported(self, kwargs, ("kernel_regularizer", "bias_regularizer",
+                                           "kernel_constraint", "bias_constraint"))  # fmt: skip
         super().__init__(**kwargs)
         if attention_axes is not None or output_shape is not None:
             raise NotImplementedError(

@@ -46,7 +46,7 @@ def _path_scope(name):
 class KerasVariable:
     """`keras.Variable` (`type(v).__name__ == 'Variable'`)."""
 
-    __slots__ = ("_var", "_kname", "_path", "__weakref__")
+    __slots__ = ("_var", "_kname", "_path", "regularizer", "__weakref__")
     __array_priority__ = 100
     # TF 2.21's `tape.watch` rejects a Keras 3 Variable (it is not a tf.Variable): ValueError,
     # eagerly and in tf.function.  jaxtape matches it; trainable variables need no watch.
@@ -56,6 +56,7 @@ class KerasVariable:
         from jaxtape._src.convert import convert_to_tensor
         import jax
 
+        self.regularizer = None
         d = _dt.as_dtype(dtype)
         # Inside jaxtape.function, initializers still run eagerly: the initial value must be
         # concrete (a layer or optimizer building lazily on the first traced call).
