@@ -13,6 +13,7 @@ from jaxtape._src.keras import (  # noqa: F401
     models,
     more_layers,
     optimizers,
+    preprocessing,
     random,
     regularizers,
 )
