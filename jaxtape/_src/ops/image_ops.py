@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import jax.numpy as jnp
+from jax import lax
 import numpy as np
 
 from jaxtape._src import dtypes as _dt
@@ -36,18 +37,22 @@ def flip_up_down(image):
     return A.reverse(t, [t.shape.rank - 3])
 
 
-def _bilinear_weights(n_in, n_out):
-    """TF's ResizeBilinear with half-pixel centers as a (n_out, n_in) matrix."""
-    w = np.zeros((n_out, n_in), np.float64)
-    scale = n_in / n_out
-    for o in range(n_out):
-        x = (o + 0.5) * scale - 0.5
-        lo = math.floor(x)
-        lerp = x - lo
-        a, b = min(max(lo, 0), n_in - 1), min(max(math.ceil(x), 0), n_in - 1)
-        w[o, a] += 1.0 - lerp
-        w[o, b] += lerp
-    return w
+def _bilinear_axis(n_in, n_out, dtype):
+    """TF's ResizeBilinear interpolation along one axis (half-pixel centers), in TF's float
+    arithmetic: `in = (out + 0.5) * scale - 0.5`, the rows floor(in) and ceil(in) clamped to
+    the image, and the weight `in - floor(in)`."""
+    f = np.float32
+    scale = f(n_in) / f(n_out)
+    src = (np.arange(n_out, dtype=f) + f(0.5)) * scale - f(0.5)
+    lower = np.floor(src)
+    lo = np.maximum(lower, 0).astype(np.int64)
+    hi = np.minimum(np.ceil(src), n_in - 1).astype(np.int64)
+    return lo, hi, (src - lower).astype(dtype)
+
+
+def _lerp(a, b, t):
+    # TF's `a + (b - a) * t`, kept from fusing into an FMA (a different rounding)
+    return a + lax.optimization_barrier((b - a) * t)
 
 
 def _nearest_index(n_in, n_out):
@@ -62,9 +67,13 @@ def _resize_impl(x, size, method):
     if method == "nearest":
         x = jnp.take(x, _nearest_index(x.shape[1], h), axis=1)
         return jnp.take(x, _nearest_index(x.shape[2], w), axis=2)
-    wh = jnp.asarray(_bilinear_weights(x.shape[1], h), x.dtype)
-    ww = jnp.asarray(_bilinear_weights(x.shape[2], w), x.dtype)
-    return jnp.einsum("oh,bhwc,pw->bopc", wh, x, ww)
+    ylo, yhi, yl = _bilinear_axis(x.shape[1], h, x.dtype)
+    xlo, xhi, xl = _bilinear_axis(x.shape[2], w, x.dtype)
+    top, bottom = jnp.take(x, ylo, axis=1), jnp.take(x, yhi, axis=1)
+    xl = jnp.asarray(xl)[None, None, :, None]
+    top = _lerp(jnp.take(top, xlo, axis=2), jnp.take(top, xhi, axis=2), xl)
+    bottom = _lerp(jnp.take(bottom, xlo, axis=2), jnp.take(bottom, xhi, axis=2), xl)
+    return _lerp(top, bottom, jnp.asarray(yl)[None, :, None, None])
 
 
 _resize_k = Kernel("ResizeBilinear", _resize_impl)
