@@ -42,7 +42,7 @@ UNARY = {
     "round": (tf.round, jnp.round, False),
     "stop_gradient": (tf.stop_gradient, lax.stop_gradient, False),
     "int_cast": (
-        lambda x: tf.cast(tf.cast(x * 3.0, tf.int32), tf.float32),
+        lambda x: tf.cast(tf.cast(x * 3.0, tf.int32), x.dtype),
         lambda x: jnp.trunc(x * 3.0),
         False,
     ),
@@ -56,6 +56,28 @@ BINARY = {
     # argument, which `where(a >= b, a, b)` differentiates to
     "maximum": (tf.maximum, lambda a, b: jnp.where(a >= b, a, b), True),
 }
+
+
+# the op-table entries behind the fuzz ops: a program's dtype is drawn among the float dtypes
+# every op it uses declares (`ApiEntry.dtypes`, TF's kernel registrations)
+TABLE_OPS = {
+    "sin": "sin", "tanh": "tanh", "sigmoid": "sigmoid", "square": "square",
+    "softplus": "nn.softplus", "exp_small": "exp", "log1p_sq": "math.log1p", "round": "round",
+    "add": "add", "sub": "subtract", "mul": "multiply", "div": "divide", "maximum": "maximum",
+}  # fmt: skip
+FLOAT_DTYPES = ("float32", "float64")
+
+
+def program_dtypes(steps):
+    """The float dtypes every op of `steps` accepts, according to the op table."""
+    from jaxtape._src.registry import API
+
+    out = list(FLOAT_DTYPES)
+    for st in steps:
+        declared = API[TABLE_OPS[st[1]]].dtypes if st[1] in TABLE_OPS else None
+        if declared is not None:
+            out = [d for d in out if d in declared]
+    return out
 
 
 def make_program(draw_int, n_inputs, n_steps):
@@ -83,7 +105,10 @@ def make_program(draw_int, n_inputs, n_steps):
     sources = list(range(n_inputs))
     if draw_int(0, 2) == 0 and n_vals > n_inputs + 1:
         sources.append(draw_int(n_inputs, n_vals - 2))
-    return {"n_inputs": n_inputs, "steps": steps, "targets": targets, "sources": sources}
+    dtypes = program_dtypes(steps)
+    dtype = dtypes[draw_int(0, len(dtypes) - 1)]
+    return {"n_inputs": n_inputs, "steps": steps, "targets": targets, "sources": sources,
+            "dtype": dtype}  # fmt: skip
 
 
 def _deps(program):
@@ -111,9 +136,8 @@ def _deps(program):
 
 def _inputs(program, seed):
     rng = np.random.default_rng(seed)
-    return [
-        rng.uniform(0.3, 1.7, size=(2, 3)).astype(np.float32) for _ in range(program["n_inputs"])
-    ]
+    dtype = program.get("dtype", "float32")
+    return [rng.uniform(0.3, 1.7, size=(2, 3)).astype(dtype) for _ in range(program["n_inputs"])]
 
 
 def _run_tape(program, xs):

@@ -70,3 +70,14 @@ def test_fuzzer_catches_zeros_instead_of_none(monkeypatch):
         assert failing is not None and any(s[1] == "round" for s in failing["steps"])
     finally:
         backward.clear_caches()
+
+
+def test_program_dtypes_come_from_the_op_table():
+    # every fuzz op accepts float32 and float64 in TF's kernel registrations; the draw picks
+    # among them, so programs run in both
+    assert F.program_dtypes([("u", "sin", 0), ("b", "add", 0, 0)]) == ["float32", "float64"]
+    drawn = {F.random_program(seed)["dtype"] for seed in range(40)}
+    assert drawn == {"float32", "float64"}
+    p = F.random_program(3)
+    p["dtype"] = "float64"
+    assert F.check(p) == []

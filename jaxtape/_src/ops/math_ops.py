@@ -865,8 +865,12 @@ def _reduction(paths, tf_name, fn, allowed=NUMERIC, grad="diff", jit=True, type_
 
     op.__name__ = paths[0].rpartition(".")[2]
     op.__doc__ = "`tf.%s`." % paths[0]
+    runs = None if allowed is None else (allowed - INT if type_error else allowed)
     export(
-        *paths, gradient="yes" if grad == "diff" else "none (not differentiable)", kernel=tf_name
+        *paths,
+        gradient="yes" if grad == "diff" else "none (not differentiable)",
+        kernel=tf_name,
+        dtypes=runs,
     )(op)
     return op
 
@@ -967,7 +971,7 @@ def _arg(paths, tf_name, fn):
         )
 
     op.__name__ = paths[0].rpartition(".")[2]
-    export(*paths, gradient="none (not differentiable)", kernel=tf_name)(op)
+    export(*paths, gradient="none (not differentiable)", kernel=tf_name, dtypes=allowed)(op)
     return op
 
 
@@ -997,7 +1001,7 @@ def _cum(paths, tf_name, fn, allowed=NUMERIC):
         )
 
     op.__name__ = paths[0].rpartition(".")[2]
-    export(*paths, kernel=tf_name)(op)
+    export(*paths, kernel=tf_name, dtypes=allowed)(op)
     return op
 
 
@@ -1046,7 +1050,7 @@ def count_nonzero(input, axis=None, keepdims=None, dtype=_dt.int64, name=None): 
     return cast(reduce_sum(cast(nz, _dt.int64), axis=axis, keepdims=bool(keepdims)), dtype)
 
 
-@export("math.reduce_euclidean_norm")
+@export("math.reduce_euclidean_norm", dtypes=NUMERIC)
 def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
     """`tf.math.reduce_euclidean_norm` (TF's EuclideanNorm kernel: integers too, the root
     truncated to the integer dtype)."""
@@ -1107,7 +1111,7 @@ _MATMUL = FLOATC | {"int32", "int64"}
 _MATMUL_NO_KERNEL = frozenset(("uint8", "uint16", "uint32", "uint64"))
 
 
-@export("matmul", "linalg.matmul", kernel="MatMul")
+@export("matmul", "linalg.matmul", kernel="MatMul", dtypes=_MATMUL)
 def matmul(
     a,
     b,

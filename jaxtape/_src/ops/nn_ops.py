@@ -128,7 +128,7 @@ _gelu_k = Kernel("Gelu", _gelu)
 _silu_k = Kernel("Swish", _silu)
 
 
-@export("nn.leaky_relu", kernel="LeakyRelu")
+@export("nn.leaky_relu", kernel="LeakyRelu", dtypes=FLOAT | INT)  # ints: cast to float32
 def leaky_relu(features, alpha=0.2, name=None):
     """`tf.nn.leaky_relu`: gradient `alpha` at 0, as TF."""
     x = tensor(features)
@@ -150,7 +150,7 @@ def gelu(features, approximate=False, name=None):
     return bind(_gelu_k, (x,), {"approximate": bool(approximate)})
 
 
-@export("nn.silu", "nn.swish", kernel="Swish")
+@export("nn.silu", "nn.swish", kernel="Swish", dtypes=FLOATC)
 def silu(features, beta=1.0):
     x = tensor(features)
     if x._dtype._name not in FLOATC:
@@ -162,7 +162,7 @@ _softmax_k = Kernel("Softmax", lambda x, axis: jax.nn.softmax(x, axis=axis))
 _log_softmax_k = Kernel("LogSoftmax", lambda x, axis: jax.nn.log_softmax(x, axis=axis))
 
 
-@export("nn.softmax", "math.softmax", kernel="Softmax")
+@export("nn.softmax", "math.softmax", kernel="Softmax", dtypes=FLOAT)
 def softmax(logits, axis=None, name=None):
     x = tensor(logits)
     if x._dtype._name not in FLOAT:
@@ -173,7 +173,7 @@ def softmax(logits, axis=None, name=None):
     return out
 
 
-@export("nn.log_softmax", "math.log_softmax", kernel="LogSoftmax")
+@export("nn.log_softmax", "math.log_softmax", kernel="LogSoftmax", dtypes=FLOAT)
 def log_softmax(logits, axis=None, name=None):
     x = tensor(logits)
     if x._dtype._name not in FLOAT:
