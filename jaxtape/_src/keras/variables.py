@@ -36,6 +36,11 @@ def auto_name(base: str) -> str:
 
 @contextlib.contextmanager
 def _path_scope(name):
+    """Variables made inside get `name/` in their path (once: a model building itself inside
+    its own call does not repeat its name)."""
+    if _PATH_STACK and _PATH_STACK[-1] == name:
+        yield
+        return
     _PATH_STACK.append(name)
     try:
         yield
