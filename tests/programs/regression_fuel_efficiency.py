@@ -75,8 +75,12 @@ test_results["linear_model"] = linear_model.evaluate(test_features, test_labels,
 # Regression with a deep neural network (DNN)
 def build_and_compile_model(norm):
     model = keras.Sequential(
-        [norm, layers.Dense(64, activation="relu"), layers.Dense(64, activation="relu"),
-         layers.Dense(1)]  # fmt: skip
+        [
+            norm,
+            layers.Dense(64, activation="relu"),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(1),
+        ]  # fmt: skip
     )
 
     model.compile(loss="mean_absolute_error", optimizer=tf.keras.optimizers.Adam(0.001))

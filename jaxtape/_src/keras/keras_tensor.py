@@ -39,6 +39,18 @@ class Node:
         return [t for t in nest.flatten((self.args, self.kwargs)) if isinstance(t, KerasTensor)]
 
 
+class KerasShape(tuple):
+    """A KerasTensor's shape: a tuple, as Keras 3's (`(None, 3)` when printed), that also
+    answers TF's `as_list()` and `rank`."""
+
+    def as_list(self):
+        return list(self)
+
+    @property
+    def rank(self):
+        return len(self)
+
+
 class KerasTensor:
     """`keras.KerasTensor`: a symbolic input or output of a functional model."""
 
@@ -50,7 +62,7 @@ class KerasTensor:
         self._index = index
         self._input_layer = layer  # the InputLayer of a `keras.Input`
 
-    shape = property(lambda self: self._shape)
+    shape = property(lambda self: KerasShape(self._shape.as_list()))
     ndim = property(lambda self: self._shape.rank)
     sparse = False
 
@@ -122,8 +134,16 @@ def _stand_in(kt, size):
     """Zeros of the KerasTensor's shape, `size` in every unknown dimension."""
     from jaxtape._src.convert import convert_to_tensor
 
-    shape = [size if d is None else d for d in kt.shape.as_list()]
+    shape = _stand_in_shape(kt, size)
     return convert_to_tensor(np.zeros(shape, kt.dtype.as_numpy_dtype))
+
+
+def _stand_in_shape(kt, size):
+    """The KerasTensor's shape with its unknown dimensions filled: the batch dimension with
+    `size` (2 or 3), any other (an image's height, a sequence's length) with 32 * size, so
+    that five halvings (a VGG's poolings) still leave the two stand-ins different."""
+    return [(size if i == 0 else 32 * size) if d is None else d
+            for i, d in enumerate(kt.shape.as_list())]  # fmt: skip
 
 
 def _concrete(structure, size):
@@ -152,8 +172,8 @@ def _abstract(layer, args, kwargs, size):
 
     structure = (args, kwargs)
     symbolic = [x for x in nest.flatten(structure) if isinstance(x, KerasTensor)]
-    specs = [jax.ShapeDtypeStruct([size if d is None else d for d in kt.shape.as_list()],
-                                  kt.dtype.as_numpy_dtype) for kt in symbolic]  # fmt: skip
+    specs = [jax.ShapeDtypeStruct(_stand_in_shape(kt, size), kt.dtype.as_numpy_dtype)
+             for kt in symbolic]  # fmt: skip
 
     def run(*arrays):
         it = iter(arrays)

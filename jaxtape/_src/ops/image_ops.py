@@ -220,3 +220,22 @@ def adjust_brightness(image, delta):
     return convert_image_dtype(
         M.add(x, convert_to_tensor(delta, _dt.float32)), t.dtype, saturate=True
     )
+
+
+@export("image.total_variation", gradient="yes")
+def total_variation(images, name=None):
+    """`tf.image.total_variation`: the sum of absolute differences of neighbouring pixels, per
+    image for a 4-D batch (TF's formula, term for term)."""
+    t = _image(images)
+    rank = t.shape.rank
+    if rank == 3:
+        d1 = M.subtract(t[1:, :, :], t[:-1, :, :])
+        d2 = M.subtract(t[:, 1:, :], t[:, :-1, :])
+        axis = None
+    elif rank == 4:
+        d1 = M.subtract(t[:, 1:, :, :], t[:, :-1, :, :])
+        d2 = M.subtract(t[:, :, 1:, :], t[:, :, :-1, :])
+        axis = [1, 2, 3]
+    else:
+        raise ValueError("'images' must be either 3 or 4-dimensional.")
+    return M.add(M.reduce_sum(M.abs(d1), axis=axis), M.reduce_sum(M.abs(d2), axis=axis))
