@@ -82,7 +82,8 @@ def test_compare_catches_differences():
 @pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])
 def test_program_prints_what_tf_printed(path, tmp_path):
     want = (RECORDED / (path.stem + ".out")).read_text()
-    env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONWARNINGS="ignore")
+    # COLUMNS: model.summary() sizes its table to the terminal, as Keras (TF was recorded at 80)
+    env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONWARNINGS="ignore", COLUMNS="80")
     run = subprocess.run(
         [sys.executable, str(path)],
         capture_output=True,

@@ -33,7 +33,7 @@ def main(argv=None):
     p.add_argument("--only", default="")
     args = p.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", COLUMNS="80")
     for path in sorted(PROGRAMS.glob("*.py")):
         if args.only not in path.stem:
             continue

@@ -231,3 +231,27 @@ def case_model_input_shape_checks(tf):
         catch(conv, ones(1, 8, 8, 4), match=True),
         fm.name, seq.name, cm.name,
     )  # fmt: skip
+
+
+def case_summary_tables(tf):
+    """model.summary(): Keras 3's table (rich's drawing), output shapes, "Connected to" for a
+    branching functional model, trainable column, optimizer params once built."""
+    tf.keras.backend.clear_session()
+    tf.keras.utils.set_random_seed(0)
+    keras = tf.keras
+    a = keras.Input(shape=(3,), name="a")
+    b = keras.Input(shape=(3,), name="b")
+    shared = keras.layers.Dense(2, name="shared")
+    ha, hb = shared(a), shared(b)
+    out1 = keras.layers.Dense(1, name="o1")(keras.layers.Concatenate()([ha, hb]))
+    model = keras.Model(inputs=[a, b], outputs=[out1, keras.layers.Add()([ha, hb])])
+    texts = []
+    model.summary(print_fn=texts.append, line_length=100)
+    inp = keras.Input((4,))
+    m2 = keras.Model(inp, keras.layers.Dense(2)(keras.layers.Dense(8)(inp)), name="chain")
+    m2.compile(optimizer="adam", loss="mse")
+    m2.summary(print_fn=texts.append, line_length=76)
+    m2.fit(np.ones((2, 4), np.float32), np.ones((2, 2), np.float32), verbose=0)
+    m2.summary(print_fn=texts.append, show_trainable=True, line_length=90)
+    keras.Sequential([keras.layers.Dense(3)]).summary(print_fn=texts.append, line_length=70)
+    return texts

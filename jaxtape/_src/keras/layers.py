@@ -111,7 +111,17 @@ class Layer:
     def compute_dtype(self):
         return self._dtype.name
 
-    def add_weight(
+    def add_weight(self, *args, **kwargs):
+        """`layer.add_weight(shape=None, initializer=None, dtype=None, trainable=True,
+        autocast=True, regularizer=None, constraint=None, aggregation="none", name=None)`."""
+        if args and isinstance(args[0], str):  # Keras 2's add_weight(name, shape=...)
+            raise ValueError(
+                "`name` must be passed as a keyword argument. Received: add_weight(%r, ...). "
+                "Use: add_weight(shape=..., name=%r)." % (args[0], args[0])
+            )
+        return self._add_weight(*args, **kwargs)
+
+    def _add_weight(
         self,
         shape=None,
         initializer=None,
@@ -290,7 +300,18 @@ class Layer:
             out = _call_of(self)(x, *args, **kwargs)
         if self.activity_regularizer is not None:
             self._activity_loss(out)
+        self._note_output_shapes(out)
         return out
+
+    def _note_output_shapes(self, outputs):
+        """The output shapes of the first call on data (what `summary()` shows for a layer of
+        a subclassed model, as Keras's shapes from the layer's build)."""
+        if self.__dict__.get("_first_output_shapes") is None and not STATE.abstract_build:
+            from jaxtape._src import nest
+
+            self._first_output_shapes = [
+                tuple(o.shape.as_list()) for o in nest.flatten(outputs) if hasattr(o, "shape")
+            ]
 
     def _activity_loss(self, outputs):
         """Keras 3: the activity penalty of each output, divided by the batch size."""

@@ -260,6 +260,7 @@ class Model(Layer):
                     out = _call_of(self)(x, *args, **kwargs)
             if self.activity_regularizer is not None:
                 self._activity_loss(out)
+            self._note_output_shapes(out)
             return out
 
     def _check_input_shapes(self, x):
@@ -295,23 +296,14 @@ class Model(Layer):
         self.built = True
         self.build(input_shape)
 
-    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
-        print_fn = print_fn or print
-        print_fn('Model: "%s"' % self.name)
-        print_fn("%-32s %-26s %10s" % ("Layer (type)", "Output Shape", "Param #"))
-        for layer in self._layers:
-            try:
-                shape = getattr(layer.output, "shape", None)
-            except AttributeError:
-                shape = None
-            print_fn("%-32s %-26s %10d" % ("%s (%s)" % (layer.name, type(layer).__name__),
-                                          tuple(shape.as_list()) if shape is not None else "?",
-                                          layer.count_params()))  # fmt: skip
-        total = self.count_params()
-        trainable = int(sum(np.prod(w.shape) for w in self.trainable_weights))
-        print_fn(" Total params: %d" % total)
-        print_fn(" Trainable params: %d" % trainable)
-        print_fn(" Non-trainable params: %d" % (total - trainable))
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):  # fmt: skip
+        """Keras 3's table of layers, output shapes and parameter counts (drawn with `rich`
+        when it is installed, as Keras draws it)."""
+        from jaxtape._src.keras.summary_table import print_summary
+
+        print_summary(self, line_length, positions, print_fn, expand_nested, show_trainable,
+                      layer_range)  # fmt: skip
 
     # -- saving ------------------------------------------------------------------------------
     def save_weights(self, filepath, overwrite=True):

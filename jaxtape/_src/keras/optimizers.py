@@ -346,6 +346,7 @@ class Optimizer:
                 )
             grads.append(t._value.astype(v._value.dtype))
         slots = [self._slot_vars(v, kv) for v, (_, kv) in zip(vars_, pairs)]
+        self.built = True
         it = self.iterations._var
         step = it._value + 1
         # read through the Variable API so jaxtape.function lifts it (a later

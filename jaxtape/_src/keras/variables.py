@@ -72,7 +72,7 @@ class KerasVariable:
             if not hasattr(value, "_dtype") or value._dtype is d
             else convert_to_tensor(np.asarray(value).astype(d.as_numpy_dtype))
         )
-        path = "/".join(_PATH_STACK + [name])
+        path = "/".join([p for p in _PATH_STACK if p] + [name])  # (a model named "" adds none)
         saved = STATE.name_scope
         STATE.name_scope = []
         try:
