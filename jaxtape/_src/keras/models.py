@@ -480,7 +480,10 @@ class Model(Layer):
         if fn is None:
             from jaxtape._src.function import function
 
-            fn = function(step)
+            # as Keras's train/test/predict functions: retracing relaxed to unknown dimensions,
+            # and a retracing count of this model's own (a new function per model in Keras)
+            fn = function(step, reduce_retracing=True)
+            fn._detector = type(fn._detector)()
             setattr(self, attr, fn)
         return fn
 

@@ -9,6 +9,7 @@ first call; parameter counts and memory sizes are Keras's.
 
 from __future__ import annotations
 
+import random
 import shutil
 import sys
 
@@ -131,12 +132,17 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
         widths.append(width)
         current += width
 
+    state = random.getstate()
     try:
         import rich.console
         import rich.markup
         import rich.table
     except ImportError:
         rich = None
+    finally:
+        # importing rich draws from Python's `random` (Keras imports it up front, before any
+        # set_random_seed); a first summary() must not shift the seeds of later initializers
+        random.setstate(state)
     escape = rich.markup.escape if rich is not None else (lambda s: s)
 
     rows = []
