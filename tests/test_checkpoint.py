@@ -312,3 +312,41 @@ def test_kill_minus_nine_mid_save_always_leaves_a_complete_checkpoint(tmp_path):
     results = [ln.split(None, 1)[1] for ln in lines if ln.strip()]
     assert len(results) == 30 and all(r in ("ok", "none-yet") for r in results), results
     assert results.count("ok") >= 25, results
+
+
+def test_deferred_restoration_of_variables_made_later(tmp_path):
+    """TF restores entries whose Variables a module creates on its first call, when they are
+    created; a model dropped before that drops its waiting entries."""
+
+    class Lazy(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.built = False
+
+        def __call__(self, x):
+            if not self.built:
+                self.w = tf.Variable(tf.random.normal([2, 2], seed=1), name="w")
+                self.built = True
+            return tf.matmul(x, self.w)
+
+    class Outer(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = Lazy()
+
+    x = tf.constant([[1.0, 2.0]])
+    original = Outer()
+    want = original.inner(x).numpy()
+    path = tf.train.Checkpoint(model=original).write(str(tmp_path / "c"))
+    fresh = Outer()
+    tf.train.Checkpoint(model=fresh).restore(path)  # the status and the checkpoint dropped
+    assert fresh.inner(x * 1.0).numpy().tolist() == want.tolist()
+
+    from jaxtape._src import checkpoint
+
+    gone = Outer()
+    tf.train.Checkpoint(model=gone).restore(path)
+    assert checkpoint._PENDING
+    del gone
+    checkpoint._restore_pending()
+    assert not checkpoint._PENDING

@@ -26,11 +26,13 @@ import json
 import os
 import re
 import tempfile
+import weakref
 import zipfile
 
 import numpy as np
 
 from jaxtape._src import dtypes as _dt
+from jaxtape._src.context import HOOKS
 from jaxtape._src.registry import export_value
 from jaxtape._src.variables import Variable
 
@@ -206,7 +208,60 @@ class Checkpoint:
                 self.save_counter.assign(saved.read("save_counter", self.save_counter))
                 matched.append("save_counter")
             unused = sorted(k for k in saved.keys if k not in matched)
+        if unused:
+            # TF's deferred restoration: entries whose objects do not exist yet (a layer or a
+            # module that makes its Variables on its first call) are restored when they appear
+            _PENDING.append(_Pending(path, set(unused), self._objects))
+            if _restore_pending not in HOOKS.state_attached:
+                HOOKS.state_attached.append(_restore_pending)
         return _Status(True, matched, unmatched, unused)
+
+
+class _Pending:
+    """Checkpoint entries waiting for their objects.  The restored objects are held weakly
+    (as TF's deferred restorations live on the objects): a model dropped before it built its
+    Variables drops its waiting entries too."""
+
+    def __init__(self, path, keys, objects):
+        self.path, self.keys = path, keys
+        self.roots = {}
+        for name, obj in objects.items():
+            try:
+                self.roots[name] = weakref.ref(obj)
+            except TypeError:  # a list or dict of objects: held as given
+                self.roots[name] = lambda obj=obj: obj
+
+    def alive(self):
+        return self.keys and all(r() is not None for r in self.roots.values())
+
+    def restore(self):
+        out, seen, var_keys = {}, set(), {}
+        for name in sorted(self.roots):
+            _collect(self.roots[name](), name, out, seen, var_keys)
+        out.pop("\0optimizers", None)
+        hits = [k for k in self.keys if k in out]
+        if hits and os.path.exists(self.path):
+            with _open_checkpoint(self.path) as saved:
+                for key in hits:
+                    var = out[key]
+                    value = saved.read(key, var)
+                    if tuple(value.shape) == tuple(var._value.shape):
+                        var.assign(value)
+        self.keys.difference_update(hits)
+
+
+_PENDING: list = []  # _Pending restorations
+
+
+def _restore_pending():
+    """HOOKS.state_attached: a Variable or a module was just attached somewhere; restore what
+    the waiting checkpoints hold for it."""
+    for rec in list(_PENDING):
+        if rec.alive():
+            rec.restore()
+    _PENDING[:] = [r for r in _PENDING if r.alive()]
+    if not _PENDING and _restore_pending in HOOKS.state_attached:
+        HOOKS.state_attached.remove(_restore_pending)
 
 
 def _corrupt(path, why):

@@ -36,6 +36,9 @@ class Hooks:
       next op once the executable budget is spent (backward.py owns the budget).
     * `explain`: `explain(tape, recorder, target, source) -> GradientReport`, why a gradient
       is None (explain.py fills it; the tape calls it for `tape.explain` and strict mode).
+    * `state_attached`: `hook()` after a Variable (or an object holding some) is set as an
+      attribute of a `tf.Module` or Keras layer; checkpoint.py fills it while a restore waits
+      for objects created after it (TF's deferred restoration).  Empty: nothing is paid.
 
     `STATE.trace` (set by `jaxtape.function` while it traces, a `function._TraceScope`) is the
     other interface; lower modules use only these of its members:
@@ -51,6 +54,7 @@ class Hooks:
     post_op: list = []
     flush: list = []
     explain: list = []
+    state_attached: list = []
 
 
 HOOKS = Hooks()

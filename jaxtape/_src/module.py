@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from jaxtape._src.registry import export_value
+from jaxtape._src.context import HOOKS
 from jaxtape._src.variables import Variable, name_scope
 
 
@@ -55,6 +56,12 @@ class Module:
     @property
     def name_scope(self):
         return name_scope(self._tf_name)
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        if HOOKS.state_attached and not name.startswith("_"):
+            for hook in HOOKS.state_attached:
+                hook()
 
     def _flatten(self, want):
         out: list = []

@@ -27,11 +27,15 @@ class Autoencoder(Model):
         super(Autoencoder, self).__init__()
         self.latent_dim = latent_dim
         self.shape = shape
-        self.encoder = tf.keras.Sequential([layers.Flatten(), layers.Dense(latent_dim, activation="relu")])
+        self.encoder = tf.keras.Sequential(
+            [layers.Flatten(), layers.Dense(latent_dim, activation="relu")]
+        )
         self.decoder = tf.keras.Sequential(
             # (int(): Keras 3 refuses the tutorial's NumPy int32 `units` with a ValueError)
-            [layers.Dense(int(tf.math.reduce_prod(shape).numpy()), activation="sigmoid"),
-             layers.Reshape(shape)]  # fmt: skip
+            [
+                layers.Dense(int(tf.math.reduce_prod(shape).numpy()), activation="sigmoid"),
+                layers.Reshape(shape),
+            ]  # fmt: skip
         )
 
     def call(self, x):
@@ -79,8 +83,12 @@ class Denoise(Model):
 
         self.decoder = tf.keras.Sequential(
             [
-                layers.Conv2DTranspose(8, kernel_size=3, strides=2, activation="relu", padding="same"),
-                layers.Conv2DTranspose(16, kernel_size=3, strides=2, activation="relu", padding="same"),
+                layers.Conv2DTranspose(
+                    8, kernel_size=3, strides=2, activation="relu", padding="same"
+                ),
+                layers.Conv2DTranspose(
+                    16, kernel_size=3, strides=2, activation="relu", padding="same"
+                ),
                 layers.Conv2D(1, kernel_size=(3, 3), activation="sigmoid", padding="same"),
             ]
         )
@@ -115,13 +123,19 @@ class AnomalyDetector(Model):
     def __init__(self):
         super(AnomalyDetector, self).__init__()
         self.encoder = tf.keras.Sequential(
-            [layers.Dense(32, activation="relu"), layers.Dense(16, activation="relu"),
-             layers.Dense(8, activation="relu")]  # fmt: skip
+            [
+                layers.Dense(32, activation="relu"),
+                layers.Dense(16, activation="relu"),
+                layers.Dense(8, activation="relu"),
+            ]  # fmt: skip
         )
 
         self.decoder = tf.keras.Sequential(
-            [layers.Dense(16, activation="relu"), layers.Dense(32, activation="relu"),
-             layers.Dense(140, activation="sigmoid")]  # fmt: skip
+            [
+                layers.Dense(16, activation="relu"),
+                layers.Dense(32, activation="relu"),
+                layers.Dense(140, activation="sigmoid"),
+            ]  # fmt: skip
         )
 
     def call(self, x):

@@ -189,13 +189,33 @@ def _abstract(layer, args, kwargs, size):
         STATE.abstract_build = False
 
 
+def _random_state(saved=None):
+    """The global random streams a layer's build may draw from (TF's op seeds, Python's
+    `random` that Keras initializers seed from): read them, or put `saved` back."""
+    import random
+
+    from jaxtape._src.ops import random_ops
+
+    st = random_ops._state
+    if saved is None:
+        return (random.getstate(), st.rng.getstate() if st.rng is not None else None,
+                dict(st.kernel_counters))  # fmt: skip
+    random.setstate(saved[0])
+    if saved[1] is not None and st.rng is not None:
+        st.rng.setstate(saved[1])
+    st.kernel_counters = saved[2]
+    return None
+
+
 def _outputs(layer, args, kwargs):
     """The layer's outputs on stand-ins with 2 and 3 in every unknown dimension: abstractly
     when the layer allows it, else by running it on zeros (a layer that needs values: a
     Python branch on data, a NumPy call, a Variable made from its input)."""
+    saved = _random_state()
     try:
         return [_abstract(layer, args, kwargs, size) for size in (2, 3)]
     except Exception:  # noqa: BLE001  (any failure: redo it with values, which raises clearly)
+        _random_state(saved)  # the attempt's random draws are not the program's
         outs = [layer(*_concrete(args, size), **_concrete(kwargs, size)) for size in (2, 3)]
         return [nest.map_structure(lambda t: _Spec(t.shape.as_list(), t.dtype), o) for o in outs]
 

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from jaxtape._src import dtypes as _dt
-from jaxtape._src.context import STATE
+from jaxtape._src.context import HOOKS, STATE
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.keras import activations, initializers
 from jaxtape._src.keras.variables import (  # noqa: F401  (_NAME_COUNTS: tests reset it)
@@ -101,6 +101,9 @@ class Layer:
                 if isinstance(v, Layer) and all(v is not x for x in self._layers):
                     self._layers.append(v)
         object.__setattr__(self, key, value)
+        if HOOKS.state_attached and not key.startswith("_"):
+            for hook in HOOKS.state_attached:
+                hook()
 
     # -- weights ----------------------------------------------------------------------------
     @property
@@ -283,6 +286,7 @@ class Layer:
         return t
 
     def __call__(self, inputs, *args, **kwargs):
+        check_positional(inputs, args)
         if has_keras_tensor(inputs, args, kwargs):  # building a functional model
             return symbolic_call(self, (inputs, *args), kwargs)
         x = self._cast_input(inputs)
@@ -376,6 +380,20 @@ _REGULARIZED = {"recurrent_kernel": "recurrent", "depthwise_kernel": "depthwise"
 
 
 _CONTEXT = _CallContext()
+
+
+def check_positional(inputs, args):
+    """Keras 3: only tensors (or arrays) are passed positionally to a layer; a Python number
+    in `layer([[2.0, 2.0]])` or `layer(x, True)` raises, as Keras's `__call__`."""
+    from jaxtape._src import nest
+
+    for arg in nest.flatten((inputs, *args)):
+        if arg is None or hasattr(arg, "shape") and hasattr(arg, "dtype"):
+            continue
+        raise ValueError(
+            "Only input tensors may be passed as positional arguments. The following argument "
+            "value should be passed as a keyword argument: %s (of type %s)" % (arg, type(arg))
+        )
 
 
 def accepts(layer, kw):

@@ -27,6 +27,7 @@ from jaxtape._src.keras.layers import (
     _call_of,
     _path_scope,
     accepts,
+    check_positional,
     resolve_training,
     training_scope,
 )
@@ -240,6 +241,7 @@ class Model(Layer):
 
     # -- calling -----------------------------------------------------------------------------
     def __call__(self, inputs, *args, **kwargs):
+        check_positional(inputs, args)
         if has_keras_tensor(inputs, args, kwargs):
             from jaxtape._src.keras.keras_tensor import symbolic_call
 
