@@ -104,3 +104,10 @@ def test_unsupported_weight_options_raise_instead_of_being_ignored():
     layer = tf.keras.layers.Conv2D(2, 3, kernel_regularizer="l2")  # supported
     layer(tf.ones((1, 5, 5, 1)))
     assert len(layer.losses) == 1
+
+
+def test_mixed_policies_raise_rather_than_being_ignored():
+    mp = tf.keras.mixed_precision
+    with pytest.raises(NotImplementedError, match="mixed_float16"):
+        mp.set_global_policy("mixed_float16")
+    assert mp.global_policy().name == "float32"

@@ -15,6 +15,7 @@ from jaxtape.keras import (  # noqa: E402,F401
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     optimizers,
     random,

@@ -1,5 +1,7 @@
 """`tf.keras.backend` (Keras 3's legacy K.* functions) and `keras.config`."""
 
+import numpy as np
+
 from tfdiff.harness import catch
 
 
@@ -118,3 +120,19 @@ def case_gradient_through_backend(tf):
         y = K.sum(K.square(K.relu(x, alpha=0.1)) + K.categorical_crossentropy(
             tf.constant([[1.0, 0.0], [0.0, 1.0]]), K.softmax(x)))  # fmt: skip
     return t.gradient(y, x)
+
+
+def case_mixed_precision_policies(tf):
+    mp = tf.keras.mixed_precision
+    first = repr(mp.global_policy())
+    mixed = mp.Policy("mixed_float16")
+    mp.set_global_policy("float64")
+    try:
+        layer = tf.keras.layers.Dense(2)
+        out = layer(np.ones((1, 3)))
+        seen = (repr(mp.global_policy()), layer.dtype, out.dtype.name, tf.keras.backend.floatx(),
+                [str(w.dtype) for w in layer.weights])  # fmt: skip
+    finally:
+        mp.set_global_policy("float32")
+    return (first, repr(mixed), mixed.compute_dtype, mixed.variable_dtype, seen,
+            repr(mp.global_policy()), catch(mp.set_global_policy, "nonsense", match=True))  # fmt: skip

@@ -10,6 +10,7 @@ from jaxtape._src.keras import (  # noqa: F401
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     more_layers,
     optimizers,

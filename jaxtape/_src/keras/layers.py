@@ -72,7 +72,7 @@ class Layer:
         self.name = name if name is not None else auto_name(_snake(type(self).__name__))
         self.trainable = trainable
         self.built = False
-        self._dtype = _dt.as_dtype(dtype or CONFIG["floatx"])
+        self._dtype = _dt.as_dtype(dtype or CONFIG.get("dtype_policy") or CONFIG["floatx"])
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
