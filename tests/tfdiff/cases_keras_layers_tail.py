@@ -49,3 +49,25 @@ def case_gaussian_noise_and_to_categorical(tf):
         tf.keras.utils.to_categorical([0, 2, 1, 2]),
         tf.keras.utils.to_categorical(np.array([[1], [0]]), num_classes=3),
     )  # fmt: skip
+
+
+def case_text_vectorization(tf):
+    texts = np.array(
+        ["The cat sat on the mat!", "A dog; the DOG barked.", "cat, cat, cat?", "zebra"]
+    )
+    v = tf.keras.layers.TextVectorization(max_tokens=8, output_sequence_length=6)
+    v.adapt(texts)
+    w = tf.keras.layers.TextVectorization()
+    w.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(2))
+    m = tf.keras.layers.TextVectorization(output_mode="multi_hot", max_tokens=6)
+    m.adapt(texts)
+    c = tf.keras.layers.TextVectorization(output_mode="count", vocabulary=["cat", "dog", "the"])
+    low = tf.keras.layers.TextVectorization(standardize="lower", max_tokens=5)
+    low.adapt(texts)
+    return (
+        [str(t) for t in v.get_vocabulary()], v.vocabulary_size(), v(texts),
+        v(tf.constant(["unknown words the cat"])), [str(t) for t in w.get_vocabulary()],
+        w(texts[:2]), m(texts), [str(t) for t in c.get_vocabulary()], c(texts),
+        [str(t) for t in low.get_vocabulary()],
+        catch(tf.keras.layers.TextVectorization, output_mode="bogus", match=True),
+    )  # fmt: skip

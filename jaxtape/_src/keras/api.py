@@ -17,4 +17,5 @@ from jaxtape._src.keras import (  # noqa: F401
     preprocessing,
     random,
     regularizers,
+    text,
 )
