@@ -6,6 +6,7 @@ import contextlib
 import inspect
 import threading
 import warnings
+import weakref
 
 import numpy as np
 
@@ -299,9 +300,18 @@ class Layer:
                 "axis -1 of input shape to have value %d, but received input with shape %s"
                 % (self.name, want, shape)
             )
+        return self._call_with_context(x, args, kwargs)
+
+    def _call_with_context(self, x, args, kwargs):
+        """`call` with Keras's call context (the `training` flag, `add_loss` scoping), then
+        the activity penalty and the first output shapes: every layer and model call ends
+        here."""
         kwargs, training = resolve_training(self, args, kwargs)
         with training_scope(training), _call_depth(self):
             out = _call_of(self)(x, *args, **kwargs)
+        return self._after_call(out)
+
+    def _after_call(self, out):
         if self.activity_regularizer is not None:
             self._activity_loss(out)
         self._note_output_shapes(out)
@@ -396,13 +406,27 @@ def check_positional(inputs, args):
         )
 
 
+_SIGNATURES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def accepts(layer, kw):
-    """Whether `layer.call` takes the keyword `kw` (or **kwargs)."""
+    """Whether `layer.call` takes the keyword `kw` (or **kwargs).  The signature is read once
+    per `call` function (every layer call asks, for `training`)."""
+    fn = getattr(layer.call, "__func__", layer.call)
     try:
-        params = inspect.signature(_call_of(layer)).parameters
-    except (TypeError, ValueError):
-        return False
-    return kw in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+        names = _SIGNATURES[fn]
+    except (KeyError, TypeError):
+        try:
+            params = inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            return False
+        var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        names = None if var_kw else frozenset(params)
+        try:
+            _SIGNATURES[fn] = names
+        except TypeError:  # not weak-referenceable (a builtin)
+            pass
+    return names is None or kw in names
 
 
 def resolve_training(layer, args, kwargs):

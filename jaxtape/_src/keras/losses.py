@@ -99,21 +99,21 @@ def _hinge_labels(t):
     return _M_where(binary, M.subtract(M.multiply(_const(2, t), t), _const(1, t)), t)
 
 
-def hinge(y_true, y_pred):
+def _hinge_margin(y_true, y_pred):
+    """max(1 - y_true * y_pred, 0), the labels made -1/1 as Keras's."""
     M = _M()
     t, p = squeeze_or_expand_to_same_rank(*_prep(y_true, y_pred))
     t = _hinge_labels(t)
-    return M.reduce_mean(
-        M.maximum(M.subtract(_const(1.0, p), M.multiply(t, p)), _const(0.0, p)), axis=-1
-    )
+    return M.maximum(M.subtract(_const(1.0, p), M.multiply(t, p)), _const(0.0, p))
+
+
+def hinge(y_true, y_pred):
+    return _M().reduce_mean(_hinge_margin(y_true, y_pred), axis=-1)
 
 
 def squared_hinge(y_true, y_pred):
     M = _M()
-    t, p = squeeze_or_expand_to_same_rank(*_prep(y_true, y_pred))
-    t = _hinge_labels(t)
-    h = M.maximum(M.subtract(_const(1.0, p), M.multiply(t, p)), _const(0.0, p))
-    return M.reduce_mean(M.square(h), axis=-1)
+    return M.reduce_mean(M.square(_hinge_margin(y_true, y_pred)), axis=-1)
 
 
 def kl_divergence(y_true, y_pred):

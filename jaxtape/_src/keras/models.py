@@ -24,11 +24,9 @@ from jaxtape._src.keras.layers import (
     _CONTEXT,
     Layer,
     _call_depth,
-    _call_of,
     _path_scope,
     accepts,
     check_positional,
-    resolve_training,
     training_scope,
 )
 from jaxtape._src.keras.settings import CONFIG
@@ -255,15 +253,8 @@ class Model(Layer):
                 training = kwargs.get("training", args[0] if args else None)
                 with training_scope(training if training is not None else _CONTEXT.training):
                     with _call_depth(self):
-                        out = self._run_graph(x, _CONTEXT.training)
-            else:
-                kwargs, training = resolve_training(self, args, kwargs)
-                with training_scope(training), _call_depth(self):
-                    out = _call_of(self)(x, *args, **kwargs)
-            if self.activity_regularizer is not None:
-                self._activity_loss(out)
-            self._note_output_shapes(out)
-            return out
+                        return self._after_call(self._run_graph(x, _CONTEXT.training))
+            return self._call_with_context(x, args, kwargs)
 
     def _check_input_shapes(self, x):
         """Keras's input spec of a functional model: each input's shape must match its
