@@ -44,7 +44,18 @@ from jaxtape import (  # noqa: E402,F401
     sparse,
     strings,
 )
-from jaxtape import autodiff, config, data, extend, io, keras, summary, testing, train  # noqa: E402,F401
+from jaxtape import (  # noqa: E402,F401
+    autodiff,
+    config,
+    data,
+    distribute,
+    extend,
+    io,
+    keras,
+    summary,
+    testing,
+    train,
+)
 
 __version__ = "0.1.0"
 del _namespace, _jax, _ops, _api, _module, _compile_cache, _context
@@ -56,7 +67,6 @@ _NOT_PROVIDED = {
     "lite": "TF Lite is TensorFlow's own runtime; export with jax.export instead",
     "compat": "tf.compat.v1 graphs and sessions do not exist in TF 2 eager code, which jaxtape "
     "runs",
-    "distribute": "shard with jax.sharding (NamedSharding) for now",
     "estimator": "use a Keras model or a GradientTape loop",
     "tpu": "JAX runs on TPUs itself: install jax[tpu]",
     "experimental": "no tf.experimental APIs are provided",

@@ -42,6 +42,8 @@ from jaxtape._src import data as _data  # noqa: E402,F401  (tf.data)
 
 from jaxtape._src import summary as _summary  # noqa: E402,F401  (tf.summary)
 
+from jaxtape._src import distribute as _distribute  # noqa: E402,F401  (tf.distribute)
+
 from jaxtape._src import tensor_array as _tensor_array  # noqa: E402,F401  (tf.TensorArray)
 
 from jaxtape._src import io_ops as _io_ops  # noqa: E402,F401  (tf.io files, image decoding)

@@ -100,6 +100,22 @@ def _slot_entries(optimizers, var_keys, all_vars):
 TMP_TAG = ".jaxtape-tmp-"
 
 
+def _process_index() -> int:
+    import jax
+
+    return jax.process_index() if jax.process_count() > 1 else 0
+
+
+def _all_processes_wait(name):
+    """A barrier across worker processes (nothing with one process)."""
+    import jax
+
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
+
+
 def _atomic_write(path, write):
     d = os.path.dirname(os.path.abspath(path))
     # mkstemp: a fresh, unpredictable name opened with O_CREAT | O_EXCL, mode 0600
@@ -146,13 +162,17 @@ class Checkpoint:
         return out, optimizers, var_keys
 
     def write(self, file_prefix):
-        """Write the checkpoint to `file_prefix` (+ ".npz"); returns the path."""
+        """Write the checkpoint to `file_prefix` (+ ".npz"); returns the path.  With several
+        worker processes (`MultiWorkerMirroredStrategy`) the first writes it and every worker
+        waits until it is written, so each can restore it."""
         state, _, _ = self._state()
         arrays = {k: np.asarray(v.numpy()) for k, v in state.items()}
         arrays["save_counter"] = np.asarray(self.save_counter.numpy())
-        d = os.path.dirname(os.path.abspath(file_prefix))
-        os.makedirs(d, exist_ok=True)
-        _atomic_write(file_prefix + ".npz", lambda f: np.savez(f, **arrays))
+        if _process_index() == 0:
+            d = os.path.dirname(os.path.abspath(file_prefix))
+            os.makedirs(d, exist_ok=True)
+            _atomic_write(file_prefix + ".npz", lambda f: np.savez(f, **arrays))
+        _all_processes_wait("checkpoint " + file_prefix)
         return file_prefix
 
     def save(self, file_prefix):

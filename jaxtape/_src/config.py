@@ -46,8 +46,14 @@ def _devices(kind_filter, make, prefix):
 
 
 def list_physical_devices(device_type=None):
-    """`tf.config.list_physical_devices`."""
-    return _devices(device_type, PhysicalDevice, "/physical_device")
+    """`tf.config.list_physical_devices`.  As TF, one physical CPU whatever the number of
+    (logical) CPU devices; asking for the CPU only does not start JAX's devices, so
+    `set_logical_device_configuration` can follow."""
+    if device_type is not None and device_type.upper() == "CPU":
+        return [PhysicalDevice("/physical_device:CPU:0", "CPU")]
+    found = _devices(device_type, PhysicalDevice, "/physical_device")
+    cpus = [d for d in found if d.device_type == "CPU"]
+    return [d for d in found if d.device_type != "CPU" or d is cpus[0]]
 
 
 def list_logical_devices(device_type=None):
@@ -83,6 +89,42 @@ def get_memory_growth(device):
     return _MEMORY_GROWTH.get(device.name, False)
 
 
+LogicalDeviceConfiguration = collections.namedtuple(
+    "LogicalDeviceConfiguration",
+    ["memory_limit", "experimental_priority", "experimental_device_ordinal"],
+    defaults=(None, None, 0),
+)
+_LOGICAL: dict = {}
+
+
+def set_logical_device_configuration(device, logical_devices):
+    """`tf.config.set_logical_device_configuration`.  N logical CPUs are JAX's N CPU devices
+    (`jax_num_cpu_devices`), settable before JAX starts its devices, as TF's before its
+    runtime starts.  A GPU cannot be split in JAX: one logical GPU is accepted (its
+    `memory_limit` is not applied: set `XLA_PYTHON_CLIENT_MEM_FRACTION` before the start)."""
+    import jax
+
+    configs = list(logical_devices)
+    if device.device_type == "CPU":
+        try:
+            jax.config.update("jax_num_cpu_devices", len(configs))
+        except RuntimeError:
+            raise RuntimeError(
+                "Virtual devices cannot be modified after being initialized"
+            ) from None
+    elif len(configs) > 1:
+        raise NotImplementedError(
+            "JAX cannot split one %s into %d logical devices. Use one device per replica, "
+            "or simulate devices on the CPU (tf.config.set_logical_device_configuration on the "
+            "CPU before any tensor is made)." % (device.device_type, len(configs))
+        )
+    _LOGICAL[device.name] = configs
+
+
+def get_logical_device_configuration(device):
+    return _LOGICAL.get(device.name)
+
+
 def run_functions_eagerly(run_eagerly):
     """`tf.config.run_functions_eagerly`: `jaxtape.function` runs its Python function as is."""
     RUN_EAGERLY["enabled"] = bool(run_eagerly)
@@ -106,6 +148,12 @@ for _f in (
     functions_run_eagerly,
 ):
     export_value("config." + _f.__name__, _f)
+export_value("config.set_logical_device_configuration", set_logical_device_configuration)
+export_value("config.get_logical_device_configuration", get_logical_device_configuration)
+export_value("config.LogicalDeviceConfiguration", LogicalDeviceConfiguration)
+export_value(
+    "config.experimental.set_virtual_device_configuration", set_logical_device_configuration
+)
 export_value("config.experimental.set_memory_growth", set_memory_growth)
 export_value("config.experimental.get_memory_growth", get_memory_growth)
 export_value("config.experimental.list_physical_devices", list_physical_devices)

@@ -18,6 +18,8 @@ class _State(threading.local):
         self.trace = None  # the jaxtape.function scope while tracing, else None
         self.init_owner = None  # that scope inside `init_scope` (tracing paused)
         self.abstract_build = False  # a functional model's layer call runs on shapes only
+        self.strategy = None  # the tf.distribute strategy whose scope is open (distribute.py)
+        self.replica = None  # its ReplicaContext while `strategy.run` runs a replica function
 
 
 STATE = _State()
@@ -49,6 +51,15 @@ class Hooks:
     * random: `rng_counter(reserve)`, `next_op_seed()`;
     * `graph`: the tape recording the trace's ops when it calls `tf.gradients`, else None;
     * `numerics`: checks (op name, flag) collected while `enable_check_numerics` is on.
+
+    `STATE.strategy` and `STATE.replica` (set by distribute.py) are the distribution
+    interface; lower modules use only:
+
+    * `STATE.strategy.on_create(var)`: a Variable created in the scope (placed on the mesh);
+    * `STATE.replica.update(var, operand)`: the operand of an `assign*` in a replica
+      function, aggregated as the Variable's `aggregation` asks;
+    * `STATE.replica.sum_gradients(arrays)`: gradients summed over the replicas (optimizers),
+      and `STATE.replica.merged()`: a block whose assignments are not aggregated again.
     """
 
     post_op: list = []

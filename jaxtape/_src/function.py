@@ -630,6 +630,37 @@ class Function:
                 conc = self._lookup_or_trace(key, structure, leaves, _tensors(leaves), relaxed)
         return ConcreteFunction(self, conc)
 
+    def experimental_get_compiler_ir(self, *args, **kwargs):
+        """TF's `f.experimental_get_compiler_ir(*args)(stage="hlo")`: the XLA program one call
+        with these arguments runs, as text.  Stages: `"hlo"` (as traced) and
+        `"optimized_hlo"` (after XLA's passes: fusions, collectives)."""
+        key, structure, leaves, relaxed = self._flatten(tuple(args), kwargs)
+        tensors = _tensors(leaves)
+        with EXEC_LOCK:
+            conc = self._cache.get(key)
+            if conc is None:
+                conc = self._lookup_or_trace(key, structure, leaves, tensors, relaxed)
+            if conc.arg_pos:
+                conc = self._for_variables(conc, key, structure, leaves, tensors)
+        arrays = (
+            [v._value for v in conc.donated]
+            + [v._value for v in conc.readonly]
+            + [t._value for t in tensors]
+            + ([np.zeros(len(conc.rng_reserve), np.uint64)] if conc.rng_reserve is not None else [])
+        )
+
+        def ir(stage="hlo", device_name=None, platform_name=None):
+            lowered = conc.jitted.lower(*arrays)
+            if stage == "hlo":
+                return lowered.as_text(dialect="hlo")
+            if stage == "optimized_hlo":
+                return lowered.compile().as_text()
+            raise ValueError(
+                "Unsupported stage %r: jaxtape gives 'hlo' and 'optimized_hlo'." % (stage,)
+            )
+
+        return ir
+
     # -- calling ----------------------------------------------------------------------------
     def _flatten(self, args, kwargs):
         """(key, structure, leaves, open): the call's cache key — each leaf's key (a tensor's

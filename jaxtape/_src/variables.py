@@ -10,6 +10,7 @@ assigned on a tape with `watch_accessed_variables=True`.
 from __future__ import annotations
 
 import contextlib
+import enum
 import itertools
 import threading
 import weakref
@@ -94,6 +95,60 @@ def _in_place(op, method, var_word="variable"):
     return fn
 
 
+class VariableSynchronization(enum.Enum):
+    """`tf.VariableSynchronization`: when a distributed Variable's copies agree."""
+
+    AUTO = 0
+    NONE = 1
+    ON_WRITE = 2
+    ON_READ = 3
+
+
+class VariableAggregation(enum.Enum):
+    """`tf.VariableAggregation`: how replicas' updates of a distributed Variable combine."""
+
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+
+
+VariableAggregation.__name__ = "VariableAggregationV2"  # TF's repr: <VariableAggregationV2.SUM: 1>
+
+
+class _VariableAggregationV1(enum.Enum):
+    """TF's older enum, which a Variable created without `aggregation` reports."""
+
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+    ONLY_FIRST_TOWER = 3
+
+
+_VariableAggregationV1.__name__ = "VariableAggregation"
+
+
+def _distribution_mode(synchronization, aggregation, trainable, name):
+    """TF's checks of `synchronization` / `aggregation` (the enums; TF refuses strings)."""
+
+    def as_enum(kind, value, default):
+        if value is None:
+            return default
+        if isinstance(value, kind):
+            return value
+        what = "synchronization" if kind is VariableSynchronization else "aggregation"
+        raise ValueError("Invalid variable %s mode: %s for variable: %s" % (what, value, name))
+
+    sync = as_enum(VariableSynchronization, synchronization, VariableSynchronization.AUTO)
+    if isinstance(aggregation, _VariableAggregationV1):
+        aggregation = VariableAggregation[aggregation.name]
+    agg = as_enum(VariableAggregation, aggregation, VariableAggregation.NONE)
+    if sync is VariableSynchronization.ON_READ and trainable is None:
+        trainable = False
+    return sync, agg, trainable
+
+
 class AbstractValueError(Exception):
     """A layer built on shapes only (a functional model's symbolic call) needed a value: the
     call is redone on stand-in data."""
@@ -110,6 +165,7 @@ class Variable:
         "_trainable",
         "_uid",
         "_handle_id",
+        "_distribution",
         "__weakref__",
     )
     __array_priority__ = 100
@@ -156,7 +212,14 @@ class Variable:
         prefix = "/".join(STATE.name_scope)
         base = "Variable" if name is None else str(name)
         self._name = (prefix + "/" + base if prefix else base) + ":0"
+        sync, agg, trainable = _distribution_mode(synchronization, aggregation, trainable, name)
         self._trainable = True if trainable is None else bool(trainable)
+        # (synchronization, aggregation), None for the defaults: read by tf.distribute
+        self._distribution = (
+            None
+            if sync is VariableSynchronization.AUTO and agg is VariableAggregation.NONE
+            else (sync, agg)
+        )
         self._uid = _uids()
         self._handle_id = _next_id()
         with _LIVE_LOCK:
@@ -165,6 +228,8 @@ class Variable:
             STATE.trace.on_create(self)
         elif STATE.init_owner is not None:
             STATE.init_owner.on_eager_create(self)
+        if STATE.strategy is not None:
+            STATE.strategy.on_create(self)  # placed on the strategy's devices
 
     # -- reads ------------------------------------------------------------------------------
     @property
@@ -257,6 +322,16 @@ class Variable:
         return None
 
     @property
+    def synchronization(self) -> VariableSynchronization:
+        d = getattr(self, "_distribution", None)
+        return VariableSynchronization.AUTO if d is None else d[0]
+
+    @property
+    def aggregation(self) -> VariableAggregation:
+        d = getattr(self, "_distribution", None)
+        return _VariableAggregationV1.NONE if d is None else d[1]
+
+    @property
     def handle(self):
         return self
 
@@ -300,6 +375,8 @@ class Variable:
     def assign(self, value, use_locking=None, name=None, read_value=True):
         """Set the value; returns an `UnreadVariable` (or None with `read_value=False`)."""
         new = self._coerce(value)
+        if STATE.replica is not None:  # in tf.distribute's replica function
+            new = STATE.replica.update(self, new)
         self._accessed()
         self._set(new)
         return UnreadVariable(self) if read_value else None
@@ -320,6 +397,8 @@ class Variable:
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         new = self._coerce_update(delta, "AssignAddVariableOp")
+        if STATE.replica is not None:
+            new = STATE.replica.update(self, new)
         self._accessed()
         with EXEC_LOCK:  # read-modify-write is atomic across threads, as TF's
             self._set(registry.operator("raw_add")(self._value, new))
@@ -327,6 +406,8 @@ class Variable:
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         new = self._coerce_update(delta, "AssignSubVariableOp")
+        if STATE.replica is not None:
+            new = STATE.replica.update(self, new)
         self._accessed()
         with EXEC_LOCK:
             self._set(registry.operator("raw_sub")(self._value, new))

@@ -143,7 +143,9 @@ class Layer:
         init = initializers.get(initializer)
         scoped = not _PATH_STACK or _PATH_STACK[-1] != self.name
         with _path_scope(self.name) if scoped else contextlib.nullcontext():
-            v = KerasVariable(init, shape or (), d, trainable, name or "variable")
+            v = KerasVariable(
+                init, shape or (), d, trainable, name or "variable", aggregation=aggregation
+            )
         if constraint is not None:
             raise NotImplementedError(
                 "add_weight(constraint=...): weight constraints are not supported by jaxtape "

@@ -33,11 +33,19 @@ class Metric:
     def variables(self):
         return list(self._variables)
 
-    def add_variable(self, shape=(), initializer="zeros", dtype=None, name=None):
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum", name=None):
         from jaxtape._src.keras import initializers
 
+        # Keras 3: a metric's state is synchronized on read (each replica counts its own part of
+        # the batch; reading sums them)
         v = KerasVariable(
-            initializers.get(initializer), shape, dtype or self._dtype, False, name or "variable"
+            initializers.get(initializer),
+            shape,
+            dtype or self._dtype,
+            False,
+            name or "variable",
+            synchronization="on_read",
+            aggregation=aggregation,
         )
         self._variables.append(v)
         return v

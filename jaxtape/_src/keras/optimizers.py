@@ -345,6 +345,16 @@ class Optimizer:
                     % (list(unwrap(v)._value.shape), list(t._value.shape)),
                 )
             grads.append(t._value.astype(v._value.dtype))
+        replica = STATE.replica
+        if replica is None:
+            return self._apply(grads, vars_, pairs)
+        # tf.distribute: the replicas' gradients are summed, then one update is applied to
+        # every copy (Keras's merge_call)
+        grads = replica.sum_gradients(grads)
+        with replica.merged():
+            return self._apply(grads, vars_, pairs)
+
+    def _apply(self, grads, vars_, pairs):
         slots = [self._slot_vars(v, kv) for v, (_, kv) in zip(vars_, pairs)]
         self.built = True
         it = self.iterations._var

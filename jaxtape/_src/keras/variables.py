@@ -15,7 +15,13 @@ import numpy as np
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.tensor import register_variable_pytree
-from jaxtape._src.variables import ResourceVariable, UnreadVariable, install_operators
+from jaxtape._src.variables import (
+    ResourceVariable,
+    UnreadVariable,
+    VariableAggregation,
+    VariableSynchronization,
+    install_operators,
+)
 
 # Keras name scopes (model/layer names) for variable paths.
 _PATH_STACK: list = []
@@ -57,7 +63,16 @@ class KerasVariable:
     # eagerly and in tf.function.  jaxtape matches it; trainable variables need no watch.
     _refuses_tape_watch = True
 
-    def __init__(self, initializer, shape=(), dtype="float32", trainable=True, name="variable"):
+    def __init__(
+        self,
+        initializer,
+        shape=(),
+        dtype="float32",
+        trainable=True,
+        name="variable",
+        synchronization="auto",
+        aggregation="none",
+    ):
         from jaxtape._src.convert import convert_to_tensor
         import jax
 
@@ -76,7 +91,14 @@ class KerasVariable:
         saved = STATE.name_scope
         STATE.name_scope = []
         try:
-            self._var = ResourceVariable(t, trainable=trainable, name=path)
+            self._var = ResourceVariable(
+                t,
+                trainable=trainable,
+                name=path,
+                # Keras names them by string
+                synchronization=VariableSynchronization[str(synchronization).upper()],
+                aggregation=VariableAggregation[str(aggregation).upper()],
+            )
         finally:
             STATE.name_scope = saved
         self._kname = name

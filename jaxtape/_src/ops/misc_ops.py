@@ -10,7 +10,12 @@ from jaxtape._src.registry import export, export_value
 from jaxtape._src.shape import TensorShape
 from jaxtape._src.tape import GradientTape, UnconnectedGradients
 from jaxtape._src.tensor import EagerTensor, Tensor
-from jaxtape._src.variables import Variable, _NameScope
+from jaxtape._src.variables import (
+    Variable,
+    VariableAggregation,
+    VariableSynchronization,
+    _NameScope,
+)
 
 
 @export("is_tensor", gradient="n/a")
@@ -66,6 +71,8 @@ export_value("GradientTape", GradientTape)
 export_value("UnconnectedGradients", UnconnectedGradients)
 export_value("Tensor", Tensor)
 export_value("Variable", Variable)
+export_value("VariableAggregation", VariableAggregation)
+export_value("VariableSynchronization", VariableSynchronization)
 export_value("TensorShape", TensorShape)
 export_value("name_scope", _NameScope)
 for _n in (
