@@ -176,9 +176,17 @@ class Checkpoint:
         return file_prefix
 
     def save(self, file_prefix):
-        """Write `file_prefix-N` where N counts the saves; returns that path."""
+        """Write `file_prefix-N` where N counts the saves; returns that path.  As TF, the
+        directory's checkpoint state lists it, so `tf.train.latest_checkpoint` finds it."""
         self.save_counter.assign_add(1)
-        return self.write("%s-%d" % (file_prefix, int(self.save_counter.numpy())))
+        path = self.write("%s-%d" % (file_prefix, int(self.save_counter.numpy())))
+        if _process_index() == 0:
+            state = os.path.join(os.path.dirname(os.path.abspath(path)), "checkpoint.json")
+            name = os.path.basename(path)
+            names = [n for n in _read_state(state) if n != name] + [name]
+            data = json.dumps({"latest": name, "all": names}).encode()
+            _atomic_write(state, lambda f: f.write(data))
+        return path
 
     def read(self, save_path):
         return self.restore(save_path)
@@ -261,7 +269,11 @@ class _Pending:
         out.pop("\0optimizers", None)
         hits = [k for k in self.keys if k in out]
         if hits and os.path.exists(self.path):
-            with _open_checkpoint(self.path) as saved:
+            import jax
+
+            # the Variable may be appearing inside a Keras model's abstract build: the restored
+            # value is concrete all the same
+            with _open_checkpoint(self.path) as saved, jax.ensure_compile_time_eval():
                 for key in hits:
                     var = out[key]
                     value = saved.read(key, var)

@@ -207,7 +207,9 @@ class _TraceScope:
                     "a traced value for %s). Create it outside the function, or initialise it "
                     "with constants." % var.name
                 )
-            var._value = init
+            if is_tracer(var._value):
+                var._value = init
+            # (a concrete value set meanwhile stays: a checkpoint's deferred restoration)
 
 
 @contextlib.contextmanager

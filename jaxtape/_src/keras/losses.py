@@ -361,3 +361,24 @@ def get(identifier):
 
 
 export_value("keras.losses.get", get)
+
+
+class Reduction:
+    """`tf.keras.losses.Reduction` (Keras 3's legacy names for the reduction strings)."""
+
+    AUTO = "auto"
+    NONE = "none"
+    SUM = "sum"
+    SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
+
+    @classmethod
+    def all(cls):
+        return (cls.AUTO, cls.NONE, cls.SUM, cls.SUM_OVER_BATCH_SIZE)
+
+    @classmethod
+    def validate(cls, key):
+        if key not in cls.all():
+            raise ValueError('Invalid Reduction Key: %s. Expected keys are "%s"' % (key, cls.all()))
+
+
+export_value("keras.losses.Reduction", Reduction)
