@@ -97,7 +97,7 @@ def test_two_worker_processes_end_with_the_single_process_weights(tmp_path):
         assert np.array_equal(x, y)  # one replicated array: identical on both workers
         np.testing.assert_allclose(x, z, atol=5e-6)  # float32 summation order, as above
     assert a["restored_equal"] and b["restored_equal"]
-    assert a["files"] == ["ckpt-1.npz"]  # written once, by the first worker
+    assert a["files"] == ["checkpoint.json", "ckpt-1.npz"]  # written once, by the first worker
 
 
 def test_one_replica_strategy_runs_eagerly():
@@ -144,3 +144,26 @@ def test_mixing_strategies_and_late_virtual_devices_raise():
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2
         )
+
+
+def test_distributed_digits_example_on_two_simulated_devices(tmp_path):
+    run = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(os.path.dirname(HERE), "..", "examples", "distributed_digits.py"),
+            "--devices",
+            "2",
+            "--epochs",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, CHECKPOINT_DIR=str(tmp_path)),
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    lines = run.stdout.splitlines()
+    assert lines[0] == "replicas: 2"
+    accuracy = float(lines[-2].split()[-1].rstrip("%"))
+    assert accuracy > 90.0, run.stdout
+    assert (tmp_path / "ckpt-1.npz").exists()

@@ -172,7 +172,7 @@ class Checkpoint:
             d = os.path.dirname(os.path.abspath(file_prefix))
             os.makedirs(d, exist_ok=True)
             _atomic_write(file_prefix + ".npz", lambda f: np.savez(f, **arrays))
-        _all_processes_wait("checkpoint " + file_prefix)
+        _all_processes_wait("jaxtape checkpoint write")
         return file_prefix
 
     def save(self, file_prefix):
