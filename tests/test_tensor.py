@@ -140,7 +140,7 @@ def test_compile_stats_name_what_compiled():
 
     tf.debugging.compile_stats(reset=True)
     x = tf.constant(np.ones((7, 13), np.float32))
-    tf.reduce_sum(tf.sin(x) * 3.0)
+    tf.reduce_sum(tf.sin(x) * 3.0).numpy()  # read: lazy eager runs it here
     stats = tf.debugging.compile_stats()
     assert stats["count"] >= 1 and stats["seconds"] > 0
     assert sum(n for n, _ in stats["by_function"].values()) == stats["count"]

@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 from jax.extend.core import Literal
 
-from jaxtape._src import caches, history
+from jaxtape._src import caches, history, lazy
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.context import HOOKS
@@ -355,13 +355,16 @@ def plan_memo(recorder, targets, sources, dense=False):
         else:
             n = nodes[r[0]]
             t = n.inputs[r[1]]
-            leaf_vals.append(t._value)
+            leaf_vals.append(_raw(t))  # a lazy eager value stays pending (see `run`)
             leaf_ids.append(t._id)
     sparse = {}
     if sp_recipe:
         for si, locs in sp_recipe.items():
             sparse[si] = [nodes[j].inputs[1]._value for j in locs]
     return key, leaf_vals, leaf_ids, sparse
+
+
+_raw = lazy.raw
 
 
 def _sparse_sources(chosen, srefs, trefs, leaf_ids):
@@ -749,6 +752,34 @@ def _op_by_op(key, mode, leaf_vals, cts):
     return tuple(_per_source(srefs, cotangent))
 
 
+LAZY = lazy.ON
+# (plan key, mode) -> (compiled entry, its segment op)
+_lazy_ops = caches.LRU("lazy_gradient_ops", 512)
+
+
+def _lazy_gradient(ck, key, full_mode, leaf_vals, cts, srefs, sources):
+    """A gradient in lazy eager: the compiled backward pass joins the pending segment as one op
+    whose inputs are the leaves (pending or not) and the output gradients."""
+    # the backward pass's own cache decides what is compiled (and evicted); the segment op is
+    # made once per compiled entry
+    jitted, raw = compiled(key, full_mode, leaf_vals)
+    hit = _lazy_ops.get(ck)
+    if hit is not None and hit[0] is jitted:
+        op = hit[1]
+    else:
+        n = len(leaf_vals)
+        op = lazy.Fn(
+            "Gradient",
+            lambda *a: tuple(raw(list(a[:n]), list(a[n:]))),
+            lambda *a: tuple(jitted(list(a[:n]), list(a[n:]))),
+        )
+        _lazy_ops.put(ck, (jitted, op))
+    outs = iter(lazy.call(op, (), list(leaf_vals) + (list(cts) if cts else [])))
+    return [
+        None if r is None else lazy.make_lazy(next(outs), s.dtype) for r, s in zip(srefs, sources)
+    ]
+
+
 def run(recorder, targets, sources, cts, ct_ids, mode):
     """Gradients for `sources` (a list, None where unconnected)."""
     key, leaf_vals, leaf_ids, sparse = plan_memo(recorder, targets, sources, mode[0] != "grad")
@@ -764,6 +795,21 @@ def run(recorder, targets, sources, cts, ct_ids, mode):
     if cts is not None:
         cts = [cts[i] for i in live_t]
     ck = (key, full_mode)
+    if LAZY[0]:
+        if (
+            lazy.active()
+            and not sparse
+            and not NUMERICS["enabled"]
+            and not STATE.tapes
+            and mode[0] == "grad"
+            and len(key[0]) <= OP_BY_OP_LIMIT
+            and lazy.lazy_ok(leaf_vals)
+            and (not cts or lazy.lazy_ok(cts))
+        ):
+            return _lazy_gradient(ck, key, full_mode, leaf_vals, cts, srefs, sources)
+        leaf_vals = [lazy.concrete(v) for v in leaf_vals]
+        if cts:
+            cts = [lazy.concrete(v) for v in cts]
     if len(key[0]) > OP_BY_OP_LIMIT and mode[0] == "grad" and STATE.trace is None:
 
         def raw(lv, c, _key=key, _mode=full_mode):

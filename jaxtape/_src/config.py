@@ -12,12 +12,16 @@ What maps to JAX and what is accepted without effect:
   `XLA_PYTHON_CLIENT_PREALLOCATE=false` before start); refused for CPUs with TF's ValueError.
 * `run_functions_eagerly(True)`: every `jaxtape.function` calls its Python function directly,
   as TF does (for debugging); `functions_run_eagerly()` reads the switch.
+* `experimental.set_lazy_eager(True)` (jaxtape's own; `JAXTAPE_LAZY_EAGER=1` before start): eager
+  ops are recorded into a pending segment that runs as one compiled call when a value is read
+  or an optimizer step ends (see lazy.py and docs/lazy_eager.md); `get_lazy_eager()` reads it.
 """
 
 from __future__ import annotations
 
 import collections
 
+from jaxtape._src import lazy
 from jaxtape._src.registry import export_value
 
 PhysicalDevice = collections.namedtuple("PhysicalDevice", ["name", "device_type"])
@@ -134,6 +138,17 @@ def functions_run_eagerly():
     return RUN_EAGERLY["enabled"]
 
 
+def set_lazy_eager(enabled):
+    """jaxtape's `tf.config.experimental.set_lazy_eager`: record eager ops and run them in
+    compiled segments (True) or run each op at once (False, the default).  What is pending runs
+    before the switch."""
+    lazy.set_enabled(enabled)
+
+
+def get_lazy_eager():
+    return lazy.ON[0]
+
+
 def _accept(*args, **kwargs):
     """Accepted for compatibility; XLA decides this itself."""
     return None
@@ -154,6 +169,8 @@ export_value("config.LogicalDeviceConfiguration", LogicalDeviceConfiguration)
 export_value(
     "config.experimental.set_virtual_device_configuration", set_logical_device_configuration
 )
+export_value("config.experimental.set_lazy_eager", set_lazy_eager)
+export_value("config.experimental.get_lazy_eager", get_lazy_eager)
 export_value("config.experimental.set_memory_growth", set_memory_growth)
 export_value("config.experimental.get_memory_growth", get_memory_growth)
 export_value("config.experimental.list_physical_devices", list_physical_devices)

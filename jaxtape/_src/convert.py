@@ -17,7 +17,7 @@ import numpy as np
 from jaxtape._src import dtypes as _dt
 from jaxtape._src import registry
 from jaxtape._src.context import STATE
-from jaxtape._src.tensor import EagerTensor, make
+from jaxtape._src.tensor import EAGER_TYPES, EagerTensor, make
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -214,7 +214,7 @@ def to_device(arr: np.ndarray, dtype: _dt.DType):
 
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, preferred_dtype=None):
     """`tf.convert_to_tensor`: a Tensor from a Tensor, Variable, numpy value or Python value."""
-    if type(value) is EagerTensor:
+    if type(value) in EAGER_TYPES:
         if dtype is not None:
             dtype = _dt.as_dtype(dtype)
             if dtype is not value._dtype:

@@ -12,6 +12,7 @@ import jax
 import numpy as np
 
 from jaxtape._src import dtypes as _dt
+from jaxtape._src import lazy
 from jaxtape._src.context import HOOKS, STATE, user_site
 from jaxtape._src.tensor import is_tracer, make
 
@@ -19,6 +20,7 @@ NUMERICS = {"enabled": False}
 # Set when the compiled-executable budget is spent (backward.py owns it); checked per op.
 FLUSH = [False]
 POST_OP = HOOKS.post_op
+LAZY = lazy.ON
 
 
 def flush():
@@ -94,6 +96,10 @@ def bind(kernel, inputs, params=None):
     """Run `kernel` on Tensors `inputs` with static `params` (a dict of hashables)."""
     if FLUSH[0] and STATE.trace is None:
         flush()
+    if LAZY[0] and not POST_OP and lazy.active() and kernel.eager is not kernel.impl:
+        res = _bind_lazy(kernel, inputs, params)
+        if res is not None:
+            return res
     vals = [t._value for t in inputs]
     if STATE.trace is not None and _foldable(vals):
         with jax.ensure_compile_time_eval():
@@ -117,6 +123,25 @@ def bind(kernel, inputs, params=None):
         for hook in POST_OP:
             hook(kernel, inputs, (res,))
     return res
+
+
+def _bind_lazy(kernel, inputs, params):
+    """`bind` in lazy eager: append the op to the pending segment (see lazy.py); None when the
+    op must run now (an input a segment cannot take, or an abstract evaluation that fails: the
+    op then runs as usual and raises what op-by-op execution raises)."""
+    raw = lazy.raw
+    vals = [raw(t) for t in inputs]
+    if not lazy.lazy_ok(vals):
+        return None
+    try:
+        outs = lazy.call(kernel, tuple(sorted(params.items())) if params else (), vals)
+    except Exception:
+        return None
+    make_lazy = lazy.make_lazy
+    res = tuple([make_lazy(p, _NP2DT[p.dtype]) for p in outs])
+    if STATE.tapes:
+        record(kernel, params, inputs, res)
+    return res if kernel.multi else res[0]
 
 
 class _HostOp:
@@ -206,7 +231,7 @@ def _append(rec, node):
         if p is None:
             p = leaf_pos.get(i)
             if p is None:
-                p = leaf_pos[i] = (len(leaf_pos), t._value.shape, t._dtype)
+                p = leaf_pos[i] = (len(leaf_pos), t._ashape, t._dtype)
         wires.append(p)
     j = len(rec.nodes)
     rec.nodes.append(node)

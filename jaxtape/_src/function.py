@@ -36,7 +36,7 @@ import numpy as np
 from jax.extend.core import ClosedJaxpr, Literal, jaxpr_as_fun, jaxprs_in_params
 
 from jaxtape._src import dtypes as _dt
-from jaxtape._src import nest
+from jaxtape._src import lazy, nest
 from jaxtape._src.config import RUN_EAGERLY
 from jaxtape._src.context import EXEC_LOCK, STATE
 from jaxtape._src.dispatch import NUMERICS, dtype_of
@@ -728,6 +728,8 @@ class Function:
             return self._python()(*args, **kwargs)
         if RUN_EAGERLY["enabled"]:  # tf.config.run_functions_eagerly(True)
             return self._fn(*args, **kwargs)
+        if lazy.ON[0]:  # pending lazy eager work runs first (a step reads and donates state)
+            lazy.settle()
         # One step at a time across threads, and never while another thread traces: a step
         # donates its Variables' buffers, and a trace swaps Variables for aliases (TF's resource
         # variables serialise updates the same way).  Uncontended, the lock costs ~0.1 us.

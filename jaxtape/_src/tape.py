@@ -15,7 +15,7 @@ import weakref
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtape._src import backward, nest
+from jaxtape._src import backward, lazy, nest
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import HOOKS, STATE, user_site
 from jaxtape._src.convert import convert_to_tensor
@@ -459,11 +459,11 @@ def _check_chunked_pfor(persistent, parallel_iterations, use_pfor, size, what):
 
 
 def _target(t) -> backward.Target:
-    if isinstance(t, EagerTensor):
-        return backward.Target(t._id, t._value, t._dtype)
+    if isinstance(t, EagerTensor):  # a lazy eager value stays pending
+        return backward.Target(t._id, lazy.raw(t), t._dtype)
     var = getattr(t, "_tape_variable", None)
     if var is not None:
-        return backward.Target(var._handle_id, var._value, var._dtype)
+        return backward.Target(var._handle_id, lazy.var_ref(var), var._dtype)
     raise TypeError(
         "gradient() targets must be Tensors or Variables computed from the watched "
         "sources, got %r of type %s. Compute the target with tf ops inside the "
@@ -473,7 +473,7 @@ def _target(t) -> backward.Target:
 
 def _source(s, rec) -> backward.Source:
     if isinstance(s, EagerTensor):
-        return backward.Source((s._id,), s._dtype, tuple(s._value.shape), s)
+        return backward.Source((s._id,), s._dtype, tuple(s._ashape), s)
     var = getattr(s, "_tape_variable", None)
     if var is not None:
         ids = [var._handle_id]

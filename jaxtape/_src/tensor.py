@@ -73,6 +73,16 @@ class EagerTensor(Tensor):
     def shape(self) -> TensorShape:
         return TensorShape(self._value.shape)
 
+    @property
+    def _ashape(self) -> tuple:
+        """The shape as a tuple, without reading a pending (lazy eager) value."""
+        return self._value.shape
+
+    @property
+    def _asize(self) -> int:
+        """The number of elements, without reading a pending (lazy eager) value."""
+        return self._value.size
+
     def get_shape(self) -> TensorShape:
         return self.shape
 
@@ -314,6 +324,11 @@ def _unflatten(aux, children):
 
 
 jax.tree_util.register_pytree_node(EagerTensor, _flatten, _unflatten)
+
+
+# The classes of eager tensors: EagerTensor and lazy eager's LazyTensor (lazy.py adds it), for
+# the fast paths that test `type(x) in EAGER_TYPES` instead of isinstance.
+EAGER_TYPES = {EagerTensor}
 
 
 def make(value, dtype: _dt.DType) -> EagerTensor:

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtape._src import dtypes as _dt
-from jaxtape._src import registry
+from jaxtape._src import lazy, registry
 from jaxtape._src.context import EXEC_LOCK, STATE
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.dispatch import POST_OP, host_op_done
@@ -154,6 +154,11 @@ class AbstractValueError(Exception):
     call is redone on stand-in data."""
 
 
+# the read-modify-write updates as lazy eager segment ops
+_ASSIGN_ADD = lazy.Fn("AssignAddVariableOp", lambda a, b: (jnp.add(a, b),))
+_ASSIGN_SUB = lazy.Fn("AssignSubVariableOp", lambda a, b: (jnp.subtract(a, b),))
+
+
 class Variable:
     """`tf.Variable`.  Instances are `ResourceVariable`s, as in TF."""
 
@@ -239,6 +244,10 @@ class Variable:
     def _read_as_tensor(self) -> EagerTensor:
         with EXEC_LOCK:
             t = make(self._value, self._dtype)
+        return self._track_read(t)
+
+    def _track_read(self, t):
+        """A read `t` of this Variable, as tapes and per-op hooks see it."""
         if POST_OP:
             host_op_done("ReadVariableOp", (t,))
         tapes = STATE.tapes
@@ -257,6 +266,11 @@ class Variable:
                 else:
                     reads.append(t._id)
         return t
+
+    @property
+    def _ashape(self) -> tuple:
+        """The shape as a tuple, without reading a pending (lazy eager) value."""
+        return self._value.shape
 
     def _read_for_jax(self):
         return self._value
@@ -349,7 +363,7 @@ class Variable:
 
     def _coerce(self, value):
         t = convert_to_tensor(value, dtype=self._dtype)
-        new = t._value
+        new = lazy.raw(t)  # a pending lazy eager value stays pending (see `_set`)
         if not self._shape.is_compatible_with(new.shape):
             raise ValueError(
                 "Cannot assign value to variable '%s': Shape mismatch. The variable shape %s, and "
@@ -359,6 +373,11 @@ class Variable:
         return new
 
     def _set(self, new):
+        if type(new) is lazy.Pending:
+            if lazy.active():
+                lazy.assign_pending(self, new)
+                return
+            new = new.force()
         if STATE.trace is not None:
             STATE.trace.on_write(self)
         elif is_tracer(new) and not is_tracer(self._value):
@@ -376,7 +395,7 @@ class Variable:
         """Set the value; returns an `UnreadVariable` (or None with `read_value=False`)."""
         new = self._coerce(value)
         if STATE.replica is not None:  # in tf.distribute's replica function
-            new = STATE.replica.update(self, new)
+            new = STATE.replica.update(self, lazy.concrete(new))
         self._accessed()
         self._set(new)
         return UnreadVariable(self) if read_value else None
@@ -385,32 +404,40 @@ class Variable:
         """The operand of assign_add/assign_sub: TF's kernel wants exactly the Variable's shape
         (InvalidArgumentError), where `assign` raises ValueError."""
         t = convert_to_tensor(delta, dtype=self._dtype)
-        if tuple(t._value.shape) != tuple(self._value.shape):
+        if tuple(t._ashape) != tuple(self._ashape):
             raise InvalidArgumentError(
                 None,
                 None,
                 "Cannot update variable with shape %s using a Tensor with shape %s, "
-                "shapes must be equal. [Op:%s]"
-                % (list(self._value.shape), list(t._value.shape), op),
+                "shapes must be equal. [Op:%s]" % (list(self._ashape), list(t._ashape), op),
             )
-        return t._value
+        return lazy.raw(t)
+
+    def _update(self, op, raw_op, new):
+        """self <- raw_op(self, new), atomic across threads; in lazy eager, a pending op."""
+        if type(new) is lazy.Pending or type(self) in lazy.LAZY_VARIABLE_CLASSES:
+            if lazy.active() and lazy.lazy_ok([new]):
+                (p,) = lazy.call(op, (), [lazy.var_ref(self), new])
+                lazy.assign_pending(self, p)
+                return
+            new = lazy.concrete(new)
+        with EXEC_LOCK:  # read-modify-write is atomic across threads, as TF's
+            self._set(registry.operator(raw_op)(self._value, new))
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         new = self._coerce_update(delta, "AssignAddVariableOp")
         if STATE.replica is not None:
-            new = STATE.replica.update(self, new)
+            new = STATE.replica.update(self, lazy.concrete(new))
         self._accessed()
-        with EXEC_LOCK:  # read-modify-write is atomic across threads, as TF's
-            self._set(registry.operator("raw_add")(self._value, new))
+        self._update(_ASSIGN_ADD, "raw_add", new)
         return UnreadVariable(self) if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         new = self._coerce_update(delta, "AssignSubVariableOp")
         if STATE.replica is not None:
-            new = STATE.replica.update(self, new)
+            new = STATE.replica.update(self, lazy.concrete(new))
         self._accessed()
-        with EXEC_LOCK:
-            self._set(registry.operator("raw_sub")(self._value, new))
+        self._update(_ASSIGN_SUB, "raw_sub", new)
         return UnreadVariable(self) if read_value else None
 
     def _assign_slice(self, key, value):

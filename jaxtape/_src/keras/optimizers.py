@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxtape._src import dtypes as _dt
+from jaxtape._src import lazy
 from jaxtape._src.context import STATE
 from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.convert import convert_to_tensor
@@ -237,6 +238,7 @@ class Optimizer:
         self._slots: dict = {}  # variable uid -> tuple of KerasVariable
         self._tx = self._transformation()
         self._jitted = jax.jit(self._update_arrays)
+        self._lazy_fns: dict = {}  # slot counts -> the update as a lazy eager segment op
 
     # subclasses return an optax.GradientTransformationExtraArgs
     def _transformation(self):
@@ -334,6 +336,8 @@ class Optimizer:
                 _NO_GRADS % ([unwrap(v).name for v in missing],), UserWarning, stacklevel=2
             )
         vars_ = [unwrap(v) for _, v in pairs]
+        if lazy.ON[0] and lazy.active() and not self._needs_host_lr():
+            return self._apply_lazy(pairs, vars_)
         grads = []
         for g, v in pairs:
             t = convert_to_tensor(g)
@@ -353,6 +357,77 @@ class Optimizer:
         grads = replica.sum_gradients(grads)
         with replica.merged():
             return self._apply(grads, vars_, pairs)
+
+    def _needs_host_lr(self):
+        return self._schedule is not None
+
+    def _apply_lazy(self, pairs, vars_):
+        """`apply_gradients` in lazy eager: the update joins the pending segment as one op (all
+        variables, slots and the step counter), then the segment runs: a training step ends
+        here, so a loop's steps are segments of one structure."""
+        grads = []
+        for (g, _), var in zip(pairs, vars_):
+            t = convert_to_tensor(g)
+            vshape = tuple(lazy.var_ref(var).shape)
+            if tuple(t._ashape) != vshape:
+                raise InvalidArgumentError(
+                    None,
+                    None,
+                    "Incompatible shapes: %s vs. %s [Op:Sub]" % (list(vshape), list(t._ashape)),
+                )
+            if t._dtype is not var._dtype:
+                t = convert_to_tensor(t._value.astype(var._dtype.as_numpy_dtype))
+            grads.append(lazy.raw(t))
+        slots = [self._slot_vars(v, kv) for v, (_, kv) in zip(vars_, pairs)]
+        self.built = True
+        it = self.iterations._var
+        lr_var = self._lr_var._var
+        lr_var._read_as_tensor()  # a read, as the op-by-op path's (tapes, hooks)
+        counts = tuple(len(ss) for ss in slots)
+        fn = self._lazy_fns.get(counts)
+        if fn is None:
+            fn = self._lazy_fn(counts)
+        (step,) = lazy.call(_INCREMENT, (), [lazy.var_ref(it)])
+        flat = (
+            [lazy.var_ref(v) for v in vars_]
+            + grads
+            + [lazy.var_ref(s._var) for ss in slots for s in ss]
+            + [step, lazy.var_ref(lr_var)]
+        )
+        if not lazy.lazy_ok(flat):  # a foreign JAX transformation's values
+            flat = [lazy.concrete(v) for v in flat]
+            return self._apply(flat[len(vars_) : 2 * len(vars_)], vars_, pairs)
+        outs = lazy.call(fn, (), flat)
+        n = len(vars_)
+        for v, p in zip(vars_, outs[:n]):
+            lazy.assign_pending(v, p)
+        rest = iter(outs[n:])
+        for ss in slots:
+            for s in ss:
+                lazy.assign_pending(s._var, next(rest))
+        lazy.assign_pending(it, step)
+        lazy.flush()
+        return self.iterations
+
+    def _lazy_fn(self, counts):
+        n = len(counts)
+        update = self._update_arrays
+
+        def impl(*flat):
+            params, grads = flat[:n], flat[n : 2 * n]
+            pos, state = 2 * n, []
+            for c in counts:
+                state.append(tuple(flat[pos : pos + c]))
+                pos += c
+            step, lr = flat[pos], flat[pos + 1]
+            new_params, new_state = update(
+                list(params), list(grads), state, step, jnp.asarray(lr, jnp.float32)
+            )
+            return tuple(new_params) + tuple(a for st in new_state for a in st)
+
+        fn = lazy.Fn(type(self).__name__, impl)
+        self._lazy_fns[counts] = fn
+        return fn
 
     def _apply(self, grads, vars_, pairs):
         slots = [self._slot_vars(v, kv) for v, (_, kv) in zip(vars_, pairs)]
@@ -396,6 +471,10 @@ class Optimizer:
 
     def get_config(self):
         return {"name": self.name}
+
+
+# the step counter's increment, as its own op (the update takes the new step as an input)
+_INCREMENT = lazy.Fn("AssignAddVariableOp", lambda i: (i + 1,))
 
 
 class SGD(Optimizer):

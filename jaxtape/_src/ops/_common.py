@@ -12,7 +12,7 @@ from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor, is_tensor_like
 from jaxtape._src.errors import InvalidArgumentError, NotFoundError
-from jaxtape._src.tensor import EagerTensor, is_tracer, make
+from jaxtape._src.tensor import EAGER_TYPES, EagerTensor, is_tracer, make
 
 FLOAT = frozenset(("float16", "bfloat16", "float32", "float64"))
 COMPLEX = frozenset(("complex64", "complex128"))
@@ -37,7 +37,7 @@ caches.register("constants", _const_cache)
 def tensor(x, dtype=None) -> EagerTensor:
     """convert_to_tensor with a cache for Python scalars: `x * 2.0` reuses one constant Tensor
     (one device upload, and one argument of a compiled backward pass however often it is used)."""
-    if type(x) is EagerTensor and dtype is None:
+    if type(x) in EAGER_TYPES and dtype is None:
         return x
     tx = type(x)
     # No caching while jaxtape.function traces: an array created during a trace and reused by a
@@ -65,8 +65,8 @@ def binary_args(x, y, strict: bool = True):
     (`i32 * 2.5` -> TypeError), with a soft hint for `add`/`truediv` (`i32 + 1.5` converts 1.5 to
     float32 and then fails in the kernel with InvalidArgumentError).
     """
-    xt = type(x) is EagerTensor or is_tensor_like(x)
-    yt = type(y) is EagerTensor or is_tensor_like(y)
+    xt = type(x) in EAGER_TYPES or is_tensor_like(x)
+    yt = type(y) in EAGER_TYPES or is_tensor_like(y)
     if xt:
         x = tensor(x)
         if not yt:

@@ -70,13 +70,13 @@ def constant(value, dtype=None, shape=None, name="Const"):
     if shape is not None:
         shp = shape_param(shape)
         n = int(np.prod(shp)) if shp else 1
-        if t._value.size not in (1, n):
+        if t._asize not in (1, n):
             raise TypeError(
                 "Eager execution of tf.constant with unsupported shape. Tensor %s "
                 "(converted from %r) has %d elements, but got `shape` %s with %d "
-                "elements)." % (np.asarray(t._value), value, t._value.size, tuple(shp), n)
+                "elements)." % (np.asarray(t._value), value, t._asize, tuple(shp), n)
             )
-        if t.ndim == 0 or t._value.size == 1:
+        if t.ndim == 0 or t._asize == 1:
             t = make(jnp.broadcast_to(t._value.reshape(()), shp), t._dtype)
         else:
             t = make(t._value.reshape(shp), t._dtype)
@@ -111,14 +111,14 @@ def ones(shape, dtype=_dt.float32, name=None, layout=None):
 def zeros_like(input, dtype=None, name=None, layout=None):  # noqa: A002
     x = tensor(input)
     d = dtype_param(dtype, x._dtype)
-    return make(jnp.zeros(x._value.shape, d.as_numpy_dtype), d)
+    return make(jnp.zeros(x._ashape, d.as_numpy_dtype), d)
 
 
 @export("ones_like", gradient="n/a")
 def ones_like(input, dtype=None, name=None, layout=None):  # noqa: A002
     x = tensor(input)
     d = dtype_param(dtype, x._dtype)
-    return make(jnp.ones(x._value.shape, d.as_numpy_dtype), d)
+    return make(jnp.ones(x._ashape, d.as_numpy_dtype), d)
 
 
 @export("fill", gradient="yes")
@@ -246,7 +246,7 @@ reshape_k = Kernel("Reshape", _reshape_impl)
 def reshape(tensor_, shape, name=None):
     x = tensor(tensor_)
     shp = shape_param(shape)
-    n = x._value.size
+    n = x._asize
     known = 1
     for s in shp:
         if s != -1:
@@ -301,12 +301,12 @@ def squeeze(input, axis=None, name=None):  # noqa: A002
         ax = (ax,)
     if ax is not None:
         for a in ax:
-            if x._value.shape[a] != 1:
+            if x._ashape[a] != 1:
                 raise InvalidArgumentError(
                     None,
                     None,
                     "Can not squeeze dim[%d], expected a dimension "
-                    "of 1, got %d [Op:Squeeze]" % (a, x._value.shape[a]),
+                    "of 1, got %d [Op:Squeeze]" % (a, x._ashape[a]),
                 )
     return bind(_squeeze_k, (x,), {"axis": ax})
 
@@ -329,13 +329,13 @@ def _shape_value(dims, dtype):
 @export("shape", gradient="n/a")
 def shape(input, out_type=_dt.int32, name=None):  # noqa: A002
     x = tensor(input)
-    return _shape_value(tuple(x._value.shape), _dt.as_dtype(out_type))
+    return _shape_value(tuple(x._ashape), _dt.as_dtype(out_type))
 
 
 @export("size", gradient="n/a")
 def size(input, out_type=_dt.int32, name=None):  # noqa: A002
     x = tensor(input)
-    return _shape_value(x._value.size, _dt.as_dtype(out_type))
+    return _shape_value(x._asize, _dt.as_dtype(out_type))
 
 
 @export("rank", gradient="n/a")
@@ -383,7 +383,7 @@ def concat(values, axis, name="concat"):
     r = ts[0].ndim
     a = ax % r if r else 0
     for i, t in enumerate(ts[1:], 1):
-        s0, s1 = ts[0]._value.shape, t._value.shape
+        s0, s1 = ts[0]._value.shape, t._ashape
         if len(s0) != len(s1) or any(x != y for k, (x, y) in enumerate(zip(s0, s1)) if k != a):
             raise InvalidArgumentError(
                 None,
@@ -412,12 +412,12 @@ def stack(values, axis=0, name="stack"):
     ts = [tensor(v) for v in values]
     check_same_dtype("Pack", *ts)
     for i, t in enumerate(ts[1:], 1):
-        if t._value.shape != ts[0]._value.shape:
+        if t._ashape != ts[0]._value.shape:
             raise InvalidArgumentError(
                 None,
                 None,
                 "Shapes of all inputs must match: values[0].shape = %s != values[%d]"
-                ".shape = %s [Op:Pack]" % (list(ts[0]._value.shape), i, list(t._value.shape)),
+                ".shape = %s [Op:Pack]" % (list(ts[0]._value.shape), i, list(t._ashape)),
             )
     if ts and ts[0]._dtype is _dt.string:
         return make(np.stack([t._value for t in ts], axis=axis), _dt.string)
@@ -446,7 +446,7 @@ _unstack_k = Kernel("Unpack", _unstack_impl, multi=True)
 @export("unstack", kernel="Unpack")
 def unstack(value, num=None, axis=0, name="unstack"):
     x = tensor(value)
-    n = x._value.shape[axis]
+    n = x._ashape[axis]
     if n == 0:
         return []
     return list(bind(_unstack_k, (x,), {"axis": int(axis), "num": int(n)}))
@@ -467,7 +467,7 @@ _split_k = Kernel("SplitV", _split_impl, multi=True)
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     x = tensor(value)
     ax = int(axis_param(axis))
-    dim = x._value.shape[ax]
+    dim = x._ashape[ax]
     if isinstance(num_or_size_splits, int):
         if dim % num_or_size_splits:
             raise InvalidArgumentError(
@@ -501,13 +501,13 @@ def broadcast_to(input, shape, name=None):  # noqa: A002
     x = tensor(input)
     shp = shape_param(shape)
     try:
-        np.broadcast_shapes(x._value.shape, shp)
+        np.broadcast_shapes(x._ashape, shp)
     except ValueError:
         raise InvalidArgumentError(
             None,
             None,
             "Incompatible shapes: [%s] vs. [%s] [Op:BroadcastTo]"
-            % (",".join(map(str, x._value.shape)), ",".join(map(str, shp))),
+            % (",".join(map(str, x._ashape)), ",".join(map(str, shp))),
         ) from None
     return bind(_bcast_k, (x,), {"shape": shp})
 
@@ -578,7 +578,7 @@ def slice(input_, begin, size, name=None):  # noqa: A001
     x = tensor(input_)
     b = shape_param(begin)
     s = list(shape_param(size))
-    shp = x._value.shape
+    shp = x._ashape
     if len(b) != len(shp) or len(s) != len(shp):
         raise InvalidArgumentError(
             None,
@@ -770,14 +770,12 @@ def getitem(x, key):
         key
     )._dtype is _dt.bool_:
         k = convert_to_tensor(key)
-        want = tuple(x._value.shape[: k.ndim])
-        if tuple(k._value.shape) != want:
-            raise ValueError(
-                "Shapes %s and %s are incompatible" % (list(want), list(k._value.shape))
-            )
+        want = tuple(x._ashape[: k.ndim])
+        if tuple(k._ashape) != want:
+            raise ValueError("Shapes %s and %s are incompatible" % (list(want), list(k._ashape)))
         return boolean_mask(x, key)
     dyn = [] if STATE.trace is not None and x._dtype is not _dt.string else None
-    nk = _norm_key(key, x._value.shape, dyn)
+    nk = _norm_key(key, x._ashape, dyn)
     if x._dtype is _dt.string:
         return make(np.asarray(_getitem_impl(x._value, nk), dtype=object), _dt.string)
     if dyn:
@@ -808,10 +806,10 @@ caches.register("getitem.static_indices", _static_indices)
 
 
 def _many_indices(x, nk):
-    known = (x._value.shape, x._dtype, nk)
+    known = (x._ashape, x._dtype, nk)
     if known in _static_indices:
         return False
-    sig = (x._value.shape, x._dtype, tuple(("i",) if k[0] == "i" else k for k in nk))
+    sig = (x._ashape, x._dtype, tuple(("i",) if k[0] == "i" else k for k in nk))
     n = _static_indices.get(sig, 0)
     if n >= _STATIC_INDICES:
         return True
@@ -859,7 +857,7 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     bd = int(batch_dims)
     if bd < 0:
         bd += i.ndim
-    n = p._value.shape[ax]
+    n = p._ashape[ax]
     if is_tracer(i._value) or is_symbolic(i._value):
         # indices known when a compiled step runs: not checked here (see
         # tf.debugging.enable_check_indices); XLA clamps them
@@ -979,7 +977,7 @@ def boolean_mask(tensor_, mask, axis=None, name="boolean_mask"):
     x = tensor(tensor_)
     m = np.asarray(tensor(mask)._value)
     ax = 0 if axis is None else int(axis)
-    shp = x._value.shape
+    shp = x._ashape
     flat = np.nonzero(m.reshape(-1))[0]
     lead = shp[:ax]
     xr = make(x._value.reshape(lead + (-1,) + shp[ax + m.ndim :]), x._dtype) if m.ndim != 1 else x

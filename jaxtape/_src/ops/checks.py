@@ -584,7 +584,7 @@ def _pool2d(input, ksize, strides, padding, data_format=None, name=None):  # noq
 @check("nn.sigmoid_cross_entropy_with_logits")
 def _sigmoid_xent(labels=None, logits=None, name=None):
     a, b = convert_to_tensor(labels), convert_to_tensor(logits)
-    if a._value.shape != b._value.shape:
+    if a._ashape != b._ashape:
         raise ValueError(
             "`logits` and `labels` must have the same shape, received (%s vs %s)."
             % (tuple(b.shape), tuple(a.shape))
@@ -600,10 +600,10 @@ def _sparse_xent(labels, logits, name=None):
             "Value for attr 'Tlabels' of %s is "
             "not in the list of allowed values: int32, int64" % lb.dtype.name,
         )
-    if lb._value.ndim != lg._value.ndim - 1:
+    if lb.ndim != lg.ndim - 1:
         raise ValueError(
             "Rank mismatch: Rank of labels (received %d) should equal rank of "
-            "logits minus 1 (received %d)." % (lb._value.ndim, lg._value.ndim)
+            "logits minus 1 (received %d)." % (lb.ndim, lg.ndim)
         )
 
 

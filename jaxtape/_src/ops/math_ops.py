@@ -1144,14 +1144,14 @@ def matmul(
                 if i == 0
                 else "In[1] ndims must be >= 2 [Op:MatMul]",
             )
-    ka = a._value.shape[-2] if (transpose_a or adjoint_a) else a._value.shape[-1]
-    kb = b._value.shape[-1] if (transpose_b or adjoint_b) else b._value.shape[-2]
+    ka = a._ashape[-2] if (transpose_a or adjoint_a) else a._ashape[-1]
+    kb = b._ashape[-1] if (transpose_b or adjoint_b) else b._ashape[-2]
     if ka != kb:
         raise InvalidArgumentError(
             None,
             None,
             "Matrix size-incompatible: In[0]: %s, In[1]: %s [Op:MatMul]"
-            % (list(a._value.shape), list(b._value.shape)),
+            % (list(a._ashape), list(b._ashape)),
         )
     return bind(
         matmul_k,

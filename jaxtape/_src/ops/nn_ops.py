@@ -218,7 +218,7 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
     lb = tensor(labels)
     if not lb._dtype.is_integer:
         raise TypeError("labels must be an integer tensor, got %s" % lb._dtype.name)
-    check_labels(lb, lg._value.shape[-1])
+    check_labels(lb, lg._ashape[-1])
     return bind(_spxent_k, (lb, lg))
 
 
@@ -345,7 +345,7 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
     _check_rate(rate)
     if float(rate) == 0:
         return x
-    shape = noise_shape if noise_shape is not None else x._value.shape
+    shape = noise_shape if noise_shape is not None else x._ashape
     return _drop(x, rate, random_ops.uniform(shape, dtype=x._dtype, seed=seed))
 
 
@@ -358,7 +358,7 @@ def stateless_dropout(x, rate, seed, rng_alg=None, noise_shape=None, name=None):
     _check_rate(rate)
     if float(rate) == 0:
         return x
-    shape = noise_shape if noise_shape is not None else x._value.shape
+    shape = noise_shape if noise_shape is not None else x._ashape
     return _drop(x, rate, random_ops.stateless_uniform(shape, seed, dtype=x._dtype))
 
 

@@ -387,7 +387,7 @@ def _shuffle_perm_traced(lanes, n):
 def shuffle(value, seed=None, name=None):
     """`tf.random.shuffle`: TF's Fisher-Yates over its Philox stream (bit-exact)."""
     x = tensor(value)
-    n = x._value.shape[0] if x.ndim else 1
+    n = x._ashape[0] if x.ndim else 1
     if n <= 1:
         return make(x._value, x._dtype)
     # ReserveSamples32(n - 1): ceil((n - 1) / 4) counters
@@ -457,7 +457,7 @@ def _categorical_traced(logits, num_samples, lanes):
 def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     """`tf.random.categorical`: TF's Multinomial stream (one CPU shard: rows in order)."""
     lg = tensor(logits)
-    b, _ = lg._value.shape
+    b, _ = lg._ashape
     n = int(num_samples)
     # ReserveRandomOutputs(batch * ceil4(n) * 2, 256): two lanes per double draw
     key, lo, hi = _kernel_position(
@@ -546,8 +546,8 @@ def _stateless_position(seed):
     """TF's stateless seed scrambling: one Philox round keyed by fixed constants turns the
     (seed0, seed1) pair into the key and the upper counter half."""
     t = convert_to_tensor(seed)
-    if tuple(t._value.shape) != (2,):
-        raise ValueError("seed must have shape [2], not %s" % (tuple(t._value.shape),))
+    if tuple(t._ashape) != (2,):
+        raise ValueError("seed must have shape [2], not %s" % (tuple(t._ashape),))
     if is_symbolic(t._value) or STATE.trace is not None:  # inside a compiled step
         xp = _jax_numpy
         s = lax.bitcast_convert_type(t._value.astype(xp.int64), xp.uint64)

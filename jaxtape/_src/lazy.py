@@ -1,0 +1,502 @@
+"""Lazy eager: eager ops recorded into a pending segment, run together as one compiled call.
+
+With lazy eager on (`tf.config.experimental.set_lazy_eager(True)`, or `JAXTAPE_LAZY_EAGER=1`), an
+op called eagerly checks its arguments and computes its output's shape and dtype at once — from
+a cached abstract evaluation, so every error is still raised at the line that called the op,
+with the class op-by-op execution raises — but its value is computed later.  The op is appended
+to the *segment*: a list of (op, static params, wiring) whose inputs are concrete arrays (the
+segment's leaves) or outputs of earlier ops of the segment.  Gradients (`tape.gradient`) and
+optimizer updates join the same segment, so a training step written eagerly (forward, backward,
+update) becomes one segment.
+
+The segment runs when a value is needed: any read of a pending Tensor's array (`numpy()`,
+`print`, `bool()`/`float()`, `__array__`, `tf.to_jax`, an op that needs a host value), the end of
+an optimizer's update (a training step's natural end), or a size bound.  It runs in one of two
+tiers, keyed by its structure (ops, params, wiring, leaf shapes and dtypes, which outputs are
+still referenced):
+
+* a structure seen for the first time runs op by op with each op's cached eager kernel (no new
+  XLA compilation beyond what op-by-op execution compiles: a loop whose shapes change every step
+  costs what eager execution costs);
+* a structure seen before runs as ONE `jax.jit` call, compiled once and cached.
+
+Inside the compiled segment each op's float outputs pass through an integer OR with a zero XLA
+cannot see at compile time (`_opaque`), so XLA cannot fuse or simplify across op boundaries (a
+multiply of one op and the add of the next contracted into one FMA would differ in the last
+bit): values are those of op-by-op execution (TF eager computes one op at a time).
+
+Values: a pending Tensor is a `LazyTensor` whose array slot holds a `Pending` (shape and dtype
+known, value not yet).  Reading its array runs the segment and turns the object back into a plain
+`EagerTensor` (same layout: only the class changes), so code that reads `t._value` needs no
+change and pays nothing after the first read.  A Variable assigned a pending value is handled
+the same way: its class becomes a lazy subclass of its own class until the value is read.
+Arrays are immutable, so program order is kept without copies: a read before an `assign` holds
+the old array, a read after it the new pending value.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+
+import jax
+import jax.numpy as jnp
+
+from jaxtape._src import caches
+from jaxtape._src.context import STATE
+from jaxtape._src.shape import TensorShape
+from jaxtape._src.tensor import EAGER_TYPES, EagerTensor, _next_id, is_tracer
+
+__all__ = ["ON", "Pending", "LazyTensor", "set_enabled", "flush", "raw", "concrete"]
+
+# ON[0]: lazy eager is on.  A list, read on every op (one index, no attribute lookup).
+ON = [os.environ.get("JAXTAPE_LAZY_EAGER", "0") not in ("", "0")]
+# A segment runs when it holds this many ops without a read (a loop that never reads).
+MAX_OPS = 10_000
+# A structure is compiled the n-th time it is seen (before that it runs op by op).
+COMPILE_AT = 2
+# Longer segments always run op by op: compiling thousands of ops as one XLA program costs
+# seconds (and very deep programs have crashed XLA's compiler), as backward.OP_BY_OP_LIMIT.
+COMPILE_MAX_OPS = 1000
+
+_SLOT = EagerTensor.__dict__["_value"]  # the array slot itself, bypassing LazyTensor's property
+raw = _SLOT.__get__
+_set_raw = _SLOT.__set__
+
+
+class Pending:
+    """A value a segment will compute: its shape and dtype (a `jax.ShapeDtypeStruct`'s view),
+    and once the segment has run, its array."""
+
+    __slots__ = ("seg", "j", "k", "shape", "dtype", "value", "__weakref__")
+
+    def __init__(self, seg, j, k, shape, dtype):
+        self.seg = seg
+        self.j = j
+        self.k = k
+        self.shape = shape
+        self.dtype = dtype
+        self.value = None
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def force(self):
+        v = self.value
+        if v is None:
+            self.seg.run()
+            v = self.value
+        return v
+
+    def __repr__(self):
+        return "<Pending %s %s>" % (self.shape, self.dtype)
+
+
+def concrete(v):
+    """An array for `v`, an array or a Pending (running its segment if needed)."""
+    return v.force() if type(v) is Pending else v
+
+
+# -- lazy tensors --------------------------------------------------------------------------
+
+
+def _get_value(self):
+    v = raw(self)
+    if type(v) is Pending:
+        v = v.force()
+        _set_raw(self, v)
+    self.__class__ = EagerTensor
+    return v
+
+
+def _put_value(self, v):
+    _set_raw(self, v)
+    if type(v) is not Pending:
+        self.__class__ = EagerTensor
+
+
+class LazyTensor(EagerTensor):
+    """An `EagerTensor` whose value a pending segment computes.  Same layout as EagerTensor: the
+    first read of its array runs the segment and makes the object a plain EagerTensor."""
+
+    __slots__ = ()
+    _value = property(_get_value, _put_value)
+
+    @property
+    def _ashape(self):
+        return raw(self).shape
+
+    @property
+    def _asize(self):
+        return raw(self).size
+
+    @property
+    def shape(self):
+        return TensorShape(raw(self).shape)
+
+    @property
+    def ndim(self):
+        return len(raw(self).shape)
+
+
+LazyTensor.__name__ = LazyTensor.__qualname__ = "EagerTensor"
+LazyTensor.__module__ = EagerTensor.__module__
+EAGER_TYPES.add(LazyTensor)
+jax.tree_util.register_pytree_node(
+    LazyTensor,
+    lambda t: ((t._value,), (t._dtype, None)),
+    lambda aux, ch: _make_concrete(ch[0], aux[0]),
+)
+
+
+def _make_concrete(v, dtype):
+    t = EagerTensor.__new__(EagerTensor)
+    t._value = v
+    t._dtype = dtype
+    t._id = _next_id()
+    return t
+
+
+def make_lazy(p: Pending, dtype) -> LazyTensor:
+    t = EagerTensor.__new__(LazyTensor)
+    _set_raw(t, p)
+    t._dtype = dtype
+    t._id = _next_id()
+    return t
+
+
+# -- lazy Variables ------------------------------------------------------------------------
+
+_LAZY_VAR: dict = {}  # Variable class -> its lazy subclass
+_LAZY_VAR_CLASSES: set = set()
+LAZY_VARIABLE_CLASSES = _LAZY_VAR_CLASSES
+# Variables assigned a pending value, by id (Variables are unhashable, as TF's)
+_PENDING_VARS: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
+
+
+def _lazy_variable_class(cls):
+    lz = _LAZY_VAR.get(cls)
+    if lz is None:
+        slot = None
+        for base in cls.__mro__:
+            d = base.__dict__.get("_value")
+            if d is not None:
+                slot = d
+                break
+        get, put = slot.__get__, slot.__set__
+
+        def _vget(self, _get=get, _put=put, _cls=cls):
+            v = _get(self)
+            if type(v) is Pending:
+                v = v.force()
+                _put(self, v)
+            self.__class__ = _cls
+            return v
+
+        def _vput(self, v, _put=put, _cls=cls):
+            _put(self, v)
+            if type(v) is not Pending:
+                self.__class__ = _cls
+
+        def _read_as_tensor(self, _get=get, _cls=cls):
+            v = _get(self)
+            if type(v) is Pending and v.value is None:
+                return self._track_read(make_lazy(v, self._dtype))
+            return _cls._read_as_tensor(self)
+
+        lz = type(
+            cls.__name__,
+            (cls,),
+            {
+                "__slots__": (),
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+                "_value": property(_vget, _vput),
+                "_read_as_tensor": _read_as_tensor,
+                "_raw_value": property(get),
+                "_ashape": property(lambda self, _get=get: _get(self).shape),
+            },
+        )
+        _LAZY_VAR[cls] = lz
+        _LAZY_VAR_CLASSES.add(lz)
+    return lz
+
+
+def assign_pending(var, p: Pending) -> None:
+    """Make `var` hold the pending value `p` (its class becomes its lazy subclass)."""
+    cls = type(var)
+    lz = cls if cls in _LAZY_VAR_CLASSES else _lazy_variable_class(cls)
+    _PENDING_VARS[id(var)] = var
+    var.__class__ = lz
+    lz._value.fset(var, p)
+
+
+def var_ref(var):
+    """A Variable's value as a segment input: its Pending if it holds one, else its array."""
+    if type(var) in _LAZY_VAR_CLASSES:
+        return type(var)._raw_value.fget(var)
+    return var._value
+
+
+# -- segment ops ---------------------------------------------------------------------------
+
+
+class Fn:
+    """A segment op that is not a registry kernel (a gradient, an optimizer update): `impl`
+    takes and returns flat arrays; `eager` is its jitted form for the op-by-op tier."""
+
+    __slots__ = ("name", "impl", "eager", "multi", "__weakref__")
+
+    def __init__(self, name, impl, eager=None):
+        self.name = name
+        self.impl = impl
+        self.eager = eager if eager is not None else jax.jit(impl)
+        self.multi = True
+
+    def __repr__(self):
+        return "<lazy op %s>" % self.name
+
+
+_avals = caches.LRU("lazy_avals", 4096)  # (op, params, input avals) -> output avals
+_compiled = caches.LRU("lazy_segments", 256)  # segment structure -> its jitted run
+_seen = caches.LRU("lazy_seen", 4096)  # segment structure -> times seen
+STATS = {"segments": 0, "compiled_calls": 0, "op_by_op_runs": 0, "compiles": 0}
+
+
+def out_avals(op, params, in_avals):
+    """The (shape, numpy dtype) of each output of `op` on inputs of `in_avals`, from a cached
+    abstract evaluation.  Raises what the op's abstract evaluation raises."""
+    key = (op, params, in_avals)
+    hit = _avals.get(key)
+    if hit is not None:
+        return hit
+    structs = [jax.ShapeDtypeStruct(s, d) for s, d in in_avals]
+    kw = dict(params) if params else {}
+    out = jax.eval_shape(lambda *a: op.impl(*a, **kw), *structs)
+    outs = out if op.multi else (out,)
+    res = tuple((tuple(o.shape), o.dtype) for o in outs)
+    _avals.put(key, res)
+    return res
+
+
+class Segment:
+    """The pending ops: their structure (`sig`), the leaves and the outputs' Pendings."""
+
+    __slots__ = ("sig", "leaves", "leaf_avals", "leaf_index", "pend", "done")
+
+    def __init__(self):
+        self.sig = []
+        self.leaves = []
+        self.leaf_avals = []
+        self.leaf_index = {}
+        self.pend = []
+        self.done = False
+
+    def ref(self, v, aval):
+        """The wire for one input value (an array or a Pending) of `aval` (shape, dtype)."""
+        if type(v) is Pending:
+            if v.seg is self and v.value is None:
+                return (v.j, v.k)
+            v = v.force()
+        i = self.leaf_index.get(id(v))
+        if i is None:
+            i = self.leaf_index[id(v)] = len(self.leaves)
+            self.leaves.append(v)
+            self.leaf_avals.append(aval)
+        return i
+
+    def append(self, op, params, vals, in_avals, avals):
+        refs = tuple([self.ref(v, a) for v, a in zip(vals, in_avals)])
+        j = len(self.sig)
+        self.sig.append((op, params, refs))
+        outs = []
+        for k, (s, d) in enumerate(avals):
+            p = Pending(self, j, k, s, d)
+            self.pend.append(weakref.ref(p))
+            outs.append(p)
+        return outs
+
+    def run(self):
+        """Compute every pending value still referenced (op by op the first time this structure
+        is seen, then as one compiled call)."""
+        with _LOCK:  # another thread may read a value of this thread's segment
+            if self.done:
+                return
+            self.done = True
+            if getattr(_TLS, "seg", None) is self:
+                _TLS.seg = None
+            self._run()
+
+    def _run(self):
+        live, holders = [], []
+        for w in self.pend:
+            p = w()
+            if p is not None:
+                live.append((p.j, p.k))
+                holders.append(p)
+        if not holders:
+            return
+        leaves = self.leaves
+        sig = tuple(self.sig)
+        key = (sig, tuple(self.leaf_avals), tuple(live))
+        STATS["segments"] += 1
+        fn = _compiled.get(key)
+        if fn is None:
+            n = (_seen.get(key) or 0) + 1
+            _seen.put(key, n)
+            if n < COMPILE_AT or len(sig) > COMPILE_MAX_OPS:
+                STATS["op_by_op_runs"] += 1
+                outs = _op_by_op(sig, leaves)
+                for p in holders:
+                    p.value = outs[p.j][p.k]
+                self._release()
+                return
+            fn = jax.jit(_builder(sig, tuple(live)))
+            STATS["compiles"] += 1
+            _compiled.put(key, fn)
+        STATS["compiled_calls"] += 1
+        vals = fn(leaves, _zeros())
+        for p, v in zip(holders, vals):
+            p.value = v
+        self._release()
+
+    def _release(self):
+        self.leaves = self.leaf_index = self.leaf_avals = None
+        self.sig = self.pend = None
+
+
+def _op_by_op(sig, leaves):
+    outs = []
+    for op, params, refs in sig:
+        args = [leaves[r] if type(r) is int else outs[r[0]][r[1]] for r in refs]
+        r = op.eager(*args, **dict(params)) if params else op.eager(*args)
+        outs.append(tuple(r) if op.multi else (r,))
+    return outs
+
+
+_UINT = {2: jnp.uint16, 4: jnp.uint32, 8: jnp.uint64}
+_ZEROS = None
+
+
+def _zeros():
+    global _ZEROS
+    if _ZEROS is None:
+        _ZEROS = {n: jnp.zeros((), u) for n, u in _UINT.items()}
+    return _ZEROS
+
+
+def _opaque(x, zeros):
+    """`x` unchanged, through an integer OR with a zero XLA cannot see at compile time: no
+    rewrite or fusion crosses it, so XLA cannot contract a multiply of one op and an add of the
+    next into one FMA, nor simplify `log(exp(x))` across ops (an `optimization_barrier` is
+    removed before fusion).  Each op's value is then what op-by-op execution computes."""
+    d = x.dtype
+    kind = d.kind
+    if kind not in "fiu" or d.itemsize not in _UINT:
+        return x
+    lax = jax.lax
+    z = zeros[d.itemsize]
+    if kind == "u":
+        return x | z
+    u = _UINT[d.itemsize]
+    return lax.bitcast_convert_type(lax.bitcast_convert_type(x, u) | z, d)
+
+
+def _builder(sig, live):
+    def run(leaves, zeros):
+        outs = []
+        for op, params, refs in sig:
+            args = [leaves[r] if type(r) is int else outs[r[0]][r[1]] for r in refs]
+            r = op.impl(*args, **dict(params)) if params else op.impl(*args)
+            r = tuple(r) if op.multi else (r,)
+            outs.append(tuple([_opaque(x, zeros) for x in r]))
+        return [outs[j][k] for j, k in live]
+
+    return run
+
+
+# Each thread records into its own segment; `_LOCK` serialises appending and running, since a
+# thread may read (and so run) a value another thread's segment computes.
+_TLS = threading.local()
+_LOCK = threading.RLock()
+
+
+def current() -> Segment | None:
+    """This thread's pending segment (None when nothing is pending)."""
+    return getattr(_TLS, "seg", None)
+
+
+def segment() -> Segment:
+    s = getattr(_TLS, "seg", None)
+    if s is None:
+        s = _TLS.seg = Segment()
+    return s
+
+
+def flush() -> None:
+    """Run this thread's pending segment (a sync point)."""
+    s = getattr(_TLS, "seg", None)
+    if s is not None:
+        s.run()
+
+
+def settle() -> None:
+    """Run what is pending and give every Variable assigned a pending value its array (and its
+    own class) back: before a `jaxtape.function` traces or runs, which swaps Variables' arrays."""
+    flush()
+    with _LOCK:
+        for var in list(_PENDING_VARS.values()):
+            var._value  # noqa: B018 - the read runs and settles it
+        _PENDING_VARS.clear()
+
+
+def active() -> bool:
+    """Whether an op called now may be deferred: lazy eager is on, and no trace (a function's,
+    `init_scope`'s, an abstract Keras build's), no distribution strategy."""
+    st = STATE
+    return (
+        ON[0]
+        and st.trace is None
+        and st.strategy is None
+        and st.replica is None
+        and st.init_owner is None
+        and not st.abstract_build
+    )
+
+
+def call(op, params, vals):
+    """Append `op` applied to `vals` (arrays or Pendings) to the segment; its output Pendings.
+    Raises at once what the op's abstract evaluation raises (the segment is not touched)."""
+    in_avals = tuple([(tuple(v.shape), v.dtype) for v in vals])
+    avals = out_avals(op, params, in_avals)
+    with _LOCK:
+        seg = segment()
+        outs = seg.append(op, params, vals, in_avals, avals)
+    if len(seg.sig) >= MAX_OPS:
+        seg.run()
+    return outs
+
+
+def lazy_ok(vals) -> bool:
+    """Values a segment can take as inputs (no tracers of a foreign JAX transformation, no host
+    string arrays)."""
+    for v in vals:
+        if type(v) is Pending:
+            continue
+        if is_tracer(v) or not hasattr(v, "dtype") or v.dtype == object:
+            return False
+    return True
+
+
+def set_enabled(enabled: bool) -> None:
+    flush()
+    ON[0] = bool(enabled)
