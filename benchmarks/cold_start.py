@@ -107,14 +107,17 @@ def main(argv=None):
         rows.append(row)
         print(json.dumps(row), flush=True)
     print()
-    head = "| program | jaxtape cold | jaxtape warm | TF 2.21 | cold/TF | warm/TF | compiles cold (s) | compiles warm |"
+    head = (
+        "| program | jaxtape cold | jaxtape warm | TF 2.21 | cold/TF | warm/TF "
+        "| XLA compiles cold (s) | warm: compiles requested (loaded from the cache) |"
+    )
     print(head)
     print("|" + "---|" * 8)
     for r in rows:
         tf_s = r.get("tf_s")
         ratio = (lambda x, d=tf_s: "%.2f" % (x / d)) if tf_s else (lambda x: "-")
         print(
-            "| %s | %.1f s | %.1f s | %s | %s | %s | %s (%.1f s) | %s |"
+            "| %s | %.1f s | %.1f s | %s | %s | %s | %s (%.1f s) | %s (%s) |"
             % (
                 r["program"],
                 r["cold_s"],
@@ -125,6 +128,7 @@ def main(argv=None):
                 r["compiles_cold"],
                 r["compile_s_cold"],
                 r["compiles_warm"],
+                r["cache_hits_warm"],
             )
         )
 
