@@ -46,7 +46,7 @@ import jax.numpy as jnp
 from jaxtape._src import caches
 from jaxtape._src.context import STATE
 from jaxtape._src.shape import TensorShape
-from jaxtape._src.tensor import EAGER_TYPES, EagerTensor, _next_id, is_tracer
+from jaxtape._src.tensor import EAGER_TYPES, EagerTensor, _next_id, is_tracer, make
 
 __all__ = ["ON", "Pending", "LazyTensor", "set_enabled", "flush", "raw", "concrete"]
 
@@ -109,19 +109,26 @@ def concrete(v):
 # -- lazy tensors --------------------------------------------------------------------------
 
 
-def _get_value(self):
-    v = raw(self)
-    if type(v) is Pending:
-        v = v.force()
-        _set_raw(self, v)
-    self.__class__ = EagerTensor
-    return v
+def _settling_value(slot, plain_cls):
+    """The `_value` property of a lazy class over the array `slot` of `plain_cls`: a read runs
+    the segment if the value is pending, stores the array and gives the object `plain_cls`
+    back (same layout); storing an array does the same."""
+    get, put = slot.__get__, slot.__set__
 
+    def read(self):
+        v = get(self)
+        if type(v) is Pending:
+            v = v.force()
+            put(self, v)
+        self.__class__ = plain_cls
+        return v
 
-def _put_value(self, v):
-    _set_raw(self, v)
-    if type(v) is not Pending:
-        self.__class__ = EagerTensor
+    def write(self, v):
+        put(self, v)
+        if type(v) is not Pending:
+            self.__class__ = plain_cls
+
+    return property(read, write)
 
 
 class LazyTensor(EagerTensor):
@@ -129,7 +136,7 @@ class LazyTensor(EagerTensor):
     first read of its array runs the segment and makes the object a plain EagerTensor."""
 
     __slots__ = ()
-    _value = property(_get_value, _put_value)
+    _value = _settling_value(_SLOT, EagerTensor)
 
     @property
     def _ashape(self):
@@ -153,17 +160,9 @@ LazyTensor.__module__ = EagerTensor.__module__
 EAGER_TYPES.add(LazyTensor)
 jax.tree_util.register_pytree_node(
     LazyTensor,
-    lambda t: ((t._value,), (t._dtype, None)),
-    lambda aux, ch: _make_concrete(ch[0], aux[0]),
+    lambda t: ((t._value,), t._dtype),  # flattening reads (runs) the value
+    lambda dtype, ch: make(ch[0], dtype),
 )
-
-
-def _make_concrete(v, dtype):
-    t = EagerTensor.__new__(EagerTensor)
-    t._value = v
-    t._dtype = dtype
-    t._id = _next_id()
-    return t
 
 
 def make_lazy(p: Pending, dtype) -> LazyTensor:
@@ -192,20 +191,7 @@ def _lazy_variable_class(cls):
             if d is not None:
                 slot = d
                 break
-        get, put = slot.__get__, slot.__set__
-
-        def _vget(self, _get=get, _put=put, _cls=cls):
-            v = _get(self)
-            if type(v) is Pending:
-                v = v.force()
-                _put(self, v)
-            self.__class__ = _cls
-            return v
-
-        def _vput(self, v, _put=put, _cls=cls):
-            _put(self, v)
-            if type(v) is not Pending:
-                self.__class__ = _cls
+        get = slot.__get__
 
         def _read_as_tensor(self, _get=get, _cls=cls):
             v = _get(self)
@@ -220,7 +206,7 @@ def _lazy_variable_class(cls):
                 "__slots__": (),
                 "__module__": cls.__module__,
                 "__qualname__": cls.__qualname__,
-                "_value": property(_vget, _vput),
+                "_value": _settling_value(slot, cls),
                 "_read_as_tensor": _read_as_tensor,
                 "_raw_value": property(get),
                 "_ashape": property(lambda self, _get=get: _get(self).shape),
@@ -353,7 +339,8 @@ class Segment:
         if fn is None:
             n = (_seen.get(key) or 0) + 1
             _seen.put(key, n)
-            if n < COMPILE_AT or len(sig) > COMPILE_MAX_OPS:
+            # one op is one call either way: its eager kernel, no segment to compile
+            if n < COMPILE_AT or len(sig) > COMPILE_MAX_OPS or len(sig) == 1:
                 STATS["op_by_op_runs"] += 1
                 outs = _op_by_op(sig, leaves)
                 for p in holders:

@@ -336,7 +336,7 @@ class Optimizer:
                 _NO_GRADS % ([unwrap(v).name for v in missing],), UserWarning, stacklevel=2
             )
         vars_ = [unwrap(v) for _, v in pairs]
-        if lazy.ON[0] and lazy.active() and not self._needs_host_lr():
+        if lazy.ON[0] and lazy.active() and self._schedule is None:  # a schedule reads values
             return self._apply_lazy(pairs, vars_)
         grads = []
         for g, v in pairs:
@@ -357,9 +357,6 @@ class Optimizer:
         grads = replica.sum_gradients(grads)
         with replica.merged():
             return self._apply(grads, vars_, pairs)
-
-    def _needs_host_lr(self):
-        return self._schedule is not None
 
     def _apply_lazy(self, pairs, vars_):
         """`apply_gradients` in lazy eager: the update joins the pending segment as one op (all
