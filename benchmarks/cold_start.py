@@ -11,7 +11,11 @@ process, as a user runs a script:
 * TensorFlow: the same file with `jaxtape` aliased to `tensorflow` (as tools/record_programs.py
   records it), from a scratch venv given by `--tf-python`; TF has no cache to warm.
 
-Wall time is the whole process (imports included).  XLA compilations are counted with JAX's
+Wall time is the whole process (imports included).  Both sides start from compiled bytecode:
+pip writes `.pyc` files when it installs a wheel (TensorFlow's, JAX's), but an editable checkout
+has none, and with `PYTHONDONTWRITEBYTECODE` set (as on CI machines) Python would recompile
+jaxtape's sources in every process (~0.4 s here), so the script byte-compiles the checkout
+first, as `pip install jaxtape` would.  XLA compilations are counted with JAX's
 own monitoring events (`/jax/compilation_cache/...` and backend compiles), so the count works
 for any jaxtape version: `--jaxtape-root` runs another checkout (a `git worktree`) to compare
 compile counts before and after a change.
@@ -20,6 +24,7 @@ compile counts before and after a change.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import pathlib
@@ -80,6 +85,8 @@ def main(argv=None):
     ap.add_argument("--jaxtape-root", default=str(ROOT))
     ap.add_argument("--repeats", type=int, default=1)
     args = ap.parse_args(argv)
+    # what `pip install` does for a wheel: without it every process recompiles jaxtape's sources
+    compileall.compile_dir(os.path.join(args.jaxtape_root, "jaxtape"), quiet=1)
     rows = []
     for name in args.programs.split(","):
         path = str(PROGRAMS / (name + ".py"))
