@@ -52,12 +52,22 @@ def _mode(on, fn):
     return run
 
 
-def _eager_variants(step):
-    """The eager step, its result read (`.numpy()`: the sync point of a real loop)."""
+def _synced(step, state=()):
+    """The step, its result read (`.numpy()`: the sync point of a real loop), and then the
+    Variables it updates waited for: op by op, an optimizer's updates are still running when
+    the loss is read, and the next timed call (another variant's) would pay for them."""
 
     def run():
-        return step().numpy()
+        out = step().numpy()
+        if state:
+            jax.block_until_ready([v._value for v in state])
+        return out
 
+    return run
+
+
+def _eager_variants(step, state=()):
+    run = _synced(step, state)
     return {"op by op": _mode(False, run), "lazy": _mode(True, run)}
 
 
@@ -161,12 +171,14 @@ def _mlp(sizes, batch, loss_kind, make_opt, jax_opt):
 
     def jax_step():
         state[0], state[1], loss = jstep(state[0], state[1])
-        return np.asarray(loss)
+        out = np.asarray(loss)
+        jax.block_until_ready(state[0])
+        return out
 
     return {
         "jax jit": jax_step,
-        **_eager_variants(step),
-        "jaxtape.function": _mode(False, lambda: f().numpy()),
+        **_eager_variants(step, params),
+        "jaxtape.function": _mode(False, _synced(f, params)),
     }
 
 

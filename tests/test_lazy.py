@@ -62,7 +62,7 @@ def test_a_100_step_loop_compiles_once_and_runs_one_call_per_step(lazy_on):
     params, x, y = _mlp()
     opt = tf.keras.optimizers.Adam(1e-2)
     for _ in range(3):  # first steps: the structure is new, then compiled
-        _step(params, opt, x, y)
+        float(_step(params, opt, x, y))
     c0, s0 = _COMPILES.n, dict(lazy.STATS)
     losses = [float(_step(params, opt, x, y)) for _ in range(100)]
     assert _COMPILES.n == c0  # nothing compiled after the first steps
@@ -145,6 +145,32 @@ def test_variable_reads_see_program_order(lazy_on):
     np.testing.assert_array_equal(v.numpy(), [0.0, 0.0])
 
 
+def test_updated_variable_buffers_are_donated_unless_held(lazy_on):
+    params, x, y = _mlp()
+    opt = tf.keras.optimizers.Adam(1e-2)
+    for _ in range(3):
+        _step(params, opt, x, y)
+    d0 = lazy.STATS["donated"]
+    _step(params, opt, x, y).numpy()
+    # 6 Variables, their 12 Adam slots and the step counter are updated in place
+    assert lazy.STATS["donated"] - d0 == 19
+    # what a user holds is never donated: a snapshot, a raw array, a persistent tape's inputs
+    for _ in range(2):  # the second time, this step's structure runs compiled
+        snap = params[0].read_value()
+        raw = tf.to_jax(params[2])
+        want_snap, want_raw = snap.numpy().copy(), np.asarray(raw).copy()
+        with tf.GradientTape(persistent=True) as tape:
+            loss = tf.reduce_sum(tf.matmul(x, params[0]))
+        d0, c0 = lazy.STATS["donated"], lazy.STATS["compiled_calls"]
+        _step(params, opt, x, y).numpy()
+    assert lazy.STATS["compiled_calls"] == c0 + 1
+    assert lazy.STATS["donated"] - d0 == 19 - 2  # params[0] (snapshot, tape) and params[2]
+    np.testing.assert_array_equal(snap.numpy(), want_snap)
+    np.testing.assert_array_equal(np.asarray(raw), want_raw)
+    assert tape.gradient(loss, params[0]).shape == (8, 16)  # the tape's inputs are alive
+    assert not np.array_equal(params[0].numpy(), want_snap)
+
+
 def test_manual_sgd_with_assign_sub(lazy_on):
     w = tf.Variable(5.0)
     ref = 5.0
@@ -221,3 +247,31 @@ def test_function_sees_pending_variables(lazy_on):
 
 def test_switch_is_public():
     assert tf.config.experimental.get_lazy_eager() in (True, False)
+
+
+def test_pending_values_recorded_before_the_switch_is_turned_off():
+    v = tf.Variable([1.0, 1.0])
+    tf.config.experimental.set_lazy_eager(True)
+    try:
+        x = tf.constant([1.0, 2.0]) * 3.0  # pending: a leaf of the tapes below
+        with tf.GradientTape(persistent=True) as t:
+            y = tf.reduce_sum(x * v)
+        with tf.autodiff.ForwardAccumulator(v, tf.constant([1.0, 0.0])) as acc:
+            z = tf.reduce_sum(x * v)
+    finally:
+        tf.config.experimental.set_lazy_eager(False)
+    for _ in range(2):  # the second time from the plan memo
+        np.testing.assert_array_equal(t.gradient(y, v).numpy(), [3.0, 6.0])
+    assert float(acc.jvp(z)) == 3.0
+
+
+def test_a_step_ends_at_apply_gradients(lazy_on):
+    params, x, y = _mlp()
+    opt = tf.keras.optimizers.SGD(0.1)
+    loss = _step(params, opt, x, y)
+    assert lazy.current() is None  # the step's segment is closed ...
+    s0 = lazy.STATS["segments"]
+    z = x * 2.0  # ... and runs before the next op starts a new segment
+    assert lazy.STATS["segments"] == s0 + 1
+    assert float(loss) > 0 and lazy.STATS["segments"] == s0 + 1  # the loss was computed then
+    np.testing.assert_array_equal(z.numpy(), x.numpy() * 2.0)

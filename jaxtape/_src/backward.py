@@ -240,7 +240,7 @@ def _wire(chosen):
     struct = []
     for j, n in enumerate(chosen):
         wires = []
-        for k_in, (i, v) in enumerate(zip(n.in_ids, n.in_vals)):
+        for k_in, (i, v) in enumerate(zip(n.in_ids, n.in_raw)):
             p = pos.get(i)
             if p is None:
                 p = leaf_index.get(i)
@@ -410,14 +410,17 @@ def _replay(struct, leaves, probes, ieee=False):
     a time in IEEE arithmetic (the gradient of `log(exp(x))` where `exp` overflows is NaN, as
     TF's).  Fusion inside one op is unaffected."""
     outs = []
-    barrier = jax.lax.optimization_barrier
+    boundary = None
+    if ieee:
+        # inside a lazy eager segment, the segment's own op boundaries (see lazy.op_boundary)
+        boundary = lazy.op_boundary() or (lambda r: tuple(jax.lax.optimization_barrier(r)))
     for j, (kern, params, wires) in enumerate(struct):
         args = [leaves[w] if type(w) is int else outs[w[0]][w[1]] for w in wires]
         r = kern.impl(*args, **dict(params)) if params else kern.impl(*args)
         if not kern.multi:
             r = (r,)
-        if ieee:
-            r = tuple(barrier(tuple(r)))
+        if boundary is not None:
+            r = boundary(tuple(r))
         if j in probes:
             r = tuple(x + probes[j][k] if k in probes[j] else x for k, x in enumerate(r))
         outs.append(r)
@@ -752,7 +755,7 @@ def _op_by_op(key, mode, leaf_vals, cts):
     return tuple(_per_source(srefs, cotangent))
 
 
-LAZY = lazy.ON
+LAZY_USED = lazy.USED
 # (plan key, mode) -> (compiled entry, its segment op)
 _lazy_ops = caches.LRU("lazy_gradient_ops", 512)
 
@@ -795,7 +798,7 @@ def run(recorder, targets, sources, cts, ct_ids, mode):
     if cts is not None:
         cts = [cts[i] for i in live_t]
     ck = (key, full_mode)
-    if LAZY[0]:
+    if LAZY_USED[0]:  # leaves may be pending lazy eager values
         if (
             lazy.active()
             and not sparse

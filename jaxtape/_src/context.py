@@ -69,6 +69,10 @@ class Hooks:
 
 
 HOOKS = Hooks()
+# Set when the compiled-executable budget is spent (backward.py owns it); checked per op by
+# `dispatch.bind` and between the ops of a lazy segment run op by op, which then call
+# `HOOKS.flush`.
+FLUSH = [False]
 
 # Held while a compiled step runs or a function traces, and around every read-modify-write of a
 # Variable: updates are atomic and no thread reads a buffer another thread's step donates.

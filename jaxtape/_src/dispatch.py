@@ -13,12 +13,10 @@ import numpy as np
 
 from jaxtape._src import dtypes as _dt
 from jaxtape._src import lazy
-from jaxtape._src.context import HOOKS, STATE, user_site
-from jaxtape._src.tensor import is_tracer, make
+from jaxtape._src.context import FLUSH, HOOKS, STATE, user_site
+from jaxtape._src.tensor import EAGER_TYPES, is_tracer, make
 
 NUMERICS = {"enabled": False}
-# Set when the compiled-executable budget is spent (backward.py owns it); checked per op.
-FLUSH = [False]
 POST_OP = HOOKS.post_op
 LAZY = lazy.ON
 
@@ -58,6 +56,12 @@ class Node:
     @property
     def in_vals(self):
         return tuple([t._value for t in self.inputs])
+
+    @property
+    def in_raw(self):
+        """The inputs' arrays, a lazy eager value left pending (see lazy.py)."""
+        raw = lazy.raw
+        return tuple([raw(t) if type(t) in EAGER_TYPES else t._value for t in self.inputs])
 
     @property
     def out_ids(self):
@@ -131,11 +135,11 @@ def _bind_lazy(kernel, inputs, params):
     op then runs as usual and raises what op-by-op execution raises)."""
     raw = lazy.raw
     vals = [raw(t) for t in inputs]
-    if not lazy.lazy_ok(vals):
-        return None
     try:
         outs = lazy.call(kernel, tuple(sorted(params.items())) if params else (), vals)
     except Exception:
+        return None
+    if outs is None:  # a value a segment cannot take
         return None
     make_lazy = lazy.make_lazy
     res = tuple([make_lazy(p, _NP2DT[p.dtype]) for p in outs])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxtape._src import backward, caches, nest
+from jaxtape._src import backward, caches, lazy, nest
 from jaxtape._src.context import STATE
 from jaxtape._src.dispatch import record_raw
 from jaxtape._src.registry import export_value
@@ -184,6 +184,8 @@ class ForwardAccumulator:
         out = None
         if t.dtype._diff:
             key, leaf_vals, leaf_ids, _ = backward.plan_memo(rec, [t], srcs)
+            if lazy.USED[0]:  # pending lazy eager values: computed now
+                leaf_vals = [lazy.concrete(v) for v in leaf_vals]
             if key[2][0] is not None and any(r is not None for r in key[3]):
                 entry = _jvp_fn(key, None)
                 fn, diff_leaves = entry[:2]

@@ -10,8 +10,9 @@ optimizer updates join the same segment, so a training step written eagerly (for
 update) becomes one segment.
 
 The segment runs when a value is needed: any read of a pending Tensor's array (`numpy()`,
-`print`, `bool()`/`float()`, `__array__`, `tf.to_jax`, an op that needs a host value), the end of
-an optimizer's update (a training step's natural end), or a size bound.  It runs in one of two
+`print`, `bool()`/`float()`, `__array__`, `tf.to_jax`, an op that needs a host value), when the
+next op is recorded after an optimizer's update ended the segment (`close`: a training step's
+natural end), or at a size bound.  It runs in one of two
 tiers, keyed by its structure (ops, params, wiring, leaf shapes and dtypes, which outputs are
 still referenced):
 
@@ -39,12 +40,13 @@ from __future__ import annotations
 import os
 import threading
 import weakref
+from sys import getrefcount
 
 import jax
 import jax.numpy as jnp
 
 from jaxtape._src import caches
-from jaxtape._src.context import STATE
+from jaxtape._src.context import FLUSH, HOOKS, STATE
 from jaxtape._src.shape import TensorShape
 from jaxtape._src.tensor import EAGER_TYPES, EagerTensor, _next_id, is_tracer, make
 
@@ -52,6 +54,9 @@ __all__ = ["ON", "Pending", "LazyTensor", "set_enabled", "flush", "raw", "concre
 
 # ON[0]: lazy eager is on.  A list, read on every op (one index, no attribute lookup).
 ON = [os.environ.get("JAXTAPE_LAZY_EAGER", "0") not in ("", "0")]
+# USED[0]: lazy eager has been on in this process, so pending values may exist (a tensor
+# recorded lazily and never read keeps its Pending after the switch is turned off).
+USED = [ON[0]]
 # A segment runs when it holds this many ops without a read (a loop that never reads).
 MAX_OPS = 10_000
 # A structure is compiled the n-th time it is seen (before that it runs op by op).
@@ -59,6 +64,11 @@ COMPILE_AT = 2
 # Longer segments always run op by op: compiling thousands of ops as one XLA program costs
 # seconds (and very deep programs have crashed XLA's compiler), as backward.OP_BY_OP_LIMIT.
 COMPILE_MAX_OPS = 1000
+
+# What `getrefcount(leaves[i])` shows for an array only a segment's leaf list holds.
+_PROBE = [object()]
+_OWNED = getrefcount(_PROBE[0])
+del _PROBE
 
 _SLOT = EagerTensor.__dict__["_value"]  # the array slot itself, bypassing LazyTensor's property
 raw = _SLOT.__get__
@@ -218,9 +228,18 @@ def _lazy_variable_class(cls):
 
 
 def assign_pending(var, p: Pending) -> None:
-    """Make `var` hold the pending value `p` (its class becomes its lazy subclass)."""
+    """Make `var` hold the pending value `p` (its class becomes its lazy subclass).  The array
+    it held, when it is an input of `p`'s segment, may be donated to the segment (`Segment.run`
+    checks that nothing else holds it)."""
     cls = type(var)
     lz = cls if cls in _LAZY_VAR_CLASSES else _lazy_variable_class(cls)
+    old = lz._raw_value.fget(var)
+    if type(old) is Pending:
+        old = old.value  # a value an earlier segment computed (None: still pending)
+    if old is not None:
+        i = p.seg.leaf_index.get(id(old)) if p.seg.leaf_index is not None else None
+        if i is not None and p.seg.leaves[i] is old:
+            p.seg.replaced.append(i)
     _PENDING_VARS[id(var)] = var
     var.__class__ = lz
     lz._value.fset(var, p)
@@ -255,7 +274,7 @@ class Fn:
 _avals = caches.LRU("lazy_avals", 4096)  # (op, params, input avals) -> output avals
 _compiled = caches.LRU("lazy_segments", 256)  # segment structure -> its jitted run
 _seen = caches.LRU("lazy_seen", 4096)  # segment structure -> times seen
-STATS = {"segments": 0, "compiled_calls": 0, "op_by_op_runs": 0, "compiles": 0}
+STATS = {"segments": 0, "compiled_calls": 0, "op_by_op_runs": 0, "compiles": 0, "donated": 0}
 
 
 def out_avals(op, params, in_avals):
@@ -277,7 +296,7 @@ def out_avals(op, params, in_avals):
 class Segment:
     """The pending ops: their structure (`sig`), the leaves and the outputs' Pendings."""
 
-    __slots__ = ("sig", "leaves", "leaf_avals", "leaf_index", "pend", "done")
+    __slots__ = ("sig", "leaves", "leaf_avals", "leaf_index", "pend", "done", "replaced")
 
     def __init__(self):
         self.sig = []
@@ -286,6 +305,7 @@ class Segment:
         self.leaf_index = {}
         self.pend = []
         self.done = False
+        self.replaced = []  # leaves that were a Variable's array before it was assigned here
 
     def ref(self, v, aval):
         """The wire for one input value (an array or a Pending) of `aval` (shape, dtype)."""
@@ -301,13 +321,28 @@ class Segment:
         return i
 
     def append(self, op, params, vals, in_avals, avals):
-        refs = tuple([self.ref(v, a) for v, a in zip(vals, in_avals)])
+        # `ref` inlined: this runs for every input of every recorded op
+        refs = []
+        index = self.leaf_index
+        for v, a in zip(vals, in_avals):
+            if type(v) is Pending:
+                if v.seg is self and v.value is None:
+                    refs.append((v.j, v.k))
+                    continue
+                v = v.force()
+            i = index.get(id(v))
+            if i is None:
+                i = index[id(v)] = len(self.leaves)
+                self.leaves.append(v)
+                self.leaf_avals.append(a)
+            refs.append(i)
         j = len(self.sig)
-        self.sig.append((op, params, refs))
+        self.sig.append((op, params, tuple(refs)))
+        pend = self.pend
         outs = []
         for k, (s, d) in enumerate(avals):
             p = Pending(self, j, k, s, d)
-            self.pend.append(weakref.ref(p))
+            pend.append(weakref.ref(p))
             outs.append(p)
         return outs
 
@@ -320,6 +355,8 @@ class Segment:
             self.done = True
             if getattr(_TLS, "seg", None) is self:
                 _TLS.seg = None
+            if getattr(_TLS, "closed", None) is self:
+                _TLS.closed = None
             self._run()
 
     def _run(self):
@@ -333,12 +370,16 @@ class Segment:
             return
         leaves = self.leaves
         sig = tuple(self.sig)
-        key = (sig, tuple(self.leaf_avals), tuple(live))
+        donate = self._donatable(holders) if self.replaced else ()
+        structure = (sig, tuple(self.leaf_avals), tuple(live))
+        key = structure + (donate,)
         STATS["segments"] += 1
         fn = _compiled.get(key)
         if fn is None:
-            n = (_seen.get(key) or 0) + 1
-            _seen.put(key, n)
+            # sightings count the structure, whatever was donated: a loop's first steps may
+            # differ only in what can be donated (a Variable's initial value is still held)
+            n = (_seen.get(structure) or 0) + 1
+            _seen.put(structure, n)
             # one op is one call either way: its eager kernel, no segment to compile
             if n < COMPILE_AT or len(sig) > COMPILE_MAX_OPS or len(sig) == 1:
                 STATS["op_by_op_runs"] += 1
@@ -347,23 +388,45 @@ class Segment:
                     p.value = outs[p.j][p.k]
                 self._release()
                 return
-            fn = jax.jit(_builder(sig, tuple(live)))
+            fn = jax.jit(_builder(sig, tuple(live)), donate_argnums=donate)
             STATS["compiles"] += 1
             _compiled.put(key, fn)
         STATS["compiled_calls"] += 1
-        vals = fn(leaves, _zeros())
+        STATS["donated"] += len(donate)
+        vals = fn(_zeros(), *leaves)
         for p, v in zip(holders, vals):
             p.value = v
         self._release()
 
+    def _donatable(self, holders):
+        """The argument positions (leaf i is argument i + 1) of the replaced Variable arrays
+        nothing but this segment holds — no Tensor, tape, snapshot or other Variable — each
+        matched with a live output of its shape and dtype for XLA to update in place, as
+        `jaxtape.function` donates written Variables."""
+        free: dict = {}
+        for p in holders:
+            a = (p.shape, p.dtype)
+            free[a] = free.get(a, 0) + 1
+        out = []
+        leaves, avals = self.leaves, self.leaf_avals
+        for i in sorted(set(self.replaced)):
+            a = avals[i]
+            if free.get(a) and getrefcount(leaves[i]) <= _OWNED:
+                free[a] -= 1
+                out.append(i + 1)
+        return tuple(out)
+
     def _release(self):
         self.leaves = self.leaf_index = self.leaf_avals = None
-        self.sig = self.pend = None
+        self.sig = self.pend = self.replaced = None
 
 
 def _op_by_op(sig, leaves):
     outs = []
     for op, params, refs in sig:
+        if FLUSH[0]:  # the executable budget is spent (a long segment of new shapes)
+            for hook in HOOKS.flush:
+                hook()
         args = [leaves[r] if type(r) is int else outs[r[0]][r[1]] for r in refs]
         r = op.eager(*args, **dict(params)) if params else op.eager(*args)
         outs.append(tuple(r) if op.multi else (r,))
@@ -398,14 +461,49 @@ def _opaque(x, zeros):
     return lax.bitcast_convert_type(lax.bitcast_convert_type(x, u) | z, d)
 
 
+@jax.custom_jvp
+def _opaque_diff(x, zero):
+    return _opaque(x, {zero.dtype.itemsize: zero})
+
+
+@_opaque_diff.defjvp
+def _opaque_diff_jvp(primals, tangents):
+    return _opaque_diff(*primals), tangents[0]
+
+
+def op_boundary():
+    """While a segment is traced: the function a gradient's forward replay applies to each op's
+    outputs (None otherwise).  It is the segment's own `_opaque` (with an identity derivative),
+    so the replay of an op the segment already computed is the same XLA computation on the same
+    operands, and XLA's common-subexpression pass computes it once: a lazy training step does
+    not run its forward pass twice."""
+    zeros = getattr(_TLS, "zeros", None)
+    if zeros is None:
+        return None
+
+    def boundary(r):
+        out = []
+        for x in r:
+            d = x.dtype
+            z = zeros.get(d.itemsize) if d.kind in "fiu" else None
+            out.append(x if z is None else _opaque_diff(x, z))
+        return tuple(out)
+
+    return boundary
+
+
 def _builder(sig, live):
-    def run(leaves, zeros):
+    def run(zeros, *leaves):
         outs = []
-        for op, params, refs in sig:
-            args = [leaves[r] if type(r) is int else outs[r[0]][r[1]] for r in refs]
-            r = op.impl(*args, **dict(params)) if params else op.impl(*args)
-            r = tuple(r) if op.multi else (r,)
-            outs.append(tuple([_opaque(x, zeros) for x in r]))
+        _TLS.zeros = zeros  # the gradient ops' replays share the segment's boundaries
+        try:
+            for op, params, refs in sig:
+                args = [leaves[r] if type(r) is int else outs[r[0]][r[1]] for r in refs]
+                r = op.impl(*args, **dict(params)) if params else op.impl(*args)
+                r = tuple(r) if op.multi else (r,)
+                outs.append(tuple([_opaque(x, zeros) for x in r]))
+        finally:
+            _TLS.zeros = None
         return [outs[j][k] for j, k in live]
 
     return run
@@ -422,18 +520,28 @@ def current() -> Segment | None:
     return getattr(_TLS, "seg", None)
 
 
-def segment() -> Segment:
+def flush() -> None:
+    """Run this thread's pending segments (a sync point)."""
+    for name in ("closed", "seg"):
+        s = getattr(_TLS, name, None)
+        if s is not None:
+            s.run()
+
+
+def close() -> None:
+    """End this thread's segment at a step's end (`apply_gradients`): it runs when one of its
+    values is read, when the thread records its next op, or at a flush.  By then the step's
+    temporaries (its gradients, typically) are gone, and a value nothing references is not
+    computed as an output of the compiled call (nor written to memory)."""
     s = getattr(_TLS, "seg", None)
     if s is None:
-        s = _TLS.seg = Segment()
-    return s
-
-
-def flush() -> None:
-    """Run this thread's pending segment (a sync point)."""
-    s = getattr(_TLS, "seg", None)
-    if s is not None:
-        s.run()
+        return
+    with _LOCK:
+        prev = getattr(_TLS, "closed", None)
+        if prev is not None:
+            prev.run()
+        _TLS.closed = s
+        _TLS.seg = None
 
 
 def settle() -> None:
@@ -461,25 +569,49 @@ def active() -> bool:
 
 
 def call(op, params, vals):
-    """Append `op` applied to `vals` (arrays or Pendings) to the segment; its output Pendings.
-    Raises at once what the op's abstract evaluation raises (the segment is not touched)."""
-    in_avals = tuple([(tuple(v.shape), v.dtype) for v in vals])
-    avals = out_avals(op, params, in_avals)
+    """Append `op` applied to `vals` (arrays or Pendings) to the segment; its output Pendings,
+    or None when a value cannot join a segment (see `lazy_ok`).  Raises at once what the op's
+    abstract evaluation raises (the segment is not touched)."""
+    in_avals = []
+    for v in vals:
+        t = type(v)
+        if t is not Pending and t not in _ARRAY_TYPES and not _joinable(v):
+            return None
+        in_avals.append((v.shape, v.dtype))
+    in_avals = tuple(in_avals)
+    avals = _avals.get((op, params, in_avals))
+    if avals is None:
+        avals = out_avals(op, params, in_avals)
     with _LOCK:
-        seg = segment()
+        seg = getattr(_TLS, "seg", None)
+        if seg is None:
+            closed = getattr(_TLS, "closed", None)
+            if closed is not None:  # the last step's segment runs before the next one starts
+                closed.run()
+            seg = _TLS.seg = Segment()
         outs = seg.append(op, params, vals, in_avals, avals)
     if len(seg.sig) >= MAX_OPS:
         seg.run()
     return outs
 
 
+_ARRAY_TYPES: set = set()  # concrete JAX array classes (a type test on the hot path)
+
+
+def _joinable(v) -> bool:
+    if is_tracer(v) or not hasattr(v, "dtype") or v.dtype == object:
+        return False
+    if isinstance(v, jax.Array):
+        _ARRAY_TYPES.add(type(v))
+    return True
+
+
 def lazy_ok(vals) -> bool:
     """Values a segment can take as inputs (no tracers of a foreign JAX transformation, no host
     string arrays)."""
     for v in vals:
-        if type(v) is Pending:
-            continue
-        if is_tracer(v) or not hasattr(v, "dtype") or v.dtype == object:
+        t = type(v)
+        if t is not Pending and t not in _ARRAY_TYPES and not _joinable(v):
             return False
     return True
 
@@ -487,3 +619,4 @@ def lazy_ok(vals) -> bool:
 def set_enabled(enabled: bool) -> None:
     flush()
     ON[0] = bool(enabled)
+    USED[0] = USED[0] or ON[0]

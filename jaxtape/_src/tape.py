@@ -479,7 +479,7 @@ def _source(s, rec) -> backward.Source:
         ids = [var._handle_id]
         if rec is not None:
             ids.extend(rec.reads.get(var._uid, ()))
-        return backward.Source(tuple(ids), var._dtype, tuple(var._value.shape), s)
+        return backward.Source(tuple(ids), var._dtype, tuple(var._ashape), s)
     raise TypeError(
         "gradient() sources must be Tensors or Variables (or a nest of them), got %r "
         "of type %s. Pass the tf.Variable or the tensor you watched with tape.watch()."

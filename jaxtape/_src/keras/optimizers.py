@@ -360,8 +360,9 @@ class Optimizer:
 
     def _apply_lazy(self, pairs, vars_):
         """`apply_gradients` in lazy eager: the update joins the pending segment as one op (all
-        variables, slots and the step counter), then the segment runs: a training step ends
-        here, so a loop's steps are segments of one structure."""
+        variables, slots and the step counter), then the segment is closed: a training step
+        ends here, so a loop's steps are segments of one structure (it runs at the next op or
+        read, once the step's temporaries are gone; see `lazy.close`)."""
         grads = []
         for (g, _), var in zip(pairs, vars_):
             t = convert_to_tensor(g)
@@ -403,7 +404,8 @@ class Optimizer:
             for s in ss:
                 lazy.assign_pending(s._var, next(rest))
         lazy.assign_pending(it, step)
-        lazy.flush()
+        del flat, grads  # the old arrays: only the segment holds them now (it may donate them)
+        lazy.close()  # a training step ends here (it runs at the next op or read)
         return self.iterations
 
     def _lazy_fn(self, counts):
