@@ -307,21 +307,9 @@ class Segment:
         self.done = False
         self.replaced = []  # leaves that were a Variable's array before it was assigned here
 
-    def ref(self, v, aval):
-        """The wire for one input value (an array or a Pending) of `aval` (shape, dtype)."""
-        if type(v) is Pending:
-            if v.seg is self and v.value is None:
-                return (v.j, v.k)
-            v = v.force()
-        i = self.leaf_index.get(id(v))
-        if i is None:
-            i = self.leaf_index[id(v)] = len(self.leaves)
-            self.leaves.append(v)
-            self.leaf_avals.append(aval)
-        return i
-
     def append(self, op, params, vals, in_avals, avals):
-        # `ref` inlined: this runs for every input of every recorded op
+        """Record `op` on `vals` (arrays: the segment's leaves, or Pendings: wires to earlier
+        ops, or inputs computed now if another segment owns them); its output Pendings."""
         refs = []
         index = self.leaf_index
         for v, a in zip(vals, in_avals):
