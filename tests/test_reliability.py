@@ -312,6 +312,8 @@ def test_keyboard_interrupt_swallowed_by_a_gc_callback_still_reaches_the_user():
     import sys
 
     code = (
+        # a process that takes Ctrl-C: one started from a background job inherits SIGINT ignored
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "import gc, jaxtape as tf\n"
         "fired = []\n"
         "def cb(phase, info):\n"
