@@ -104,6 +104,28 @@ def _entry(i):
     return "jit_fn-%064x-cache" % i
 
 
+def test_the_cache_is_pruned_when_a_process_exits(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import jaxtape as tf\n"
+        "from jaxtape._src import compile_cache\n"
+        "print(float(tf.reduce_sum(tf.sin(tf.range(7.0)))))\n"
+        "compile_cache.BUDGET = {budget}\n"
+    )
+    env = dict(os.environ, JAXTAPE_CACHE_DIR=str(tmp_path / "c"))
+    for budget in (2**40, 0):
+        subprocess.run(
+            [sys.executable, "-c", code.format(budget=budget)], env=env, check=True, timeout=120
+        )
+        entries = [n for n in os.listdir(tmp_path / "c") if n.endswith("-cache")]
+        if budget:
+            assert entries  # the run wrote entries, and a large budget keeps them
+    assert entries == []  # pruned to the budget at exit
+
+
 def test_compilation_cache_pruning_and_opt_out(tmp_path):
     import os
     import subprocess
