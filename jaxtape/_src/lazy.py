@@ -277,20 +277,14 @@ _seen = caches.LRU("lazy_seen", 4096)  # segment structure -> times seen
 STATS = {"segments": 0, "compiled_calls": 0, "op_by_op_runs": 0, "compiles": 0, "donated": 0}
 
 
-def out_avals(op, params, in_avals):
-    """The (shape, numpy dtype) of each output of `op` on inputs of `in_avals`, from a cached
-    abstract evaluation.  Raises what the op's abstract evaluation raises."""
-    key = (op, params, in_avals)
-    hit = _avals.get(key)
-    if hit is not None:
-        return hit
+def _abstract_eval(op, params, in_avals):
+    """The (shape, numpy dtype) of each output of `op` on inputs of `in_avals` (`call` caches
+    it in `_avals`).  Raises what the op's abstract evaluation raises."""
     structs = [jax.ShapeDtypeStruct(s, d) for s, d in in_avals]
     kw = dict(params) if params else {}
     out = jax.eval_shape(lambda *a: op.impl(*a, **kw), *structs)
     outs = out if op.multi else (out,)
-    res = tuple((tuple(o.shape), o.dtype) for o in outs)
-    _avals.put(key, res)
-    return res
+    return tuple((tuple(o.shape), o.dtype) for o in outs)
 
 
 class Segment:
@@ -450,8 +444,8 @@ def _opaque(x, zeros):
 
 
 @jax.custom_jvp
-def _opaque_diff(x, zero):
-    return _opaque(x, {zero.dtype.itemsize: zero})
+def _opaque_diff(x, zeros):
+    return _opaque(x, zeros)
 
 
 @_opaque_diff.defjvp
@@ -469,15 +463,7 @@ def op_boundary():
     if zeros is None:
         return None
 
-    def boundary(r):
-        out = []
-        for x in r:
-            d = x.dtype
-            z = zeros.get(d.itemsize) if d.kind in "fiu" else None
-            out.append(x if z is None else _opaque_diff(x, z))
-        return tuple(out)
-
-    return boundary
+    return lambda r: tuple([_opaque_diff(x, zeros) for x in r])
 
 
 def _builder(sig, live):
@@ -562,14 +548,15 @@ def call(op, params, vals):
     abstract evaluation raises (the segment is not touched)."""
     in_avals = []
     for v in vals:
-        t = type(v)
-        if t is not Pending and t not in _ARRAY_TYPES and not _joinable(v):
+        if not _joinable(v):
             return None
         in_avals.append((v.shape, v.dtype))
-    in_avals = tuple(in_avals)
-    avals = _avals.get((op, params, in_avals))
+    key = (op, params, tuple(in_avals))
+    avals = _avals.get(key)
     if avals is None:
-        avals = out_avals(op, params, in_avals)
+        avals = _abstract_eval(*key)
+        _avals.put(key, avals)
+    in_avals = key[2]
     with _LOCK:
         seg = getattr(_TLS, "seg", None)
         if seg is None:
@@ -583,25 +570,25 @@ def call(op, params, vals):
     return outs
 
 
-_ARRAY_TYPES: set = set()  # concrete JAX array classes (a type test on the hot path)
+_JOINABLE: set = {Pending}  # value types always accepted (concrete JAX array classes join)
 
 
 def _joinable(v) -> bool:
+    """A value a segment can take as an input: no tracer of a foreign JAX transformation, no
+    host string array (a type test for Pendings and concrete JAX arrays)."""
+    t = type(v)
+    if t in _JOINABLE:
+        return True
     if is_tracer(v) or not hasattr(v, "dtype") or v.dtype == object:
         return False
     if isinstance(v, jax.Array):
-        _ARRAY_TYPES.add(type(v))
+        _JOINABLE.add(t)
     return True
 
 
 def lazy_ok(vals) -> bool:
-    """Values a segment can take as inputs (no tracers of a foreign JAX transformation, no host
-    string arrays)."""
-    for v in vals:
-        t = type(v)
-        if t is not Pending and t not in _ARRAY_TYPES and not _joinable(v):
-            return False
-    return True
+    """Values a segment can take as inputs (see `_joinable`)."""
+    return all(_joinable(v) for v in vals)
 
 
 def set_enabled(enabled: bool) -> None:

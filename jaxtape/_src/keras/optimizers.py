@@ -404,7 +404,6 @@ class Optimizer:
             for s in ss:
                 lazy.assign_pending(s._var, next(rest))
         lazy.assign_pending(it, step)
-        del flat, grads  # the old arrays: only the segment holds them now (it may donate them)
         lazy.close()  # a training step ends here (it runs at the next op or read)
         return self.iterations
 
