@@ -408,7 +408,11 @@ def _replay(struct, leaves, probes, ieee=False):
     `optimization_barrier`, so XLA cannot rewrite across ops (`log(exp(x))` into `x`, `e/e` into
     1): each op's value and its backward step are computed as TF eager computes them, one op at
     a time in IEEE arithmetic (the gradient of `log(exp(x))` where `exp` overflows is NaN, as
-    TF's).  Fusion inside one op is unaffected."""
+    TF's).  Fusion inside one op is unaffected.  Inside a lazy eager bucketed segment the ops
+    run by their padding rules instead (lazy._Rows.replay)."""
+    rows = lazy.rows_context()
+    if rows is not None:
+        return rows.replay(struct, leaves, probes)
     outs = []
     boundary = None
     if ieee:
@@ -775,12 +779,36 @@ def _lazy_gradient(ck, key, full_mode, leaf_vals, cts, srefs, sources):
             "Gradient",
             lambda *a: tuple(raw(list(a[:n]), list(a[n:]))),
             lambda *a: tuple(jitted(list(a[:n]), list(a[n:]))),
+            rows=_gradient_rows(srefs),
+            family=(key[0], key[2], srefs, full_mode),
         )
         _lazy_ops.put(ck, (jitted, op))
     outs = iter(lazy.call(op, (), list(leaf_vals) + (list(cts) if cts else [])))
     return [
         None if r is None else lazy.make_lazy(next(outs), s.dtype) for r, s in zip(srefs, sources)
     ]
+
+
+def _gradient_rows(srefs):
+    """The padding rule (buckets.py) of a gradient in a bucketed segment: its replay runs the
+    recorded ops by their own rules; each source's gradient is padded as the source is."""
+
+    def rule(n, params, pads, args):
+        rows = lazy.rows_context()
+
+        def out_pads():
+            rp = rows.replay_pads
+            return tuple(
+                [
+                    pads[refs[0]] if type(refs[0]) is int else rp[refs[0][1]][refs[0][2]]
+                    for refs in srefs
+                    if refs is not None
+                ]
+            )
+
+        return out_pads, None
+
+    return rule
 
 
 def run(recorder, targets, sources, cts, ct_ids, mode):

@@ -44,8 +44,9 @@ from sys import getrefcount
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from jaxtape._src import caches
+from jaxtape._src import buckets, caches
 from jaxtape._src.context import FLUSH, HOOKS, STATE
 from jaxtape._src.shape import TensorShape
 from jaxtape._src.tensor import EAGER_TYPES, EagerTensor, _next_id, is_tracer, make
@@ -79,7 +80,7 @@ class Pending:
     """A value a segment will compute: its shape and dtype (a `jax.ShapeDtypeStruct`'s view),
     and once the segment has run, its array."""
 
-    __slots__ = ("seg", "j", "k", "shape", "dtype", "value", "__weakref__")
+    __slots__ = ("seg", "j", "k", "shape", "dtype", "value", "padded", "__weakref__")
 
     def __init__(self, seg, j, k, shape, dtype):
         self.seg = seg
@@ -88,6 +89,7 @@ class Pending:
         self.shape = shape
         self.dtype = dtype
         self.value = None
+        self.padded = None  # (array, axis, n): a bucketed segment's output, cut at first read
 
     @property
     def ndim(self):
@@ -105,6 +107,9 @@ class Pending:
         if v is None:
             self.seg.run()
             v = self.value
+            if v is None and self.padded is not None:
+                v = self.value = _cut(*self.padded)
+                self.padded = None
         return v
 
     def __repr__(self):
@@ -259,13 +264,16 @@ class Fn:
     """A segment op that is not a registry kernel (a gradient, an optimizer update): `impl`
     takes and returns flat arrays; `eager` is its jitted form for the op-by-op tier."""
 
-    __slots__ = ("name", "impl", "eager", "multi", "__weakref__")
+    __slots__ = ("name", "impl", "eager", "multi", "rows", "family", "__weakref__")
 
-    def __init__(self, name, impl, eager=None):
+    def __init__(self, name, impl, eager=None, rows=None, family=None):
         self.name = name
         self.impl = impl
         self.eager = eager if eager is not None else jax.jit(impl)
         self.multi = True
+        self.rows = rows  # see buckets.py
+        # what identifies the op across shapes (a gradient's Fn is made per shape)
+        self.family = self if family is None else family
 
     def __repr__(self):
         return "<lazy op %s>" % self.name
@@ -274,7 +282,15 @@ class Fn:
 _avals = caches.LRU("lazy_avals", 4096)  # (op, params, input avals) -> output avals
 _compiled = caches.LRU("lazy_segments", 256)  # segment structure -> its jitted run
 _seen = caches.LRU("lazy_seen", 4096)  # segment structure -> times seen
-STATS = {"segments": 0, "compiled_calls": 0, "op_by_op_runs": 0, "compiles": 0, "donated": 0}
+STATS = {
+    "segments": 0,
+    "compiled_calls": 0,
+    "op_by_op_runs": 0,
+    "compiles": 0,
+    "donated": 0,
+    "bucketed_calls": 0,
+    "bucket_compiles": 0,
+}
 
 
 def _abstract_eval(op, params, in_avals):
@@ -285,6 +301,70 @@ def _abstract_eval(op, params, in_avals):
     out = jax.eval_shape(lambda *a: op.impl(*a, **kw), *structs)
     outs = out if op.multi else (out,)
     return tuple((tuple(o.shape), o.dtype) for o in outs)
+
+
+# (op family, params, input shapes with one size erased, dtypes) -> the last two (size, avals)
+_by_size = caches.LRU("lazy_shape_samples", 4096)
+
+
+def _size_keys(op, params, in_avals):
+    """For each size n >= 2 among the inputs' dimensions: (n, the key of `_by_size` with every
+    dimension equal to n erased)."""
+    fam = op.family if type(op) is Fn else op
+    sizes = {d for s, _ in in_avals for d in s if d >= 2}
+    for n in sizes:
+        erased = tuple([(tuple([None if d == n else d for d in s]), t) for s, t in in_avals])
+        yield n, (fam, params, erased)
+
+
+def _size_sample(key, avals):
+    """Keep an abstract evaluation as a sample of how the output shapes of an op with a padding
+    rule follow a size of its inputs (see `_shapes_by_size`)."""
+    op, params, in_avals = key
+    if op.rows is None:
+        return
+    for n, k in _size_keys(op, params, in_avals):
+        samples = _by_size.get(k)
+        if samples is None:
+            _by_size.put(k, ((n, avals),))
+        elif samples[-1][0] != n:
+            _by_size.put(k, (samples[-1], (n, avals)))
+
+
+def _shapes_by_size(op, params, in_avals):
+    """The output avals of an op with a padding rule (buckets.py: elementwise ops, matmul,
+    reductions, a gradient), from two earlier abstract evaluations whose inputs differed from
+    these only in one size, without tracing: an output dimension that was that size in both is
+    the size now, the others are constant.  None when that does not hold (or a size is 0 or 1,
+    where broadcasting and empty reductions behave differently): the op is then evaluated
+    abstractly, which raises what it raises.
+
+    A loop whose batch size changes every step would otherwise trace every op (and a gradient's
+    whole backward pass) once per step.  Only ops with a padding rule are inferred: their output
+    shapes follow their inputs' sizes linearly (a slice's `min(n, end)` would not)."""
+    if op.rows is None:
+        return None
+    for n, k in _size_keys(op, params, in_avals):
+        samples = _by_size.get(k)
+        if samples is None or len(samples) < 2:
+            continue
+        (na, out_a), (nb, out_b) = samples
+        out = []
+        for (sa, d), (sb, _) in zip(out_a, out_b):
+            shape = []
+            for da, db in zip(sa, sb):
+                if da == db:
+                    shape.append(da)
+                elif (da, db) == (na, nb):
+                    shape.append(n)
+                else:
+                    break
+            if len(shape) != len(sa):
+                break
+            out.append((tuple(shape), d))
+        else:
+            return tuple(out)
+    return None
 
 
 class Segment:
@@ -364,6 +444,14 @@ class Segment:
             _seen.put(structure, n)
             # one op is one call either way: its eager kernel, no segment to compile
             if n < COMPILE_AT or len(sig) > COMPILE_MAX_OPS or len(sig) == 1:
+                if (
+                    BUCKETS[0]
+                    and n < COMPILE_AT
+                    and 1 < len(sig) <= COMPILE_MAX_OPS
+                    and self._run_bucketed(sig, tuple(live), holders)
+                ):
+                    self._release()
+                    return
                 STATS["op_by_op_runs"] += 1
                 outs = _op_by_op(sig, leaves)
                 for p in holders:
@@ -379,6 +467,50 @@ class Segment:
         for p, v in zip(holders, vals):
             p.value = v
         self._release()
+
+    def _run_bucketed(self, sig, live, holders):
+        """Run a structure seen before with other leading sizes as its bucket's compiled call
+        (see buckets.py); False when it is not one (nothing has run then)."""
+        avals = self.leaf_avals
+        family = (
+            tuple([(op.family if type(op) is Fn else op, p, r) for op, p, r in sig]),
+            tuple([(s[1:], len(s), d) for s, d in avals]),
+            live,
+        )
+        dims = tuple([s[0] if s else -1 for s, _ in avals])
+        prev = _families.get(family)
+        _families.put(family, dims)
+        if prev is None or prev == dims:
+            return False
+        padded = tuple([i for i, (a, b) in enumerate(zip(prev, dims)) if a != b])
+        sizes = {dims[i] for i in padded}
+        if len(sizes) != 1 or 0 in sizes:
+            return False
+        (n,) = sizes
+        size = buckets.bucket(n)
+        key = (family, padded, size)
+        entry = _bucketed.get(key)
+        if entry is False:
+            return False
+        leaves = list(self.leaves)
+        for i in padded:
+            leaves[i] = _pad(leaves[i], size)
+        try:
+            if entry is None:
+                entry = _Bucketed(sig, live, padded, size)
+                _bucketed.put(key, entry)
+                STATS["bucket_compiles"] += 1
+            vals = entry.fn(_zeros(), np.int32(n), *leaves)
+        except Exception:  # noqa: BLE001 - an op without an exact rule (buckets.Unbucketable):
+            _bucketed.put(key, False)  # the structure runs unbucketed, which raises any error
+            return False
+        STATS["bucketed_calls"] += 1
+        for p, v, axis in zip(holders, vals, entry.live_pads):
+            if axis is None:
+                p.value = v
+            else:
+                p.padded = (v, axis, n)
+        return True
 
     def _donatable(self, holders):
         """The argument positions (leaf i is argument i + 1) of the replaced Variable arrays
@@ -413,6 +545,132 @@ def _op_by_op(sig, leaves):
         r = op.eager(*args, **dict(params)) if params else op.eager(*args)
         outs.append(tuple(r) if op.multi else (r,))
     return outs
+
+
+# -- bucketed segments (see buckets.py) ----------------------------------------------------
+
+BUCKETS = [True]  # the bucketed tier is on
+_families = caches.LRU("lazy_families", 4096)  # structure, leading sizes erased -> sizes last seen
+_bucketed = caches.LRU("lazy_buckets", 256)  # (family, padded leaves, size) -> _Bucketed | False
+
+
+def _pad(x, size):
+    """`x` zero-padded along axis 0 to `size` rows (on the host: no per-shape compile)."""
+    if x.shape[0] == size:
+        return x
+    a = np.asarray(x)
+    out = np.zeros((size,) + a.shape[1:], a.dtype)
+    out[: a.shape[0]] = a
+    return jax.device_put(out)  # placed as an eager tensor's array is (uncommitted)
+
+
+def _cut(v, axis, n):
+    """A bucketed output's first `n` entries along `axis` (its true value)."""
+    return jax.device_put(
+        np.ascontiguousarray(np.asarray(v)[(slice(None),) * axis + (slice(0, n),)])
+    )
+
+
+class _Bucketed:
+    """One bucket's compiled segment: `fn(zeros, n, *leaves)` with the `padded` leaves
+    zero-padded to `size` rows and `n` their true count; `live_pads` (known once traced): the
+    padded axis of each output."""
+
+    __slots__ = ("fn", "live_pads")
+
+    def __init__(self, sig, live, padded, size):
+        self.live_pads = None
+
+        def run(zeros, n, *leaves):
+            lp = [None] * len(leaves)
+            for i in padded:
+                lp[i] = 0
+            rows = _Rows(zeros, n, size)
+            prev, _TLS.rows = getattr(_TLS, "rows", None), rows
+            try:
+                outs, pads = rows.run(sig, leaves, lp)
+            finally:
+                _TLS.rows = prev
+            self.live_pads = tuple([pads[j][k] for j, k in live])
+            return [outs[j][k] for j, k in live]
+
+        self.fn = jax.jit(run)
+
+
+class _Rows:
+    """The padding while a bucketed segment is traced: each op runs by its `rows` rule
+    (buckets.py), and its outputs' padded entries are zeroed."""
+
+    __slots__ = ("zeros", "n", "size", "in_pads", "replay_pads")
+
+    def __init__(self, zeros, n, size):
+        self.zeros = zeros
+        self.n = n
+        self.size = size
+        self.in_pads = ()  # the current op's input pads (a gradient's replay reads them)
+        self.replay_pads = None  # the output pads of the last replay (a gradient's sources)
+
+    def apply(self, op, params, args, pads):
+        kw = dict(params) if params else {}
+        impl, out_pads = op.impl, None
+        if any([p is not None for p in pads]):
+            rule = op.rows
+            if rule is None:
+                raise buckets.Unbucketable(op.name)
+            out_pads, alt = rule(self.n, kw, pads, args)
+            if alt is not None:
+                impl = alt
+        self.in_pads = pads
+        r = impl(*args, **kw)
+        r = tuple(r) if op.multi else (r,)
+        if callable(out_pads):
+            out_pads = out_pads()
+        if out_pads is None:
+            out_pads = (None,) * len(r)
+        elif len(out_pads) != len(r):
+            out_pads = out_pads * len(r)
+        res = []
+        for x, p in zip(r, out_pads):
+            if p is not None:
+                if x.shape[p] != self.size:
+                    raise buckets.Unbucketable("%s: padded axis %d of %s" % (op.name, p, x.shape))
+                keep = jax.lax.broadcasted_iota(jnp.int32, x.shape, p) < self.n
+                x = jnp.where(keep, x, jnp.zeros((), x.dtype))
+            res.append(_opaque_diff(x, self.zeros))
+        return tuple(res), tuple(out_pads)
+
+    def run(self, sig, leaves, leaf_pads):
+        """`sig`'s ops on `leaves` (padded at `leaf_pads`): the outputs and their pads."""
+        outs, pads = [], []
+        for op, params, refs in sig:
+            args = [leaves[r] if type(r) is int else outs[r[0]][r[1]] for r in refs]
+            apads = [leaf_pads[r] if type(r) is int else pads[r[0]][r[1]] for r in refs]
+            r, rp = self.apply(op, params, args, apads)
+            outs.append(r)
+            pads.append(rp)
+        return outs, pads
+
+    def replay(self, struct, leaves, probes):
+        """A gradient's forward replay (backward._replay) on the leaves of the op being
+        applied (their pads: `in_pads`)."""
+        lp = self.in_pads
+        outs, pads = [], []
+        for j, (kern, params, wires) in enumerate(struct):
+            args = [leaves[w] if type(w) is int else outs[w[0]][w[1]] for w in wires]
+            apads = [lp[w] if type(w) is int else pads[w[0]][w[1]] for w in wires]
+            r, rp = self.apply(kern, params, args, apads)
+            if j in probes:
+                r = tuple(x + probes[j][k] if k in probes[j] else x for k, x in enumerate(r))
+            outs.append(r)
+            pads.append(rp)
+        self.in_pads = lp
+        self.replay_pads = pads
+        return outs
+
+
+def rows_context():
+    """The padding of the bucketed segment being traced on this thread (None otherwise)."""
+    return getattr(_TLS, "rows", None)
 
 
 _UINT = {2: jnp.uint16, 4: jnp.uint32, 8: jnp.uint64}
@@ -554,7 +812,10 @@ def call(op, params, vals):
     key = (op, params, tuple(in_avals))
     avals = _avals.get(key)
     if avals is None:
-        avals = _abstract_eval(*key)
+        avals = _shapes_by_size(*key)
+        if avals is None:
+            avals = _abstract_eval(*key)
+            _size_sample(key, avals)
         _avals.put(key, avals)
     in_avals = key[2]
     with _LOCK:

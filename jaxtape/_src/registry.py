@@ -53,6 +53,7 @@ class Kernel:
         "multi",
         "sparse_arg0",
         "eager",
+        "rows",
         "__weakref__",
     )
 
@@ -66,6 +67,7 @@ class Kernel:
         multi: bool = False,
         sparse_arg0: bool = False,
         jit: bool = True,
+        rows=None,
     ):
         assert grad in ("diff", "nondiff", "none"), grad
         self.name = name
@@ -80,6 +82,9 @@ class Kernel:
         # dtype logic, and kernels with a custom derivative (custom_jvp / custom_vjp) would
         # otherwise retrace on every call (~400 us).
         self.eager = _jitted_by_params(impl, name) if jit else impl
+        # How the op treats a zero-padded axis (buckets.py), for lazy eager's bucketed
+        # segments; None: a padded input makes the segment run unbucketed.
+        self.rows = rows
 
     # True for kernels whose outputs depend on only some inputs (see connectivity)
     has_conn = False

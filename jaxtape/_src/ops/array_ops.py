@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxtape._src import buckets
 from jaxtape._src import caches
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
@@ -939,7 +940,7 @@ def _where_impl(c, x, y):
     return jnp.where(c, x, y)
 
 
-_where_k = Kernel("SelectV2", _where_impl, diff_args=(1, 2))
+_where_k = Kernel("SelectV2", _where_impl, diff_args=(1, 2), rows=buckets.MAP)
 
 
 @export("where", kernel="SelectV2")

@@ -18,6 +18,7 @@ import jax.scipy.special as jsp
 import numpy as np
 from jax import lax
 
+from jaxtape._src import buckets
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.dispatch import bind, host_op_done
@@ -172,7 +173,7 @@ def _unary(
     """An elementwise op: `allowed` are the dtypes TF's op registry accepts (others raise TF's
     InvalidArgumentError), `no_kernel` those it registers without a CPU kernel (NotFoundError);
     both measured against TF 2.21 (tests/tfdiff/cases_dtype_sweep.py)."""
-    kern = Kernel(tf_name, fn, grad=grad, jit=jit)
+    kern = Kernel(tf_name, fn, grad=grad, jit=jit, rows=buckets.MAP)
     runs = allowed
     if no_kernel:
         allowed = allowed | no_kernel
@@ -299,10 +300,10 @@ logical_not = _unary(
     grad="nondiff",
 )
 invert = _unary(("bitwise.invert",), "Invert", jnp.invert, INT, grad="nondiff")
-real_k = Kernel("Real", jnp.real)
-imag_k = Kernel("Imag", jnp.imag)
-conj_k = Kernel("Conj", jnp.conj)
-angle_k = Kernel("Angle", jnp.angle)
+real_k = Kernel("Real", jnp.real, rows=buckets.MAP)
+imag_k = Kernel("Imag", jnp.imag, rows=buckets.MAP)
+conj_k = Kernel("Conj", jnp.conj, rows=buckets.MAP)
+angle_k = Kernel("Angle", jnp.angle, rows=buckets.MAP)
 
 
 @define_operator("invert")
@@ -375,7 +376,7 @@ def _binary(
     """An elementwise binary op with broadcasting; `allowed` / `no_kernel` as for `_unary`;
     `affine` (+1 for add, -1 for subtract): inside a trace, remember `i + k` of a traced scalar
     integer `i` and a known `k` (for `x[i:i + k]`)."""
-    kern = Kernel(tf_name, fn, grad=grad, jit=jit)
+    kern = Kernel(tf_name, fn, grad=grad, jit=jit, rows=buckets.MAP)
     runs = allowed
     if no_kernel:
         allowed = allowed | no_kernel
@@ -778,7 +779,7 @@ def _cast_impl(x, dtype):
     return x.astype(dtype)
 
 
-cast_k = Kernel("Cast", _cast_impl)
+cast_k = Kernel("Cast", _cast_impl, rows=buckets.MAP)
 
 
 @export("cast", "dtypes.cast", kernel="Cast")
@@ -842,15 +843,17 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     return bind(_clip_k, (x, lo, hi))
 
 
-_clip_k = Kernel("ClipByValue", _clip, jit=True)
+_clip_k = Kernel("ClipByValue", _clip, jit=True, rows=buckets.MAP)
 
 # ------------------------------------------------------------------------------------------
 # reductions
 # ------------------------------------------------------------------------------------------
 
 
-def _reduction(paths, tf_name, fn, allowed=NUMERIC, grad="diff", jit=True, type_error=False):
-    kern = Kernel(tf_name, fn, grad=grad, jit=jit)
+def _reduction(
+    paths, tf_name, fn, allowed=NUMERIC, grad="diff", jit=True, type_error=False, rows=None
+):
+    kern = Kernel(tf_name, fn, grad=grad, jit=jit, rows=rows)
 
     def op(input_tensor, axis=None, keepdims=False, name=None):
         x = tensor(input_tensor)
@@ -883,13 +886,30 @@ def _mean(x, axis, keepdims):
     return _float_mean(x, axis, keepdims)
 
 
-def _float_mean(x, axis, keepdims):
+def _float_mean(x, axis, keepdims, count=None):
     """The sum divided by the count (a true division, as TF's mean reducer; `jnp.mean`
-    multiplies by the count's reciprocal under jit)."""
+    multiplies by the count's reciprocal under jit).  `count`: a traced count, for a bucketed
+    segment's zero-padded `x` (see `_mean_rows`)."""
     half = x.dtype in (jnp.float16, jnp.bfloat16)  # accumulated in float32, as jnp.mean
     s = jnp.sum(x, axis=axis, keepdims=keepdims, dtype=jnp.float32 if half else None)
-    n = x.size // max(s.size, 1) if x.size else 0
-    return ieee_divide(s, jnp.asarray(n, s.dtype)).astype(x.dtype)
+    if count is None:
+        count = jnp.asarray(x.size // max(s.size, 1) if x.size else 0, s.dtype)
+    return ieee_divide(s, count.astype(s.dtype)).astype(x.dtype)
+
+
+def _mean_rows(n, params, pads, args):
+    """`Mean` on a zero-padded value (buckets.py): over the padded axis, the sum of the padded
+    value divided by the true count."""
+    (x,) = args
+    out, reduced = buckets.reduced_pad(params, pads[0], x.ndim)
+    if not reduced:
+        return (out,), None
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        raise buckets.Unbucketable("an integer mean over the padded axis")
+    axis = params["axis"]
+    axes = range(x.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    other = math.prod([x.shape[a] for a in {a % x.ndim for a in axes} if a != pads[0]])
+    return (None,), lambda x, axis, keepdims: _float_mean(x, axis, keepdims, n * other)
 
 
 def _sum(x, axis, keepdims):
@@ -914,8 +934,8 @@ def _logsumexp(x, axis, keepdims):
     return jax.nn.logsumexp(x, axis=axis, keepdims=keepdims)
 
 
-reduce_sum = _reduction(("reduce_sum", "math.reduce_sum"), "Sum", _sum)
-reduce_mean = _reduction(("reduce_mean", "math.reduce_mean"), "Mean", _mean)
+reduce_sum = _reduction(("reduce_sum", "math.reduce_sum"), "Sum", _sum, rows=buckets.SUM)
+reduce_mean = _reduction(("reduce_mean", "math.reduce_mean"), "Mean", _mean, rows=_mean_rows)
 reduce_prod = _reduction(("reduce_prod", "math.reduce_prod"), "Prod", _prod)
 
 
@@ -1106,7 +1126,7 @@ def _matmul_impl(a, b, ta, tb, aa, ab):
     return jnp.matmul(a, b)
 
 
-matmul_k = Kernel("MatMul", _matmul_impl)
+matmul_k = Kernel("MatMul", _matmul_impl, rows=buckets.MATMUL)
 _MATMUL = FLOATC | {"int32", "int64"}
 _MATMUL_NO_KERNEL = frozenset(("uint8", "uint16", "uint32", "uint64"))
 

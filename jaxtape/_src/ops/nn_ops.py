@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxtape._src import buckets
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.convert import convert_to_tensor, is_tensor_like
@@ -27,7 +28,7 @@ from jaxtape._src.tensor import set_logits
 
 
 def _act(paths, tf_name, fn, allowed=FLOAT, **params):
-    kern = Kernel(tf_name, fn, jit=True)
+    kern = Kernel(tf_name, fn, jit=True, rows=buckets.MAP)
 
     def op(features, name=None, **kw):
         x = tensor(features)
@@ -158,8 +159,10 @@ def silu(features, beta=1.0):
     return bind(_silu_k, (x,), {"beta": float(beta)})
 
 
-_softmax_k = Kernel("Softmax", lambda x, axis: jax.nn.softmax(x, axis=axis))
-_log_softmax_k = Kernel("LogSoftmax", lambda x, axis: jax.nn.log_softmax(x, axis=axis))
+_softmax_k = Kernel("Softmax", lambda x, axis: jax.nn.softmax(x, axis=axis), rows=buckets.LAST_AXIS)
+_log_softmax_k = Kernel(
+    "LogSoftmax", lambda x, axis: jax.nn.log_softmax(x, axis=axis), rows=buckets.LAST_AXIS
+)
 
 
 @export("nn.softmax", "math.softmax", kernel="Softmax", dtypes=FLOAT)

@@ -1,0 +1,147 @@
+"""Lazy eager's bucketed segments (buckets.py): a loop whose batch size changes every step is
+compiled once per bucket of sizes, its inputs zero-padded; values as op-by-op execution computes
+them up to the order of the additions over the batch (padded sums and matmuls round in another
+order), every output cut to its true shape, and a structure with an op that has no exact rule
+on padded rows runs unbucketed (bit for bit as op by op)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jaxtape as tf
+from jaxtape._src import buckets, lazy
+
+# Rounding noise allowed, relative to the largest magnitude of the compared value: a padded
+# reduction or matmul adds the same terms (and zeros) in another order; measured <= ~2 eps per
+# step here (7 eps on a 100-term sum that cancels), so 16 eps leaves room but catches a wrong
+# row, count or mask (those are off by whole terms).
+EPS = 16 * np.finfo(np.float32).eps
+
+
+@pytest.fixture
+def lazy_on():
+    before = tf.config.experimental.get_lazy_eager()
+    tf.config.experimental.set_lazy_eager(True)
+    yield
+    tf.config.experimental.set_lazy_eager(before)
+
+
+def _close(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape and a.dtype == b.dtype
+    scale = max(float(np.abs(a).max()), 1e-30) if a.size else 1.0
+    assert np.abs(a - b).max(initial=0) <= EPS * scale, (a, b)
+
+
+def _params(seed=0):
+    rs = np.random.RandomState(seed)
+    shapes = [(6, 12), (12,), (12, 1), (1,)]
+    return [tf.Variable(rs.normal(0, 0.5, s).astype("float32")) for s in shapes]
+
+
+DATA = np.random.RandomState(1).normal(size=(64, 6)).astype("float32")
+
+
+def _step(params, n, loss_fn=None, watch_x=False):
+    """One gradient step's values on the first `n` rows (no update: every step starts from the
+    same parameters, so the modes' rounding cannot compound)."""
+    x = tf.constant(DATA[:n])
+    y = tf.reduce_sum(x, axis=1, keepdims=True)
+    with tf.GradientTape() as tape:
+        if watch_x:
+            tape.watch(x)
+        h = tf.nn.relu(tf.matmul(x, params[0]) + params[1])
+        h = tf.matmul(h, params[2]) + params[3]
+        loss = loss_fn(h, y) if loss_fn else tf.reduce_mean((h - y) ** 2)
+    grads = tape.gradient(loss, params + [x] if watch_x else params)
+    float(loss)  # a loop's read: the step's segment runs (the other values stay pending)
+    return [loss, h, y] + grads
+
+
+def _both(sizes, **kw):
+    """Each size's step op by op, then in lazy eager (one warm-up size first, as a loop's
+    first steps); the lazy values, read after the loop, and the op-by-op ones."""
+    params = _params()
+    want = [[t.numpy() for t in _step(params, n, **kw)] for n in sizes]
+    tf.config.experimental.set_lazy_eager(True)
+    before = dict(lazy.STATS)
+    got = [_step(params, n, **kw) for n in sizes]  # pending values, cut when read below
+    got = [[t.numpy() for t in step] for step in got]
+    stats = {k: lazy.STATS[k] - before[k] for k in before}
+    return want, got, stats
+
+
+def test_a_loop_of_new_batch_sizes_compiles_once_per_bucket(lazy_on):
+    tf.config.experimental.set_lazy_eager(False)
+    sizes = list(range(2, 31))
+    want, got, stats = _both(sizes)
+    # sizes 2..30: buckets 8, 16, 32 (the first size runs op by op: nothing to compare it with)
+    assert stats["bucket_compiles"] == 3
+    assert stats["bucketed_calls"] == len(sizes) - 1
+    for w, g in zip(want, got):
+        for a, b in zip(w, g):
+            _close(a, b)
+
+
+def test_a_padded_input_gradient_and_a_mean_over_every_axis(lazy_on):
+    tf.config.experimental.set_lazy_eager(False)
+    want, got, stats = _both(
+        [3, 5, 7, 13], loss_fn=lambda h, y: tf.reduce_mean(h * y), watch_x=True
+    )
+    assert stats["bucketed_calls"] == 3
+    for w, g in zip(want, got):
+        assert g[-1].shape == w[-1].shape  # d loss / d x: cut to the true rows
+        for a, b in zip(w, g):
+            _close(a, b)
+
+
+def test_padded_rows_that_overflow_do_not_reach_the_gradient(lazy_on):
+    # log of a padded row's zero is -inf, and its derivative inf: the mask after each op keeps
+    # both out of the sums over the batch (a NaN would otherwise reach every weight's gradient)
+    tf.config.experimental.set_lazy_eager(False)
+
+    def loss_fn(h, y):
+        return tf.reduce_mean(tf.math.log(tf.abs(h) + tf.abs(y)) * 0.5)
+
+    want, got, stats = _both([4, 6, 9, 11], loss_fn=loss_fn)
+    assert stats["bucketed_calls"] == 3
+    for w, g in zip(want, got):
+        assert all(np.isfinite(v).all() for v in g)
+        for a, b in zip(w, g):
+            _close(a, b)
+
+
+def test_an_op_without_an_exact_rule_runs_unbucketed_bit_for_bit(lazy_on):
+    # a max over the batch is not exact on zero-padded rows (all rows may be negative)
+    tf.config.experimental.set_lazy_eager(False)
+    want, got, stats = _both([3, 5, 7], loss_fn=lambda h, y: tf.reduce_max(h - y - 100.0))
+    assert stats["bucketed_calls"] == 0
+    for w, g in zip(want, got):
+        for a, b in zip(w, g):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_a_bucketed_output_is_cut_to_its_true_shape_and_joins_later_ops(lazy_on):
+    params = _params()
+    outs = [_step(params, n) for n in (3, 4, 5)]
+    h = outs[-1][1]
+    assert h.shape == (5, 1)
+    later = tf.reduce_sum(h * 2.0)  # a new segment takes the cut value as its input
+    np.testing.assert_allclose(later.numpy(), 2.0 * h.numpy().sum(), rtol=1e-6)
+    assert lazy.STATS["bucketed_calls"] > 0
+
+
+def test_shapes_inferred_from_earlier_sizes_still_raise_at_the_line(lazy_on):
+    params = _params()
+    for n in (3, 4, 5):
+        _step(params, n)
+    x = tf.constant(DATA[:6])
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.matmul(x, params[2])  # (6, 6) @ (12, 1): no earlier pair of sizes matches
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.add(tf.matmul(x, params[0]), tf.zeros([11]))  # (6, 12) + (11,)
+
+
+def test_bucket_sizes():
+    assert [buckets.bucket(n) for n in (1, 8, 9, 16, 17, 300)] == [8, 8, 16, 16, 32, 512]
