@@ -150,6 +150,7 @@ def test_updated_variable_buffers_are_donated_unless_held(lazy_on):
     opt = tf.keras.optimizers.Adam(1e-2)
     for _ in range(3):
         _step(params, opt, x, y)
+    lazy.flush()  # the last step's segment runs now, not in the step measured
     d0 = lazy.STATS["donated"]
     _step(params, opt, x, y).numpy()
     # 6 Variables, their 12 Adam slots and the step counter are updated in place
@@ -195,18 +196,40 @@ def test_seeded_random_stays_bit_exact(lazy_on):
     np.testing.assert_array_equal(b, rb)
 
 
-def test_changing_shapes_compile_no_segment(lazy_on):
-    # a loop whose batch size changes every step runs op by op (cached per-op kernels), never
-    # compiling a segment for a structure seen once
+def test_changing_shapes_compile_per_bucket_not_per_step(lazy_on):
+    # a loop whose batch size changes every step: its first step is compiled (a training step),
+    # the others run in their bucket's compiled segment (sizes 2..12: buckets 8 and 16)
     w = tf.Variable(np.ones((3, 1), "float32"))
     opt = tf.keras.optimizers.SGD(0.01)
-    c0 = lazy.STATS["compiles"]
+    s0 = dict(lazy.STATS)
     for n in range(1, 13):
         x = tf.ones((n, 3))
         with tf.GradientTape() as t:
             loss = tf.reduce_mean(tf.matmul(x, w))
         opt.apply_gradients([(t.gradient(loss, w), w)])
-    assert lazy.STATS["compiles"] == c0
+    lazy.flush()
+    d = {k: lazy.STATS[k] - s0[k] for k in s0}
+    assert d["compiles"] <= 1 and d["bucket_compiles"] == 2 and d["bucketed_calls"] == 11
+
+
+def test_a_step_that_changes_structure_every_time_runs_op_by_op(lazy_on):
+    # training steps are compiled the first time they are seen, until FIRST_SIGHT_WASTE of them
+    # never came back: then a structure seen once runs op by op (per-op kernels compiled once)
+    w = tf.Variable(np.ones((3, 1), "float32"))
+    opt = tf.keras.optimizers.SGD(0.01)
+    x = tf.ones((4, 3))
+    s0 = dict(lazy.STATS)
+    for k in range(1, 8):
+        with tf.GradientTape() as t:
+            h = tf.matmul(x, w)
+            for _ in range(k):  # one more op each step: a new structure every step
+                h = h * 0.5
+            loss = tf.reduce_mean(h)
+        opt.apply_gradients([(t.gradient(loss, w), w)])
+    lazy.flush()
+    d = {k: lazy.STATS[k] - s0[k] for k in s0}
+    assert d["compiles"] <= lazy.FIRST_SIGHT_WASTE and d["op_by_op_runs"] >= 5
+    np.testing.assert_allclose(w.numpy(), np.ones((3, 1)) - 0.01 * sum(0.5**k for k in range(1, 8)))
 
 
 def test_a_segment_without_reads_is_bounded(lazy_on, monkeypatch):

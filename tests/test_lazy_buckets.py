@@ -27,10 +27,10 @@ def lazy_on():
     tf.config.experimental.set_lazy_eager(before)
 
 
-def _close(a, b):
+def _close(a, b, floor=1e-30):
     a, b = np.asarray(a), np.asarray(b)
     assert a.shape == b.shape and a.dtype == b.dtype
-    scale = max(float(np.abs(a).max()), 1e-30) if a.size else 1.0
+    scale = max(float(np.abs(a).max()), floor) if a.size else 1.0
     assert np.abs(a - b).max(initial=0) <= EPS * scale, (a, b)
 
 
@@ -145,3 +145,146 @@ def test_shapes_inferred_from_earlier_sizes_still_raise_at_the_line(lazy_on):
 
 def test_bucket_sizes():
     assert [buckets.bucket(n) for n in (1, 8, 9, 16, 17, 300)] == [8, 8, 16, 16, 32, 512]
+
+
+def _rules_step(table, w, n):
+    """Ops with padding rules beyond the MLP's: a gather of embeddings at padded ids, concat,
+    transpose, expand/squeeze, one-hot, the softmax cross-entropies, argmax."""
+    ids = tf.constant(np.arange(n) % 7)
+    labels = tf.constant(np.arange(n) % 3)
+    with tf.GradientTape() as tape:
+        e = tf.gather(table * 1.0, ids)  # (n, 4); of the table itself, an IndexedSlices gradient
+        h = tf.concat([e, e * 2.0], axis=1)  # (n, 8)
+        h = tf.transpose(tf.transpose(h))
+        h = tf.squeeze(tf.expand_dims(h, 1), axis=1)
+        logits = tf.matmul(h, w)  # (n, 3)
+        a = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
+        b = tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(labels, 3), logits)
+        loss = tf.reduce_mean(a) + tf.reduce_sum(b) / 10.0
+    grads = tape.gradient(loss, [table, w])
+    pred = tf.argmax(logits, axis=1)
+    float(loss)
+    return [loss, logits, pred] + grads
+
+
+def test_gathers_concats_transposes_and_cross_entropies_are_bucketed(lazy_on):
+    tf.config.experimental.set_lazy_eager(False)
+    rs = np.random.RandomState(0)
+    table = tf.Variable(rs.normal(size=(7, 4)).astype("float32"))
+    w = tf.Variable(rs.normal(size=(8, 3)).astype("float32"))
+    sizes = [3, 5, 6, 11, 13]
+    want = [[t.numpy() for t in _rules_step(table, w, n)] for n in sizes]
+    tf.config.experimental.set_lazy_eager(True)
+    b0 = lazy.STATS["bucketed_calls"]
+    got = [_rules_step(table, w, n) for n in [2] + sizes][1:]
+    got = [[t.numpy() for t in step] for step in got]
+    assert lazy.STATS["bucketed_calls"] - b0 == len(sizes)
+    for w_, g in zip(want, got):
+        np.testing.assert_array_equal(w_[2], g[2])  # argmax
+        for a, b in zip(w_, g):
+            _close(a, b)
+
+
+# Random programs over a batch: ops with padding rules, and some without (a max, a matmul giving
+# two padded axes) that must make the structure run unbucketed; checked against op by op.
+_UNARY = [tf.nn.relu, tf.tanh, tf.sigmoid, tf.exp, lambda t: tf.math.log(tf.abs(t) + 0.5)]
+_REDUCE = [
+    lambda t: tf.reduce_mean(t, axis=0),
+    lambda t: tf.reduce_sum(t, axis=0, keepdims=True),
+    lambda t: tf.reduce_mean(t, axis=1, keepdims=True),
+    lambda t: tf.reduce_sum(t),
+    lambda t: tf.reduce_mean(t),
+    lambda t: tf.reduce_max(t, axis=1, keepdims=True),  # Max: no rule
+]
+_NO_RULE = 5
+
+
+def _program(seed):
+    rs = np.random.RandomState(seed)
+    ops = [
+        (("unary", "matmul", "bias", "softmax", "sqdiff", "concat", "outer")[k], rs.randint(5))
+        for k in rs.randint(7, size=rs.randint(3, 7))
+    ]
+    return ops, rs.randint(len(_REDUCE))
+
+
+def _bucketable(prog):
+    ops, red = prog
+    return red != _NO_RULE and all(kind != "outer" for kind, _ in ops)
+
+
+def _run_program(prog, w, n):
+    ops, red = prog
+    x = tf.constant(DATA[:n])
+    with tf.GradientTape() as tape:
+        h = tf.matmul(x, w[:6])
+        for kind, a in ops:
+            if kind == "unary":
+                h = _UNARY[a](h)
+            elif kind == "matmul":
+                h = tf.matmul(h, w[6:])
+            elif kind == "bias":
+                h = h + tf.range(6, dtype=tf.float32) * 0.1
+            elif kind == "softmax":
+                h = tf.nn.softmax(h)
+            elif kind == "sqdiff":
+                h = tf.math.squared_difference(h, tf.reduce_sum(x, axis=1, keepdims=True))
+            elif kind == "concat":
+                h = tf.matmul(tf.concat([h, h * 0.5], axis=1), w)
+            else:  # (n, n) @ (n, 6): two padded axes meet
+                h = tf.matmul(h, tf.transpose(h)) @ h * 0.01
+        out = _REDUCE[red](h)
+        loss = tf.reduce_sum(out)
+    g = tape.gradient(loss, w)
+    float(loss)
+    return [out, g]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_programs_match_op_by_op(lazy_on, seed):
+    tf.config.experimental.set_lazy_eager(False)
+    prog = _program(seed)
+    w = tf.Variable(np.random.RandomState(99).normal(0, 0.4, (12, 6)).astype("float32"))
+    sizes = [3, 6, 10, 17]
+    want = [[t.numpy() for t in _run_program(prog, w, n)] for n in sizes]
+    tf.config.experimental.set_lazy_eager(True)
+    s0 = dict(lazy.STATS)
+    got = [_run_program(prog, w, n) for n in [2] + sizes][1:]
+    got = [[t.numpy() for t in step] for step in got]
+    d = {k: lazy.STATS[k] - s0[k] for k in s0}
+    # each step is one segment (and a few one-op ones, never bucketed): after the first size,
+    # bucketed unless it holds an op without a rule
+    assert d["bucketed_calls"] == (len(sizes) if _bucketable(prog) else 0)
+    for w_, g in zip(want, got):
+        for a, b in zip(w_, g):
+            # scaled by at least 1: a gradient may be pure cancellation (d/dx of a sum of a
+            # softmax is 0, computed as rounding noise of the O(1) terms)
+            _close(a, b, floor=1.0)
+
+
+def test_a_variable_divided_by_padded_rows_gets_a_finite_gradient(lazy_on):
+    # d(b / x)/db = 1/x is infinite at a padded row (x = 0 there); the padded part of b's
+    # broadcast is zeroed before the op, so its gradient sums finite terms only
+    tf.config.experimental.set_lazy_eager(False)
+
+    params = _params()
+
+    def step(n):
+        x = tf.constant(DATA[:n])
+        with tf.GradientTape() as tape:
+            d = tf.reduce_sum(tf.abs(x), axis=1, keepdims=True) + 0.1  # (n, 1), > 0
+            loss = tf.reduce_mean(params[3] / d)
+        g = tape.gradient(loss, params[3])
+        float(loss)
+        return [loss, g]
+
+    sizes = [3, 5, 6]
+    want = [[t.numpy() for t in step(n)] for n in sizes]
+    tf.config.experimental.set_lazy_eager(True)
+    b0 = lazy.STATS["bucketed_calls"]
+    got = [[t.numpy() for t in step(n)] for n in [2] + sizes][1:]
+    assert lazy.STATS["bucketed_calls"] - b0 == len(sizes)
+    for w, g in zip(want, got):
+        assert np.isfinite(g[1]).all()
+        for a, b in zip(w, g):
+            _close(a, b)

@@ -15,8 +15,8 @@ A rule is `rule(n, params, pads, args) -> (out_pads, impl)`:
 * `pads`: for each input, the axis that is padded (None: none); `args`: the padded arrays;
 * `out_pads`: the padded axis of each output (a tuple), or a function returning it once the op
   has run (a gradient's);
-* `impl`: None to run the kernel's own impl, or a function of `args` computing the op exactly
-  on padded inputs (a mean over the padded axis divides by the true count).
+* `impl`: None to run the kernel's own impl, or `impl(kernel_impl, *args, **params)` computing
+  the op exactly on padded inputs (a mean over the padded axis divides by the true count).
 
 It raises `Unbucketable` when the op is not exact on these pads (a max over padded rows, a
 softmax along them).
@@ -24,7 +24,26 @@ softmax along them).
 
 from __future__ import annotations
 
-__all__ = ["Unbucketable", "bucket", "MAP", "MATMUL", "SUM", "LAST_AXIS", "reduced_pad"]
+import jax
+import jax.numpy as jnp
+
+__all__ = [
+    "Unbucketable",
+    "bucket",
+    "reduced_pad",
+    "MAP",
+    "MATMUL",
+    "SUM",
+    "LAST_AXIS",
+    "INSERTS_AXIS",
+    "SQUEEZE",
+    "TRANSPOSE",
+    "SPARSE_XENT",
+    "XENT",
+    "ARG_REDUCE",
+    "GATHER",
+    "CONCAT",
+]
 
 # The smallest bucket (sizes 1..MIN_BUCKET share one compiled segment), and the ratio of one
 # bucket's size to the next.
@@ -57,14 +76,36 @@ def _one(pads):
 
 def MAP(n, params, pads, args):
     """Elementwise (with broadcasting): each output element reads the same position of each
-    input, so padded positions only reach padded positions."""
+    input, so padded positions only reach padded positions.
+
+    An unpadded input broadcast along the padded axis is broadcast first, and its padded part
+    zeroed: the op's derivative for it is summed over the rows, and at a padded row it may be
+    infinite (`b / x` at x = 0), which a zero cotangent would turn into a NaN in the sum."""
     rank = max([a.ndim for a in args])
     out = _one([None if p is None else p + rank - a.ndim for p, a in zip(pads, args)])
-    for p, a in zip(pads, args):
+    spread = []
+    for k, (p, a) in enumerate(zip(pads, args)):
         i = out - (rank - a.ndim)
-        if p is None and i >= 0 and a.shape[i] != 1:
-            raise Unbucketable("an unpadded input spans the padded axis")
-    return (out,), None
+        if p is None:
+            if i >= 0 and a.shape[i] != 1:
+                raise Unbucketable("an unpadded input spans the padded axis")
+            spread.append(k)
+    if not spread:
+        return (out,), None
+    size = max([a.shape[p] for p, a in zip(pads, args) if p is not None])
+
+    def impl(kernel, *args, **params):
+        args = list(args)
+        for k in spread:
+            a = args[k]
+            shape = [1] * (rank - a.ndim) + list(a.shape)
+            shape[out] = size
+            b = jnp.broadcast_to(jnp.reshape(a, [1] * (rank - a.ndim) + list(a.shape)), shape)
+            keep = jax.lax.broadcasted_iota(jnp.int32, shape, out) < n
+            args[k] = jnp.where(keep, b, jnp.zeros((), b.dtype))
+        return kernel(*args, **params)
+
+    return (out,), impl
 
 
 def MATMUL(n, params, pads, args):
@@ -121,3 +162,78 @@ def LAST_AXIS(n, params, pads, args):
     if x.ndim and params["axis"] % x.ndim == pads[0]:
         raise Unbucketable("normalized along the padded axis")
     return (pads[0],), None
+
+
+def INSERTS_AXIS(param):
+    """Ops that add one axis at `params[param]` and map the rest (ExpandDims, OneHot)."""
+
+    def rule(n, params, pads, args):
+        (p,) = [q for q in pads if q is not None]
+        rank = args[0].ndim + 1
+        a = params[param] % rank
+        return ((p if a > p else p + 1),), None
+
+    return rule
+
+
+def SQUEEZE(n, params, pads, args):
+    """Squeeze of named axes other than the padded one (without axes, a true size of 1 would
+    be squeezed where its padded size is not)."""
+    (x,), (p,) = args, pads
+    axis = params.get("axis")
+    if axis is None or axis == ():
+        raise Unbucketable("squeeze of every size-1 axis")
+    axes = {a % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
+    if p in axes:
+        raise Unbucketable("squeeze of the padded axis")
+    return (p - sum(1 for a in axes if a < p),), None
+
+
+def TRANSPOSE(n, params, pads, args):
+    (x,), (p,) = args, pads
+    perm = params["perm"]
+    return ((x.ndim - 1 - p) if perm is None else list(perm).index(p),), None
+
+
+def SPARSE_XENT(n, params, pads, args):
+    """SparseSoftmaxCrossEntropyWithLogits (labels [...], logits [..., classes]): one loss per
+    row, the classes axis mixed."""
+    p = _one(pads)
+    if p == args[1].ndim - 1:
+        raise Unbucketable("mixed along the padded axis")
+    return (p,), None
+
+
+def XENT(n, params, pads, args):
+    """SoftmaxCrossEntropyWithLogits (labels, logits: one shape; params axis): the classes axis
+    mixed and reduced."""
+    p = _one(pads)
+    a = params["axis"] % args[1].ndim
+    if p == a:
+        raise Unbucketable("mixed along the padded axis")
+    return (p if p < a else p - 1,), None
+
+
+def ARG_REDUCE(n, params, pads, args):
+    """ArgMax/ArgMin along an axis other than the padded one."""
+    (x,), (p,) = args, pads
+    a = params["axis"] % x.ndim
+    if a == p:
+        raise Unbucketable("arg-reduction over the padded axis")
+    return (p if p < a else p - 1,), None
+
+
+def GATHER(n, params, pads, args):
+    """GatherV2 of unpadded params at padded indices (a padded index is 0, a valid row)."""
+    if pads[0] is not None or params.get("batch_dims"):
+        raise Unbucketable("gather from a padded value")
+    axis = params["axis"] % args[0].ndim
+    return (axis + pads[1],), None
+
+
+def CONCAT(n, params, pads, args):
+    """ConcatV2 along another axis of values all padded at the same axis."""
+    p = _one(pads)
+    if any(q is None for q in pads) or params["axis"] % args[0].ndim == p:
+        raise Unbucketable("concat along or beside the padded axis")
+    return (p,), None

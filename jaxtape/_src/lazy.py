@@ -16,10 +16,15 @@ natural end), or at a size bound.  It runs in one of two
 tiers, keyed by its structure (ops, params, wiring, leaf shapes and dtypes, which outputs are
 still referenced):
 
-* a structure seen for the first time runs op by op with each op's cached eager kernel (no new
-  XLA compilation beyond what op-by-op execution compiles: a loop whose shapes change every step
-  costs what eager execution costs);
-* a structure seen before runs as ONE `jax.jit` call, compiled once and cached.
+* a structure seen before runs as ONE `jax.jit` call, compiled once and cached;
+* a structure seen for the first time runs op by op with each op's cached eager kernel — unless
+  it is a training step (an optimizer's update ended it), which is compiled at once (one
+  compile costs less than its ops' kernels one by one), as long as such first-sight compiles
+  keep coming back (a step whose structure changes every time goes back to op by op);
+* a structure seen before with other leading sizes (a batch size that changes every step) runs
+  as its *bucket's* compiled call: inputs zero-padded to the next power of two, the true size a
+  run-time argument, each op by its kernel's padding rule (buckets.py), outputs cut to their
+  true shapes when read.  Values as op by op up to the order of additions over the batch.
 
 Inside the compiled segment each op's float outputs pass through an integer OR with a zero XLA
 cannot see at compile time (`_opaque`), so XLA cannot fuse or simplify across op boundaries (a
@@ -37,6 +42,7 @@ the old array, a read after it the new pending value.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import weakref
@@ -60,8 +66,14 @@ ON = [os.environ.get("JAXTAPE_LAZY_EAGER", "0") not in ("", "0")]
 USED = [ON[0]]
 # A segment runs when it holds this many ops without a read (a loop that never reads).
 MAX_OPS = 10_000
-# A structure is compiled the n-th time it is seen (before that it runs op by op).
+# A structure is compiled the n-th time it is seen (before that it runs op by op) ...
 COMPILE_AT = 2
+# ... except a training step (a segment an optimizer's update ended), compiled the first time:
+# compiling it once costs less than its ops' kernels compiled one by one.  Unless the last
+# FIRST_SIGHT_WASTE steps so compiled never came back (a loop whose step changes structure
+# every step, which op by op runs on kernels compiled once).
+FIRST_SIGHT_WASTE = 2
+_UNUSED = [0]  # training steps compiled at first sight since a compiled structure came back
 # Longer segments always run op by op: compiling thousands of ops as one XLA program costs
 # seconds (and very deep programs have crashed XLA's compiler), as backward.OP_BY_OP_LIMIT.
 COMPILE_MAX_OPS = 1000
@@ -370,7 +382,7 @@ def _shapes_by_size(op, params, in_avals):
 class Segment:
     """The pending ops: their structure (`sig`), the leaves and the outputs' Pendings."""
 
-    __slots__ = ("sig", "leaves", "leaf_avals", "leaf_index", "pend", "done", "replaced")
+    __slots__ = ("sig", "leaves", "leaf_avals", "leaf_index", "pend", "done", "replaced", "step")
 
     def __init__(self):
         self.sig = []
@@ -380,6 +392,7 @@ class Segment:
         self.pend = []
         self.done = False
         self.replaced = []  # leaves that were a Variable's array before it was assigned here
+        self.step = False  # an optimizer's update ended it (`close`): a training step
 
     def append(self, op, params, vals, in_avals, avals):
         """Record `op` on `vals` (arrays: the segment's leaves, or Pendings: wires to earlier
@@ -443,24 +456,24 @@ class Segment:
             n = (_seen.get(structure) or 0) + 1
             _seen.put(structure, n)
             # one op is one call either way: its eager kernel, no segment to compile
-            if n < COMPILE_AT or len(sig) > COMPILE_MAX_OPS or len(sig) == 1:
-                if (
-                    BUCKETS[0]
-                    and n < COMPILE_AT
-                    and 1 < len(sig) <= COMPILE_MAX_OPS
-                    and self._run_bucketed(sig, tuple(live), holders)
-                ):
+            small = len(sig) == 1 or len(sig) > COMPILE_MAX_OPS
+            if n < COMPILE_AT or small:
+                if not small and BUCKETS[0] and self._run_bucketed(sig, tuple(live), holders):
                     self._release()
                     return
-                STATS["op_by_op_runs"] += 1
-                outs = _op_by_op(sig, leaves)
-                for p in holders:
-                    p.value = outs[p.j][p.k]
-                self._release()
-                return
+                if small or not self.step or _UNUSED[0] >= FIRST_SIGHT_WASTE:
+                    STATS["op_by_op_runs"] += 1
+                    outs = _op_by_op(sig, leaves)
+                    for p in holders:
+                        p.value = outs[p.j][p.k]
+                    self._release()
+                    return
+                _UNUSED[0] += 1  # a training step compiled the first time it is seen
             fn = jax.jit(_builder(sig, tuple(live)), donate_argnums=donate)
             STATS["compiles"] += 1
             _compiled.put(key, fn)
+        else:
+            _UNUSED[0] = 0  # a compiled structure came back
         STATS["compiled_calls"] += 1
         STATS["donated"] += len(donate)
         vals = fn(_zeros(), *leaves)
@@ -610,7 +623,10 @@ class _Rows:
         self.in_pads = ()  # the current op's input pads (a gradient's replay reads them)
         self.replay_pads = None  # the output pads of the last replay (a gradient's sources)
 
-    def apply(self, op, params, args, pads):
+    def apply(self, op, params, args, pads, boundary=None):
+        """`op` on `args` (padded at `pads`) by its rule: its outputs, masked and passed through
+        `boundary` (the segment's `_opaque`; in a gradient's replay its differentiable form, the
+        same computation, so XLA computes it once), and their pads."""
         kw = dict(params) if params else {}
         impl, out_pads = op.impl, None
         if any([p is not None for p in pads]):
@@ -619,7 +635,7 @@ class _Rows:
                 raise buckets.Unbucketable(op.name)
             out_pads, alt = rule(self.n, kw, pads, args)
             if alt is not None:
-                impl = alt
+                impl = functools.partial(alt, impl)
         self.in_pads = pads
         r = impl(*args, **kw)
         r = tuple(r) if op.multi else (r,)
@@ -636,7 +652,7 @@ class _Rows:
                     raise buckets.Unbucketable("%s: padded axis %d of %s" % (op.name, p, x.shape))
                 keep = jax.lax.broadcasted_iota(jnp.int32, x.shape, p) < self.n
                 x = jnp.where(keep, x, jnp.zeros((), x.dtype))
-            res.append(_opaque_diff(x, self.zeros))
+            res.append((boundary or _opaque)(x, self.zeros))
         return tuple(res), tuple(out_pads)
 
     def run(self, sig, leaves, leaf_pads):
@@ -658,7 +674,7 @@ class _Rows:
         for j, (kern, params, wires) in enumerate(struct):
             args = [leaves[w] if type(w) is int else outs[w[0]][w[1]] for w in wires]
             apads = [lp[w] if type(w) is int else pads[w[0]][w[1]] for w in wires]
-            r, rp = self.apply(kern, params, args, apads)
+            r, rp = self.apply(kern, params, args, apads, _opaque_diff)
             if j in probes:
                 r = tuple(x + probes[j][k] if k in probes[j] else x for k, x in enumerate(r))
             outs.append(r)
@@ -680,7 +696,7 @@ _ZEROS = None
 def _zeros():
     global _ZEROS
     if _ZEROS is None:
-        _ZEROS = {n: jnp.zeros((), u) for n, u in _UINT.items()}
+        _ZEROS = {n: jax.device_put(np.zeros((), u)) for n, u in _UINT.items()}  # no compile
     return _ZEROS
 
 
@@ -772,6 +788,7 @@ def close() -> None:
         prev = getattr(_TLS, "closed", None)
         if prev is not None:
             prev.run()
+        s.step = True
         _TLS.closed = s
         _TLS.seg = None
 

@@ -27,6 +27,7 @@ from jaxtape._src.errors import InvalidArgumentError
 from jaxtape._src.shape import TensorShape
 from jaxtape._src.tensor import (
     BINARY_OPERATORS,
+    EAGER_TYPES,
     EagerTensor,
     Reference,
     _next_id,
@@ -586,7 +587,10 @@ class _SliceOfVariable(EagerTensor):
     __slots__ = ("_var", "_key")
 
     def __init__(self, t, var, key):  # noqa: D107 - shares the slice's identity
-        self._value = t._value
+        v = lazy.raw(t)  # a pending lazy eager slice stays pending
+        lazy._set_raw(self, v)
+        if type(v) is lazy.Pending:
+            self.__class__ = _LazySliceOfVariable
         self._dtype = t._dtype
         self._id = t._id
         self._var = var
@@ -597,6 +601,22 @@ class _SliceOfVariable(EagerTensor):
         if isinstance(key, EagerTensor):
             key = int(key)
         return self._var._assign_slice(key, value)
+
+
+class _LazySliceOfVariable(_SliceOfVariable):
+    """A `_SliceOfVariable` whose value a lazy eager segment computes (see lazy.LazyTensor)."""
+
+    __slots__ = ()
+    _value = lazy._settling_value(lazy._SLOT, _SliceOfVariable)
+    _ashape = lazy.LazyTensor._ashape
+    _asize = lazy.LazyTensor._asize
+    shape = lazy.LazyTensor.shape
+    ndim = lazy.LazyTensor.ndim
+
+
+_LazySliceOfVariable.__name__ = _SliceOfVariable.__name__
+_LazySliceOfVariable.__qualname__ = _SliceOfVariable.__qualname__
+EAGER_TYPES.update((_SliceOfVariable, _LazySliceOfVariable))
 
 
 def _broadcastable(a, b):

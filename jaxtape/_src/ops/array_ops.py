@@ -274,7 +274,7 @@ def transpose(a, perm=None, conjugate=False, name="transpose"):
     return out
 
 
-_transpose_k = Kernel("Transpose", lambda x, perm: jnp.transpose(x, perm))
+_transpose_k = Kernel("Transpose", lambda x, perm: jnp.transpose(x, perm), rows=buckets.TRANSPOSE)
 
 
 @export("linalg.matrix_transpose", "linalg.transpose", kernel="Transpose")
@@ -284,8 +284,10 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
     return transpose(x, perm, conjugate=conjugate)
 
 
-_expand_k = Kernel("ExpandDims", lambda x, axis: jnp.expand_dims(x, axis))
-_squeeze_k = Kernel("Squeeze", lambda x, axis: jnp.squeeze(x, axis))
+_expand_k = Kernel(
+    "ExpandDims", lambda x, axis: jnp.expand_dims(x, axis), rows=buckets.INSERTS_AXIS("axis")
+)
+_squeeze_k = Kernel("Squeeze", lambda x, axis: jnp.squeeze(x, axis), rows=buckets.SQUEEZE)
 
 
 @export("expand_dims", kernel="ExpandDims")
@@ -354,7 +356,9 @@ def identity(input, name=None):  # noqa: A002
 
 
 _identity_k = Kernel(
-    "Identity", lambda x: x + jnp.zeros((), x.dtype) if x.dtype != jnp.bool_ else x
+    "Identity",
+    lambda x: x + jnp.zeros((), x.dtype) if x.dtype != jnp.bool_ else x,
+    rows=buckets.MAP,
 )
 
 
@@ -371,7 +375,7 @@ def _concat_impl(*xs, axis):
     return jnp.concatenate(xs, axis=axis)
 
 
-_concat_k = Kernel("ConcatV2", _concat_impl)
+_concat_k = Kernel("ConcatV2", _concat_impl, rows=buckets.CONCAT)
 
 
 @export("concat", kernel="ConcatV2")
@@ -384,7 +388,7 @@ def concat(values, axis, name="concat"):
     r = ts[0].ndim
     a = ax % r if r else 0
     for i, t in enumerate(ts[1:], 1):
-        s0, s1 = ts[0]._value.shape, t._ashape
+        s0, s1 = ts[0]._ashape, t._ashape
         if len(s0) != len(s1) or any(x != y for k, (x, y) in enumerate(zip(s0, s1)) if k != a):
             raise InvalidArgumentError(
                 None,
@@ -413,12 +417,12 @@ def stack(values, axis=0, name="stack"):
     ts = [tensor(v) for v in values]
     check_same_dtype("Pack", *ts)
     for i, t in enumerate(ts[1:], 1):
-        if t._ashape != ts[0]._value.shape:
+        if t._ashape != ts[0]._ashape:
             raise InvalidArgumentError(
                 None,
                 None,
                 "Shapes of all inputs must match: values[0].shape = %s != values[%d]"
-                ".shape = %s [Op:Pack]" % (list(ts[0]._value.shape), i, list(t._ashape)),
+                ".shape = %s [Op:Pack]" % (list(ts[0]._ashape), i, list(t._ashape)),
             )
     if ts and ts[0]._dtype is _dt.string:
         return make(np.stack([t._value for t in ts], axis=axis), _dt.string)
@@ -839,7 +843,7 @@ def _gather_impl(params, indices, axis, batch_dims):
     return jax.vmap(fn)(params, indices)
 
 
-gather_k = Kernel("GatherV2", _gather_impl, diff_args=(0,), sparse_arg0=True)
+gather_k = Kernel("GatherV2", _gather_impl, diff_args=(0,), sparse_arg0=True, rows=buckets.GATHER)
 
 
 @export("gather", kernel="GatherV2")
@@ -1001,6 +1005,7 @@ _onehot_k = Kernel(
         jnp.asarray(off, dtype),
     ),
     grad="nondiff",
+    rows=buckets.INSERTS_AXIS("axis"),
 )
 
 

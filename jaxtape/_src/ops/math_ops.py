@@ -909,7 +909,7 @@ def _mean_rows(n, params, pads, args):
     axis = params["axis"]
     axes = range(x.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
     other = math.prod([x.shape[a] for a in {a % x.ndim for a in axes} if a != pads[0]])
-    return (None,), lambda x, axis, keepdims: _float_mean(x, axis, keepdims, n * other)
+    return (None,), lambda impl, x, axis, keepdims: _float_mean(x, axis, keepdims, n * other)
 
 
 def _sum(x, axis, keepdims):
@@ -978,7 +978,7 @@ reduce_any = _reduction(
 
 
 def _arg(paths, tf_name, fn):
-    kern = Kernel(tf_name, fn, grad="nondiff")
+    kern = Kernel(tf_name, fn, grad="nondiff", rows=buckets.ARG_REDUCE)
     allowed = REAL | {"bool"}
 
     def op(input, axis=None, output_type=_dt.int64, name=None):  # noqa: A002

@@ -202,9 +202,11 @@ def _sigmoid_xent(labels, logits):
     )
 
 
-_sxent_k = Kernel("SoftmaxCrossEntropyWithLogits", _softmax_xent)
-_spxent_k = Kernel("SparseSoftmaxCrossEntropyWithLogits", _sparse_xent, diff_args=(1,))
-_sigxent_k = Kernel("SigmoidCrossEntropyWithLogits", _sigmoid_xent)
+_sxent_k = Kernel("SoftmaxCrossEntropyWithLogits", _softmax_xent, rows=buckets.XENT)
+_spxent_k = Kernel(
+    "SparseSoftmaxCrossEntropyWithLogits", _sparse_xent, diff_args=(1,), rows=buckets.SPARSE_XENT
+)
+_sigxent_k = Kernel("SigmoidCrossEntropyWithLogits", _sigmoid_xent, rows=buckets.MAP)
 
 
 @export("nn.softmax_cross_entropy_with_logits", kernel="SoftmaxCrossEntropyWithLogits")
