@@ -288,3 +288,18 @@ def test_a_variable_divided_by_padded_rows_gets_a_finite_gradient(lazy_on):
         assert np.isfinite(g[1]).all()
         for a, b in zip(w, g):
             _close(a, b)
+
+
+def test_sizes_seen_again_stay_in_their_bucket(lazy_on):
+    # a loop cycling through batch sizes: the second pass compiles nothing (one executable per
+    # size would be compiled and kept otherwise: measured ~1 GB over 300 sizes)
+    params = _params()
+    sizes = [3, 5, 6, 9, 11]
+    for n in [2] + sizes:
+        _step(params, n)
+    s0 = dict(lazy.STATS)
+    for n in sizes:
+        _step(params, n)
+    d = {k: lazy.STATS[k] - s0[k] for k in s0}
+    assert d["compiles"] == 0 and d["bucket_compiles"] == 0
+    assert d["bucketed_calls"] == len(sizes)

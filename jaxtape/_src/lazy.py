@@ -24,7 +24,8 @@ still referenced):
 * a structure seen before with other leading sizes (a batch size that changes every step) runs
   as its *bucket's* compiled call: inputs zero-padded to the next power of two, the true size a
   run-time argument, each op by its kernel's padding rule (buckets.py), outputs cut to their
-  true shapes when read.  Values as op by op up to the order of additions over the batch.
+  true shapes when read (a size seen again stays in its bucket).  Values as op by op up to
+  the order of additions over the batch.
 
 Inside the compiled segment each op's float outputs pass through an integer OR with a zero XLA
 cannot see at compile time (`_opaque`), so XLA cannot fuse or simplify across op boundaries (a
@@ -457,10 +458,12 @@ class Segment:
             _seen.put(structure, n)
             # one op is one call either way: its eager kernel, no segment to compile
             small = len(sig) == 1 or len(sig) > COMPILE_MAX_OPS
+            # a structure of a bucketed family stays in its bucket, even seen again: a loop
+            # cycling through batch sizes would otherwise compile (and keep) one per size
+            if not small and BUCKETS[0] and self._run_bucketed(sig, tuple(live), holders):
+                self._release()
+                return
             if n < COMPILE_AT or small:
-                if not small and BUCKETS[0] and self._run_bucketed(sig, tuple(live), holders):
-                    self._release()
-                    return
                 if small or not self.step or _UNUSED[0] >= FIRST_SIGHT_WASTE:
                     STATS["op_by_op_runs"] += 1
                     outs = _op_by_op(sig, leaves)
