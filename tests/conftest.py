@@ -19,3 +19,12 @@ def run(request):
 def jaxtape_log(caplog):
     caplog.set_level(logging.WARNING, logger="jaxtape")
     return caplog
+
+
+@pytest.fixture
+def lazy_on():
+    """Lazy eager on for one test (tests/test_lazy*.py), the switch restored after."""
+    before = tf.config.experimental.get_lazy_eager()
+    tf.config.experimental.set_lazy_eager(True)
+    yield
+    tf.config.experimental.set_lazy_eager(before)

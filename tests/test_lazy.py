@@ -11,14 +11,6 @@ import jaxtape as tf
 from jaxtape._src import lazy
 
 
-@pytest.fixture
-def lazy_on():
-    before = tf.config.experimental.get_lazy_eager()
-    tf.config.experimental.set_lazy_eager(True)
-    yield
-    tf.config.experimental.set_lazy_eager(before)
-
-
 def _mlp(seed=0):
     rs = np.random.RandomState(seed)
     params = []

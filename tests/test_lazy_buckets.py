@@ -19,14 +19,6 @@ from jaxtape._src import buckets, lazy
 EPS = 16 * np.finfo(np.float32).eps
 
 
-@pytest.fixture
-def lazy_on():
-    before = tf.config.experimental.get_lazy_eager()
-    tf.config.experimental.set_lazy_eager(True)
-    yield
-    tf.config.experimental.set_lazy_eager(before)
-
-
 def _close(a, b, floor=1e-30):
     a, b = np.asarray(a), np.asarray(b)
     assert a.shape == b.shape and a.dtype == b.dtype
