@@ -64,12 +64,17 @@ def _both(sizes, **kw):
     return want, got, stats
 
 
-def test_a_loop_of_new_batch_sizes_compiles_once_per_bucket(lazy_on):
+@pytest.mark.parametrize("cheap", [False, True])
+def test_a_loop_of_new_batch_sizes_compiles_once_per_bucket(lazy_on, monkeypatch, cheap):
+    # a cheap family (its call far faster than a compile) skips buckets: 8 then 64
+    monkeypatch.setattr(lazy, "CHEAP_RATIO", 0 if cheap else float("inf"))
+    for cache in (lazy._families, lazy._bucketed, lazy._ladders):
+        cache.clear()  # the other case's buckets of this structure
     tf.config.experimental.set_lazy_eager(False)
     sizes = [2, 3, 5, 8, 9, 12, 16, 17, 23, 30]
     want, got, stats = _both(sizes)
     # buckets 8, 16, 32 (the first size runs op by op: nothing to compare it with)
-    assert stats["bucket_compiles"] == 3
+    assert stats["bucket_compiles"] == (2 if cheap else 3)
     assert stats["bucketed_calls"] == len(sizes) - 1
     for w, g in zip(want, got):
         for a, b in zip(w, g):
@@ -295,3 +300,87 @@ def test_sizes_seen_again_stay_in_their_bucket(lazy_on):
     d = {k: lazy.STATS[k] - s0[k] for k in s0}
     assert d["compiles"] == 0 and d["bucket_compiles"] == 0
     assert d["bucketed_calls"] == len(sizes)
+
+
+def test_a_cheap_family_skips_buckets_until_its_padding_has_cost_a_compile(monkeypatch):
+    monkeypatch.setattr(lazy, "CHEAP_SKIP", 4)
+    ladder = lazy._Ladder()
+    assert ladder.pick(3) == 8  # nothing measured yet: the next power of two
+    ladder.compiled(8, 0.5)
+    ladder.run_s[8] = 0.001
+    assert ladder.pick(9) == 64  # a call costs 1/500 of a compile: 16 and 32 are skipped
+    ladder.compiled(64, 0.5)
+    ladder.run_s[64] = 0.002
+    assert ladder.pick(33) == 64 and ladder.pick(12) == 64 and ladder.pick(5) == 8
+    # size 12 in bucket 64 wastes 3/4 of each call (0.0015 s) that bucket 16 would save
+    for _ in range(333):
+        ladder.ran(12, 64)
+    assert ladder.pick(12) == 64
+    ladder.ran(12, 64)
+    ladder.ran(12, 64)
+    assert ladder.pick(12) == 16 and ladder.pick(9) == 16  # now worth its compile
+    ladder.compiled(16, 0.5)
+    assert ladder.pick(12) == 16 and ladder.pick(20) == 64 and ladder.pick(65) == 512
+    # an expensive family (a call is 1/10 of a compile) gets every power of two
+    slow = lazy._Ladder()
+    slow.compiled(8, 0.5)
+    slow.run_s[8] = 0.05
+    assert slow.pick(9) == 16 and slow.pick(33) == 64
+
+
+def test_a_label_check_reads_a_pending_cast_without_cutting_the_step(lazy_on):
+    # Keras casts the labels before the cross-entropy's range check: the check computes the
+    # cast on the host, and the step stays one segment (it cut a Keras step in two, and so
+    # doubled its compiles)
+    def run(labels):
+        logits = tf.constant(np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3))
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            lab = tf.cast(tf.constant(labels), tf.int32)
+            seg = lazy.current()
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=logits * 2.0)
+            )
+        grad = tape.gradient(loss, logits)
+        return seg, loss, grad
+
+    seg, loss, grad = run(np.array([0, 2, 1, 2], "int64"))
+    assert seg is not None and lazy.current() is seg  # the check ran nothing
+    got = [loss.numpy(), grad.numpy()]
+    tf.config.experimental.set_lazy_eager(False)
+    _, loss, grad = run(np.array([0, 2, 1, 2], "int64"))
+    np.testing.assert_array_equal(got[0], loss.numpy())
+    np.testing.assert_array_equal(got[1], grad.numpy())
+    tf.config.experimental.set_lazy_eager(True)
+    # an int64 label that wraps to an out-of-range int32 is still refused at the line
+    with pytest.raises(tf.errors.InvalidArgumentError, match="label value of 3 "):
+        run(np.array([0, 2**32 + 3, 1, 2], "int64"))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="division by zero"):
+        tf.constant([4, 5]) // tf.cast(tf.constant([1.0, 0.0]) > 0.5, tf.int32)
+
+
+def test_a_keras_step_is_one_segment(lazy_on):
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential(
+        [tf.keras.Input((5,)), tf.keras.layers.Dense(8, "relu"), tf.keras.layers.Dense(3)]
+    )
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    opt = tf.keras.optimizers.Adam(1e-2)
+    rs = np.random.RandomState(0)
+    x, y = rs.normal(size=(6, 5)).astype("float32"), rs.randint(0, 3, 6)
+
+    def step():
+        with tf.GradientTape() as tape:
+            loss = loss_fn(tf.constant(y), model(tf.constant(x), training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    for _ in range(3):
+        step()
+    lazy.flush()
+    s0 = lazy.STATS["segments"]
+    for _ in range(5):
+        step()
+    lazy.flush()
+    assert lazy.STATS["segments"] - s0 == 5

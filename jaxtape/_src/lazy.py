@@ -46,6 +46,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 import weakref
 from sys import getrefcount
 
@@ -503,7 +504,11 @@ class Segment:
         if len(sizes) != 1 or 0 in sizes:
             return False
         (n,) = sizes
-        size = buckets.bucket(n)
+        ladder = _ladders.get((family, padded))
+        if ladder is None:
+            ladder = _Ladder()
+            _ladders.put((family, padded), ladder)
+        size = ladder.pick(n)
         key = (family, padded, size)
         entry = _bucketed.get(key)
         if entry is False:
@@ -516,7 +521,17 @@ class Segment:
                 entry = _Bucketed(sig, live, padded, size)
                 _bucketed.put(key, entry)
                 STATS["bucket_compiles"] += 1
-            vals = entry.fn(_zeros(), np.int32(n), *leaves)
+                t0 = time.perf_counter()
+                vals = entry.fn(_zeros(), np.int32(n), *leaves)
+                ladder.compiled(size, time.perf_counter() - t0)
+            elif size not in ladder.run_s:  # its first call after the compile: timed
+                jax.block_until_ready(leaves)
+                t0 = time.perf_counter()
+                vals = jax.block_until_ready(entry.fn(_zeros(), np.int32(n), *leaves))
+                ladder.run_s[size] = time.perf_counter() - t0
+            else:
+                vals = entry.fn(_zeros(), np.int32(n), *leaves)
+            ladder.ran(n, size)
         except Exception:  # noqa: BLE001 - an op without an exact rule (buckets.Unbucketable):
             _bucketed.put(key, False)  # the structure runs unbucketed, which raises any error
             return False
@@ -568,6 +583,53 @@ def _op_by_op(sig, leaves):
 BUCKETS = [True]  # the bucketed tier is on
 _families = caches.LRU("lazy_families", 4096)  # structure, leading sizes erased -> sizes last seen
 _bucketed = caches.LRU("lazy_buckets", 256)  # (family, padded leaves, size) -> _Bucketed | False
+_ladders = caches.LRU("lazy_ladders", 256)  # (family, padded leaves) -> _Ladder
+# A family is *cheap* when one bucketed call runs in under 1/CHEAP_RATIO of a bucket's compile:
+# its new buckets then skip a size (padding a step costs less than compiling another bucket).
+CHEAP_RATIO = 64
+CHEAP_SKIP = 4  # a cheap family's new bucket: CHEAP_SKIP times the next power of two
+
+
+class _Ladder:
+    """The bucket sizes of one family (and padded leaves): which are compiled, what a compile
+    and a call cost, and the padding wasted so far on sizes a smaller bucket would fit.
+
+    Bucket sizes are buckets.bucket's powers of two.  A cheap family's new bucket is twice
+    buckets.bucket(n) (a loop over sizes 1..300 compiles 4 buckets, not 7); its steps then pay
+    for padding that a smaller bucket would save.  That waste is counted (each call: its
+    bucket's measured run time times the fraction of its rows the smaller bucket would not
+    have), and once it exceeds what a compile costs, the smaller bucket is compiled — a ski
+    rental: a loop that keeps running one size pays at most about twice the better choice."""
+
+    __slots__ = ("compiled_sizes", "compile_s", "run_s", "waste")
+
+    def __init__(self):
+        self.compiled_sizes = []
+        self.compile_s = 0.0  # the largest first call (trace + compile) seen
+        self.run_s = {}  # size -> one call's measured run time
+        self.waste = {}  # smaller bucket size -> padding time it would have saved
+
+    def pick(self, n):
+        fine = buckets.bucket(n)
+        if fine in self.compiled_sizes or self.waste.get(fine, 0.0) > self.compile_s:
+            return fine
+        limit = fine * CHEAP_SKIP if self._cheap() else fine
+        fits = [s for s in self.compiled_sizes if n <= s <= limit]
+        return min(fits) if fits else limit
+
+    def _cheap(self):
+        runs = self.run_s.values()
+        return bool(runs) and max(runs) * CHEAP_RATIO < self.compile_s
+
+    def compiled(self, size, seconds):
+        self.compiled_sizes.append(size)
+        self.compile_s = max(self.compile_s, seconds)
+
+    def ran(self, n, size):
+        fine = buckets.bucket(n)
+        run = self.run_s.get(size)
+        if fine != size and run is not None:
+            self.waste[fine] = self.waste.get(fine, 0.0) + run * (1.0 - fine / size)
 
 
 def _pad(x, size):
@@ -849,6 +911,39 @@ def call(op, params, vals):
     if len(seg.sig) >= MAX_OPS:
         seg.run()
     return outs
+
+
+def peek(v):
+    """`v` (an array or a Pending) as a host array.  A pending integer value computed from
+    concrete arrays by kernels with a `host` form (integer casts, reshapes: Keras's
+    `cast(labels, "int32")` before a label check) is computed on the host, and its segment keeps
+    pending: an argument check that reads a value does not cut a training step in two."""
+    if type(v) is not Pending:
+        return np.asarray(v)
+    if v.value is None and not v.seg.done:
+        got = _host(v.seg, (v.j, v.k), 8)
+        if got is not None:
+            return got
+    return np.asarray(v.force())
+
+
+def _host(seg, ref, depth):
+    if type(ref) is int:
+        return np.asarray(seg.leaves[ref])  # a leaf is a concrete array
+    op, params, refs = seg.sig[ref[0]]
+    host = getattr(op, "host", None)  # a gradient's Fn has none
+    if host is None or depth == 0 or getattr(op, "multi", True):
+        return None
+    args = []
+    for r in refs:
+        a = _host(seg, r, depth - 1)
+        if a is None:
+            return None
+        args.append(a)
+    out = host(*args, **dict(params)) if params else host(*args)
+    if out is None or out.dtype.kind not in "biu":
+        return None
+    return out
 
 
 _JOINABLE: set = {Pending}  # value types always accepted (concrete JAX array classes join)

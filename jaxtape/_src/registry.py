@@ -54,6 +54,7 @@ class Kernel:
         "sparse_arg0",
         "eager",
         "rows",
+        "host",
         "__weakref__",
     )
 
@@ -68,6 +69,7 @@ class Kernel:
         sparse_arg0: bool = False,
         jit: bool = True,
         rows=None,
+        host=None,
     ):
         assert grad in ("diff", "nondiff", "none"), grad
         self.name = name
@@ -85,6 +87,10 @@ class Kernel:
         # How the op treats a zero-padded axis (buckets.py), for lazy eager's bucketed
         # segments; None: a padded input makes the segment run unbucketed.
         self.rows = rows
+        # A numpy form computing the op's integer results bit for bit (`host(*arrays,
+        # **params)`, None where it has none for those arrays): lazy.peek reads a pending
+        # integer value through it (a checked label or divisor) without running the segment.
+        self.host = host
 
     # True for kernels whose outputs depend on only some inputs (see connectivity)
     has_conn = False

@@ -125,7 +125,7 @@ class KerasVariable:
         """A TensorShape, as Keras's Variable on the TF backend gives (it prints `(3, 2)`)."""
         from jaxtape._src.shape import TensorShape
 
-        return TensorShape(list(self._var._value.shape))
+        return TensorShape(list(self._var._ashape))
 
     @property
     def ndim(self):

@@ -18,7 +18,7 @@ import jax.scipy.special as jsp
 import numpy as np
 from jax import lax
 
-from jaxtape._src import buckets
+from jaxtape._src import buckets, lazy
 from jaxtape._src import dtypes as _dt
 from jaxtape._src.context import STATE
 from jaxtape._src.dispatch import bind, host_op_done
@@ -416,7 +416,7 @@ def _int_div_check(x, y):
     if x._dtype._name not in INT or is_symbolic(y._value):
         return
     if STATE.trace is None:
-        zero = bool(jnp.any(y._value == 0))
+        zero = bool((lazy.peek(lazy.raw(y)) == 0).any())
     else:
         with jax.ensure_compile_time_eval():  # a constant divisor inside a traced step
             zero = bool(jnp.any(y._value == 0))
@@ -779,7 +779,14 @@ def _cast_impl(x, dtype):
     return x.astype(dtype)
 
 
-cast_k = Kernel("Cast", _cast_impl, rows=buckets.MAP)
+def _cast_host(x, dtype):
+    """Integer and bool casts on the host (numpy wraps as XLA does; nonzero -> True)."""
+    if x.dtype.kind in "biu" and np.dtype(dtype).kind in "biu":
+        return x.astype(dtype)
+    return None
+
+
+cast_k = Kernel("Cast", _cast_impl, rows=buckets.MAP, host=_cast_host)
 
 
 @export("cast", "dtypes.cast", kernel="Cast")

@@ -230,13 +230,13 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
 def check_labels(labels, n):
     """TF's CPU kernel refuses a sparse label outside [0, n).  Labels known only when a compiled
     step runs are not checked (XLA, like TF on GPU, gives NaN there)."""
-    from jaxtape._src.tensor import is_tracer
+    from jaxtape._src import lazy
+    from jaxtape._src.tensor import EAGER_TYPES, is_tracer
 
-    if is_tracer(labels._value):
+    v = lazy.raw(labels) if type(labels) in EAGER_TYPES else labels._value
+    if is_tracer(v):
         return
-    import numpy as np
-
-    lv = np.asarray(labels._value).reshape(-1)
+    lv = lazy.peek(v).reshape(-1)
     if not lv.size or (lv.min() >= 0 and lv.max() < n):
         return
     bad = np.flatnonzero((lv < 0) | (lv >= n))
