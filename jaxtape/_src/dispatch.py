@@ -133,19 +133,25 @@ def _bind_lazy(kernel, inputs, params):
     """`bind` in lazy eager: append the op to the pending segment (see lazy.py); None when the
     op must run now (an input a segment cannot take, or an abstract evaluation that fails: the
     op then runs as usual and raises what op-by-op execution raises)."""
-    raw = lazy.raw
+    raw = _raw
     vals = [raw(t) for t in inputs]
+    sparams = tuple(sorted(params.items())) if params else ()
     try:
-        outs = lazy.call(kernel, tuple(sorted(params.items())) if params else (), vals)
+        outs = _lazy_call(kernel, sparams, vals)
     except Exception:
         return None
     if outs is None:  # a value a segment cannot take
         return None
-    make_lazy = lazy.make_lazy
-    res = tuple([make_lazy(p, _NP2DT[p.dtype]) for p in outs])
+    if kernel.multi:
+        res = tuple([_make_lazy(p, _NP2DT[p.dtype]) for p in outs])
+        if STATE.tapes:
+            record(kernel, params, inputs, res, sparams)
+        return res
+    p = outs[0]
+    res = _make_lazy(p, _NP2DT[p.dtype])
     if STATE.tapes:
-        record(kernel, params, inputs, res)
-    return res if kernel.multi else res[0]
+        record(kernel, params, inputs, (res,), sparams)
+    return res
 
 
 class _HostOp:
@@ -185,7 +191,10 @@ def _foldable(vals) -> bool:
     return True
 
 
-def record(kernel, params, inputs, outputs):
+_raw, _lazy_call, _make_lazy = lazy.raw, lazy.call, lazy.make_lazy
+
+
+def record(kernel, params, inputs, outputs, sparams=None):
     """Append a Node to every recording tape that tracks one of `inputs`.
 
     As TF's tape (`ShouldRecord`): only a tracked input of a differentiable dtype counts, so
@@ -212,9 +221,9 @@ def record(kernel, params, inputs, outputs):
                     rec.untracked[o._id] = (kernel.name, ins)
             continue
         if node is None:
-            node = Node(
-                kernel, tuple(sorted(params.items())) if params else (), tuple(inputs), outputs
-            )
+            if sparams is None:
+                sparams = tuple(sorted(params.items())) if params else ()
+            node = Node(kernel, sparams, tuple(inputs), outputs)
             if rec.debug:
                 node.site = _user_site()
         if kernel.grad == "none":

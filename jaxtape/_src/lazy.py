@@ -85,6 +85,7 @@ _PROBE = [object()]
 _OWNED = getrefcount(_PROBE[0])
 del _PROBE
 
+_weakref = weakref.ref
 _SLOT = EagerTensor.__dict__["_value"]  # the array slot itself, bypassing LazyTensor's property
 raw = _SLOT.__get__
 _set_raw = _SLOT.__set__
@@ -413,13 +414,19 @@ class Segment:
                 self.leaves.append(v)
                 self.leaf_avals.append(a)
             refs.append(i)
-        j = len(self.sig)
-        self.sig.append((op, params, tuple(refs)))
+        sig = self.sig
+        j = len(sig)
+        sig.append((op, params, tuple(refs)))
+        if len(avals) == 1:
+            (s, d), = avals
+            p = Pending(self, j, 0, s, d)
+            self.pend.append(_weakref(p))
+            return (p,)
         pend = self.pend
         outs = []
         for k, (s, d) in enumerate(avals):
             p = Pending(self, j, k, s, d)
-            pend.append(weakref.ref(p))
+            pend.append(_weakref(p))
             outs.append(p)
         return outs
 
@@ -659,7 +666,8 @@ class _Bucketed:
     def __init__(self, sig, live, padded, size):
         self.live_pads = None
 
-        def run(zeros, n, *leaves):
+        def run(zero, n, *leaves):
+            zeros = _zero_words(zero)
             lp = [None] * len(leaves)
             for i in padded:
                 lp[i] = 0
@@ -755,14 +763,20 @@ def rows_context():
 
 
 _UINT = {2: jnp.uint16, 4: jnp.uint32, 8: jnp.uint64}
-_ZEROS = None
+_ZERO = []
 
 
 def _zeros():
-    global _ZEROS
-    if _ZEROS is None:
-        _ZEROS = {n: jax.device_put(np.zeros((), u)) for n, u in _UINT.items()}  # no compile
-    return _ZEROS
+    """The one argument every compiled segment's op boundaries read: a 64-bit zero, placed once
+    (no compile), that XLA cannot see at compile time (see `_opaque`)."""
+    if not _ZERO:
+        _ZERO.append(jax.device_put(np.zeros((), np.uint64)))
+    return _ZERO[0]
+
+
+def _zero_words(z):
+    """The zeros `_opaque` ORs with, one per float width, from the segment's one zero `z`."""
+    return {8: z, 4: z.astype(jnp.uint32), 2: z.astype(jnp.uint16)}
 
 
 def _opaque(x, zeros):
@@ -806,7 +820,8 @@ def op_boundary():
 
 
 def _builder(sig, live):
-    def run(zeros, *leaves):
+    def run(zero, *leaves):
+        zeros = _zero_words(zero)
         outs = []
         _TLS.zeros = zeros  # the gradient ops' replays share the segment's boundaries
         try:
@@ -888,18 +903,19 @@ def call(op, params, vals):
     abstract evaluation raises (the segment is not touched)."""
     in_avals = []
     for v in vals:
-        if not _joinable(v):
+        if type(v) not in _JOINABLE and not _joinable(v):
             return None
         in_avals.append((v.shape, v.dtype))
-    key = (op, params, tuple(in_avals))
-    avals = _avals.get(key)
+    in_avals = tuple(in_avals)
+    key = (op, params, in_avals)
+    # the hot path reads the LRU's dict (a hit does not refresh: the oldest entries go first)
+    avals = _avals._data.get(key)
     if avals is None:
         avals = _shapes_by_size(*key)
         if avals is None:
             avals = _abstract_eval(*key)
             _size_sample(key, avals)
         _avals.put(key, avals)
-    in_avals = key[2]
     with _LOCK:
         seg = getattr(_TLS, "seg", None)
         if seg is None:
@@ -908,8 +924,8 @@ def call(op, params, vals):
                 closed.run()
             seg = _TLS.seg = Segment()
         outs = seg.append(op, params, vals, in_avals, avals)
-    if len(seg.sig) >= MAX_OPS:
-        seg.run()
+        if len(seg.sig) >= MAX_OPS:
+            seg.run()
     return outs
 
 
