@@ -418,7 +418,7 @@ class Segment:
         j = len(sig)
         sig.append((op, params, tuple(refs)))
         if len(avals) == 1:
-            (s, d), = avals
+            ((s, d),) = avals
             p = Pending(self, j, 0, s, d)
             self.pend.append(_weakref(p))
             return (p,)
