@@ -5,7 +5,8 @@
 
 Step i trains on a batch of 1 + i rows (every step a new shape, so every step is a new
 structure: nothing compiled before can be reused).  `mlp`: a 32-64-64-1 MLP of Variables with
-Keras SGD; `keras`: a Keras Sequential classifier with Adam.  Prints the wall time of the loop
+Keras SGD; `keras`: a Keras Sequential classifier with Adam; `keras_dropout`: the same with a
+Dropout layer.  Prints the wall time of the loop
 (the model's construction excluded).  Run it under TF (in a scratch venv, `--module
 tensorflow`) for the side-by-side figure.
 """
@@ -46,17 +47,14 @@ def mlp_step(tf, steps):
     return step
 
 
-def keras_step(tf, steps):
-    """A Keras Sequential classifier (Dense 64 relu, Dense 10), SparseCategoricalCrossentropy
-    from logits, Adam."""
+def keras_step(tf, steps, dropout=False):
+    """A Keras Sequential classifier (Dense 64 relu, [Dropout 0.2,] Dense 10),
+    SparseCategoricalCrossentropy from logits, Adam."""
     tf.keras.utils.set_random_seed(0)  # Keras 3's initializers ignore tf.random.set_seed
-    model = tf.keras.Sequential(
-        [
-            tf.keras.Input((20,)),
-            tf.keras.layers.Dense(64, activation="relu"),
-            tf.keras.layers.Dense(10),
-        ]
-    )
+    layers = [tf.keras.Input((20,)), tf.keras.layers.Dense(64, activation="relu")]
+    if dropout:
+        layers.append(tf.keras.layers.Dropout(0.2))
+    model = tf.keras.Sequential(layers + [tf.keras.layers.Dense(10)])
     loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     opt = tf.keras.optimizers.Adam(1e-3)
     rs = np.random.RandomState(0)
@@ -79,12 +77,15 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--module", default="jaxtape")
     p.add_argument("--lazy", action="store_true")
-    p.add_argument("--model", choices=("mlp", "keras"), default="mlp")
+    p.add_argument("--model", choices=("mlp", "keras", "keras_dropout"), default="mlp")
     args = p.parse_args(argv)
     tf = importlib.import_module(args.module)
     if args.lazy:
         tf.config.experimental.set_lazy_eager(True)
-    step = (mlp_step if args.model == "mlp" else keras_step)(tf, args.steps)
+    if args.model == "mlp":
+        step = mlp_step(tf, args.steps)
+    else:
+        step = keras_step(tf, args.steps, dropout=args.model == "keras_dropout")
     t0 = time.perf_counter()
     for i in range(args.steps):
         loss = step(i)

@@ -384,3 +384,42 @@ def test_a_keras_step_is_one_segment(lazy_on):
         step()
     lazy.flush()
     assert lazy.STATS["segments"] - s0 == 5
+
+
+def test_a_keras_step_with_dropout_is_one_bucketed_segment(lazy_on):
+    # Dropout draws from a seed its SeedGenerator computes in the segment (read on the host by
+    # lazy.peek) and keeps `zeros_like(x)` pending: every new batch size ran 2 segments and
+    # compiled per-shape kernels (~80 ms a step); now one segment per step, per bucket compiles
+    def run(lazy_mode):
+        tf.config.experimental.set_lazy_eager(lazy_mode)
+        tf.keras.utils.set_random_seed(0)
+        model = tf.keras.Sequential(
+            [
+                tf.keras.Input((5,)),
+                tf.keras.layers.Dense(8, "relu"),
+                tf.keras.layers.Dropout(0.3),
+                tf.keras.layers.Dense(3),
+            ]
+        )
+        loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        opt = tf.keras.optimizers.SGD(0.1)
+        rs = np.random.RandomState(0)
+        x, y = rs.normal(size=(20, 5)).astype("float32"), rs.randint(0, 3, 20)
+        s0 = dict(lazy.STATS)
+        losses = []
+        for n in [2, 3, 5, 9]:
+            with tf.GradientTape() as tape:
+                loss = loss_fn(tf.constant(y[:n]), model(tf.constant(x[:n]), training=True))
+            grads = tape.gradient(loss, model.trainable_variables)
+            opt.apply_gradients(zip(grads, model.trainable_variables))
+            losses.append(loss)
+        lazy.flush()
+        stats = {k: lazy.STATS[k] - s0[k] for k in s0}
+        return [float(v) for v in losses], [w.numpy() for w in model.weights], stats
+
+    want_l, want_w, _ = run(False)
+    got_l, got_w, stats = run(True)
+    assert stats["segments"] == 4 and stats["bucketed_calls"] == 3
+    _close(np.array(want_l, "float32"), np.array(got_l, "float32"))
+    for a, b in zip(want_w, got_w):
+        _close(a, b)

@@ -268,11 +268,14 @@ class Reference:
 
 
 def _binary(name):
+    ops = registry.OPERATORS  # filled when the op modules load
+    rname = "r" + name
+
     def fwd(self, other):
-        return registry.operator(name)(self, other)
+        return ops[name](self, other)
 
     def rev(self, other):
-        return registry.operator("r" + name)(self, other)
+        return ops[rname](self, other)
 
     return fwd, rev
 

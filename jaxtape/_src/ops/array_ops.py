@@ -108,18 +108,33 @@ def ones(shape, dtype=_dt.float32, name=None, layout=None):
     return make(jnp.ones(shape_param(shape), d.as_numpy_dtype), d)
 
 
+# TF's ZerosLike / OnesLike ops (not differentiable): ops on their input, so a pending input keeps
+# them in its lazy segment, padded rows and all (a dropout's `where(keep, x, zeros_like(x))`
+# compiled a zeros kernel per batch size)
+_zeros_like_k = Kernel(
+    "ZerosLike", lambda x, dtype: jnp.zeros(x.shape, dtype), grad="nondiff", rows=buckets.MAP
+)
+_ones_like_k = Kernel(
+    "OnesLike", lambda x, dtype: jnp.ones(x.shape, dtype), grad="nondiff", rows=buckets.MAP
+)
+
+
 @export("zeros_like", gradient="n/a")
 def zeros_like(input, dtype=None, name=None, layout=None):  # noqa: A002
     x = tensor(input)
     d = dtype_param(dtype, x._dtype)
-    return make(jnp.zeros(x._ashape, d.as_numpy_dtype), d)
+    if d is _dt.string or x._dtype is _dt.string:
+        return make(jnp.zeros(x._ashape, d.as_numpy_dtype), d)
+    return bind(_zeros_like_k, (x,), {"dtype": np.dtype(d.as_numpy_dtype)})
 
 
 @export("ones_like", gradient="n/a")
 def ones_like(input, dtype=None, name=None, layout=None):  # noqa: A002
     x = tensor(input)
     d = dtype_param(dtype, x._dtype)
-    return make(jnp.ones(x._ashape, d.as_numpy_dtype), d)
+    if d is _dt.string or x._dtype is _dt.string:
+        return make(jnp.ones(x._ashape, d.as_numpy_dtype), d)
+    return bind(_ones_like_k, (x,), {"dtype": np.dtype(d.as_numpy_dtype)})
 
 
 @export("fill", gradient="yes")

@@ -372,11 +372,15 @@ def _binary(
     jit=True,
     no_kernel=frozenset(),
     affine=None,
+    host=None,
 ):
     """An elementwise binary op with broadcasting; `allowed` / `no_kernel` as for `_unary`;
     `affine` (+1 for add, -1 for subtract): inside a trace, remember `i + k` of a traced scalar
-    integer `i` and a known `k` (for `x[i:i + k]`)."""
-    kern = Kernel(tf_name, fn, grad=grad, jit=jit, rows=buckets.MAP)
+    integer `i` and a known `k` (for `x[i:i + k]`); `host`: its numpy form on integers (see
+    `_int_host`)."""
+    if host is not None:
+        host = _int_host(*host) if isinstance(host, tuple) else _int_host(host)
+    kern = Kernel(tf_name, fn, grad=grad, jit=jit, rows=buckets.MAP, host=host)
     runs = allowed
     if no_kernel:
         allowed = allowed | no_kernel
@@ -409,6 +413,22 @@ def _binary(
     if paths:
         export(*paths, gradient=g, kernel=tf_name, dtypes=runs)(op)
     return op
+
+
+def _int_host(fn, divides=False):
+    """An integer op's numpy form for `Kernel.host`: numpy wraps on overflow as XLA does, and
+    its floor division and modulo round toward -inf as TF's FloorDiv and FloorMod; None (no
+    host value) for other dtypes or a zero divisor."""
+
+    def host(x, y):
+        if x.dtype.kind not in "iu" or y.dtype.kind not in "iu":
+            return None
+        if divides and not y.all():
+            return None
+        with np.errstate(over="ignore"):
+            return np.asarray(fn(x, y))
+
+    return host
 
 
 def _int_div_check(x, y):
@@ -507,9 +527,11 @@ def _note_affine(out, x, y, sign):
             set_affine(out, base, off + int(x._value))
 
 
-add = _binary(("add", "math.add"), "AddV2", jnp.add, NUMERIC | {"string"}, strict=False, affine=1)
-subtract = _binary(("subtract", "math.subtract"), "Sub", jnp.subtract, affine=-1)
-multiply = _binary(("multiply", "math.multiply"), "Mul", jnp.multiply)
+add = _binary(
+    ("add", "math.add"), "AddV2", jnp.add, NUMERIC | {"string"}, strict=False, affine=1, host=np.add
+)
+subtract = _binary(("subtract", "math.subtract"), "Sub", jnp.subtract, affine=-1, host=np.subtract)
+multiply = _binary(("multiply", "math.multiply"), "Mul", jnp.multiply, host=np.multiply)
 _realdiv = _binary((), "RealDiv", ieee_divide, FLOATC)
 floordiv = _binary(
     ("math.floordiv",),
@@ -521,7 +543,12 @@ floordiv = _binary(
     out_check=_int_div_check,
 )
 floormod = _binary(
-    ("math.floormod", "math.mod"), "FloorMod", _floormod, REAL, out_check=_int_div_check
+    ("math.floormod", "math.mod"),
+    "FloorMod",
+    _floormod,
+    REAL,
+    out_check=_int_div_check,
+    host=(np.mod, True),
 )
 pow = _binary(("pow", "math.pow"), "Pow", _pow_impl, _SIGNED_NUM, out_check=_pow_check, jit=True)  # noqa: A001
 maximum = _binary(("maximum", "math.maximum"), "Maximum", _maximum, REAL, jit=True)
@@ -683,8 +710,14 @@ def scalar_mul(scalar, x, name=None):
 # Python operators --------------------------------------------------------------------------
 
 
+def _unguarded(fn):
+    """A public op without its error guard, for an operator whose own guard names the same TF
+    op (`x + y` and `tf.add` both report AddV2): one guard per call, not two."""
+    return getattr(fn, "__wrapped_op__", fn)
+
+
 def _op_pair(name, fwd, rev_strict=True):
-    define_operator(name)(lambda x, y: fwd(x, y))
+    define_operator(name)(_unguarded(fwd))
     define_operator("r" + name)(lambda x, y: fwd(tensor(y, tensor(x)._dtype), x))
 
 
@@ -693,7 +726,7 @@ def _radd(x, y):  # y + x where x is the tensor
     return add(tensor(y, x._dtype), x)
 
 
-define_operator("add")(lambda x, y: add(x, y))
+define_operator("add")(_unguarded(add))
 define_operator("radd")(_radd)
 define_operator("raw_add")(jnp.add)
 define_operator("raw_sub")(jnp.subtract)
@@ -704,7 +737,7 @@ def _op_mul(x, y):
     x, y = binary_args(x, y)
     if x._dtype is _dt.bool_ and y._dtype is _dt.bool_:  # TF's __mul__ on bools: logical_and
         return logical_and(x, y)
-    return multiply(x, y)
+    return _unguarded(multiply)(x, y)
 
 
 _op_pair("mul", _op_mul)
@@ -1192,7 +1225,7 @@ def matmul(
     )
 
 
-define_operator("matmul")(lambda x, y: matmul(x, y))
+define_operator("matmul")(_unguarded(matmul))
 define_operator("rmatmul")(lambda x, y: matmul(tensor(y, tensor(x)._dtype), x))
 
 

@@ -23,12 +23,13 @@ import numpy as np
 from jax import lax
 
 from jaxtape._src import dtypes as _dt
+from jaxtape._src import lazy
 from jaxtape._src.convert import convert_to_tensor
 from jaxtape._src.dispatch import host_op_done
 from jaxtape._src.ops._common import shape_param, tensor
 from jaxtape._src.registry import export, export_value
 from jaxtape._src.context import STATE
-from jaxtape._src.tensor import is_symbolic
+from jaxtape._src.tensor import EAGER_TYPES, is_symbolic
 from jaxtape._src.tensor import make as _make
 
 
@@ -548,14 +549,17 @@ def _stateless_position(seed):
     t = convert_to_tensor(seed)
     if tuple(t._ashape) != (2,):
         raise ValueError("seed must have shape [2], not %s" % (tuple(t._ashape),))
-    if is_symbolic(t._value) or STATE.trace is not None:  # inside a compiled step
+    # a seed a pending segment computes from concrete values by host-exact integer ops (Keras's
+    # SeedGenerator) is read without running the segment (lazy.peek)
+    v = lazy.raw(t) if type(t) in EAGER_TYPES else t._value
+    if STATE.trace is not None or is_symbolic(v):  # inside a compiled step
         xp = _jax_numpy
         s = lax.bitcast_convert_type(t._value.astype(xp.int64), xp.uint64)
         low, high = xp.uint64(0xFFFFFFFF), xp.uint64(32)
         ctr = xp.stack([s[0] & low, s[0] >> high, s[1] & low, s[1] >> high]).astype(xp.uint32)
         mix = philox(ctr[None], (0x3EC8F720, 0x02461E29))[0].astype(xp.uint64)
         return mix[0] | (mix[1] << high), mix[2] | (mix[3] << high)
-    s = np.asarray(t.numpy(), np.int64).astype(np.uint64)
+    s = np.asarray(lazy.peek(v), np.int64).astype(np.uint64)
     s0, s1 = int(s[0]), int(s[1])
     ctr = np.array([[s0 & 0xFFFFFFFF, s0 >> 32, s1 & 0xFFFFFFFF, s1 >> 32]], np.uint32)
     mix = [int(v) for v in np.asarray(philox(jnp.asarray(ctr), (0x3EC8F720, 0x02461E29)))[0]]
