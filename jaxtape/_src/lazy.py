@@ -936,11 +936,9 @@ def peek(v):
     pending: an argument check that reads a value does not cut a training step in two."""
     if type(v) is not Pending:
         return np.asarray(v)
-    if v.value is None and not v.seg.done:
-        got = _host(v.seg, (v.j, v.k), 8)
-        if got is not None:
-            return got
-    return np.asarray(v.force())
+    with _LOCK:  # the segment's thread may be running (and releasing) it
+        got = _host(v.seg, (v.j, v.k), 8) if v.value is None and not v.seg.done else None
+    return np.asarray(v.force()) if got is None else got
 
 
 def _host(seg, ref, depth):
