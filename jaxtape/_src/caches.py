@@ -49,6 +49,11 @@ class LRU:
         self.hits += 1
         return value
 
+    def lookup(self, key):
+        """A read that neither refreshes the entry nor counts (a per-op hot path: entries then
+        leave in the order they came)."""
+        return self._data.get(key)
+
     def put(self, key, value) -> None:
         evicted = []
         with self._lock:

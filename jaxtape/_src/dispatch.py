@@ -19,6 +19,7 @@ from jaxtape._src.tensor import EAGER_TYPES, is_tracer, make
 NUMERICS = {"enabled": False}
 POST_OP = HOOKS.post_op
 LAZY = lazy.ON
+_raw, _lazy_call, _make_lazy = lazy.raw, lazy.call, lazy.make_lazy
 
 
 def flush():
@@ -189,9 +190,6 @@ def _foldable(vals) -> bool:
         ):
             return False
     return True
-
-
-_raw, _lazy_call, _make_lazy = lazy.raw, lazy.call, lazy.make_lazy
 
 
 def record(kernel, params, inputs, outputs, sparams=None):

@@ -523,21 +523,22 @@ class Segment:
         leaves = list(self.leaves)
         for i in padded:
             leaves[i] = _pad(leaves[i], size)
+        args = (_zeros(), np.int32(n), *leaves)
         try:
-            if entry is None:
+            if entry is None:  # compiled by its first call: timed
                 entry = _Bucketed(sig, live, padded, size)
                 _bucketed.put(key, entry)
                 STATS["bucket_compiles"] += 1
                 t0 = time.perf_counter()
-                vals = entry.fn(_zeros(), np.int32(n), *leaves)
+                vals = entry.fn(*args)
                 ladder.compiled(size, time.perf_counter() - t0)
             elif size not in ladder.run_s:  # its first call after the compile: timed
                 jax.block_until_ready(leaves)
                 t0 = time.perf_counter()
-                vals = jax.block_until_ready(entry.fn(_zeros(), np.int32(n), *leaves))
+                vals = jax.block_until_ready(entry.fn(*args))
                 ladder.run_s[size] = time.perf_counter() - t0
             else:
-                vals = entry.fn(_zeros(), np.int32(n), *leaves)
+                vals = entry.fn(*args)
             ladder.ran(n, size)
         except Exception:  # noqa: BLE001 - an op without an exact rule (buckets.Unbucketable):
             _bucketed.put(key, False)  # the structure runs unbucketed, which raises any error
@@ -592,7 +593,7 @@ _families = caches.LRU("lazy_families", 4096)  # structure, leading sizes erased
 _bucketed = caches.LRU("lazy_buckets", 256)  # (family, padded leaves, size) -> _Bucketed | False
 _ladders = caches.LRU("lazy_ladders", 256)  # (family, padded leaves) -> _Ladder
 # A family is *cheap* when one bucketed call runs in under 1/CHEAP_RATIO of a bucket's compile:
-# its new buckets then skip a size (padding a step costs less than compiling another bucket).
+# its new buckets skip sizes (padding a step costs less than compiling another bucket).
 CHEAP_RATIO = 64
 CHEAP_SKIP = 4  # a cheap family's new bucket: CHEAP_SKIP times the next power of two
 
@@ -601,9 +602,9 @@ class _Ladder:
     """The bucket sizes of one family (and padded leaves): which are compiled, what a compile
     and a call cost, and the padding wasted so far on sizes a smaller bucket would fit.
 
-    Bucket sizes are buckets.bucket's powers of two.  A cheap family's new bucket is twice
-    buckets.bucket(n) (a loop over sizes 1..300 compiles 4 buckets, not 7); its steps then pay
-    for padding that a smaller bucket would save.  That waste is counted (each call: its
+    Bucket sizes are buckets.bucket's powers of two.  A cheap family's new bucket is
+    CHEAP_SKIP times buckets.bucket(n) (a loop over sizes 1..300 compiles buckets 8, 64 and 512,
+    not 7 buckets); its steps then pay for padding that a smaller bucket would save.  That waste is counted (each call: its
     bucket's measured run time times the fraction of its rows the smaller bucket would not
     have), and once it exceeds what a compile costs, the smaller bucket is compiled — a ski
     rental: a loop that keeps running one size pays at most about twice the better choice."""
@@ -611,7 +612,7 @@ class _Ladder:
     __slots__ = ("compiled_sizes", "compile_s", "run_s", "waste")
 
     def __init__(self):
-        self.compiled_sizes = []
+        self.compiled_sizes = set()
         self.compile_s = 0.0  # the largest first call (trace + compile) seen
         self.run_s = {}  # size -> one call's measured run time
         self.waste = {}  # smaller bucket size -> padding time it would have saved
@@ -629,7 +630,7 @@ class _Ladder:
         return bool(runs) and max(runs) * CHEAP_RATIO < self.compile_s
 
     def compiled(self, size, seconds):
-        self.compiled_sizes.append(size)
+        self.compiled_sizes.add(size)
         self.compile_s = max(self.compile_s, seconds)
 
     def ran(self, n, size):
@@ -908,8 +909,7 @@ def call(op, params, vals):
         in_avals.append((v.shape, v.dtype))
     in_avals = tuple(in_avals)
     key = (op, params, in_avals)
-    # the hot path reads the LRU's dict (a hit does not refresh: the oldest entries go first)
-    avals = _avals._data.get(key)
+    avals = _avals.lookup(key)
     if avals is None:
         avals = _shapes_by_size(*key)
         if avals is None:
@@ -927,6 +927,11 @@ def call(op, params, vals):
         if len(seg.sig) >= MAX_OPS:
             seg.run()
     return outs
+
+
+def held(t):
+    """The array or Pending a Tensor holds, without running a pending segment."""
+    return raw(t) if type(t) in EAGER_TYPES else t._value
 
 
 def peek(v):

@@ -376,10 +376,8 @@ def _binary(
 ):
     """An elementwise binary op with broadcasting; `allowed` / `no_kernel` as for `_unary`;
     `affine` (+1 for add, -1 for subtract): inside a trace, remember `i + k` of a traced scalar
-    integer `i` and a known `k` (for `x[i:i + k]`); `host`: its numpy form on integers (see
-    `_int_host`)."""
-    if host is not None:
-        host = _int_host(*host) if isinstance(host, tuple) else _int_host(host)
+    integer `i` and a known `k` (for `x[i:i + k]`); `host`: its numpy form on integers
+    (`_int_host`)."""
     kern = Kernel(tf_name, fn, grad=grad, jit=jit, rows=buckets.MAP, host=host)
     runs = allowed
     if no_kernel:
@@ -436,7 +434,7 @@ def _int_div_check(x, y):
     if x._dtype._name not in INT or is_symbolic(y._value):
         return
     if STATE.trace is None:
-        zero = bool((lazy.peek(lazy.raw(y)) == 0).any())
+        zero = bool((lazy.peek(lazy.held(y)) == 0).any())
     else:
         with jax.ensure_compile_time_eval():  # a constant divisor inside a traced step
             zero = bool(jnp.any(y._value == 0))
@@ -528,10 +526,18 @@ def _note_affine(out, x, y, sign):
 
 
 add = _binary(
-    ("add", "math.add"), "AddV2", jnp.add, NUMERIC | {"string"}, strict=False, affine=1, host=np.add
+    ("add", "math.add"),
+    "AddV2",
+    jnp.add,
+    NUMERIC | {"string"},
+    strict=False,
+    affine=1,
+    host=_int_host(np.add),
 )
-subtract = _binary(("subtract", "math.subtract"), "Sub", jnp.subtract, affine=-1, host=np.subtract)
-multiply = _binary(("multiply", "math.multiply"), "Mul", jnp.multiply, host=np.multiply)
+subtract = _binary(
+    ("subtract", "math.subtract"), "Sub", jnp.subtract, affine=-1, host=_int_host(np.subtract)
+)
+multiply = _binary(("multiply", "math.multiply"), "Mul", jnp.multiply, host=_int_host(np.multiply))
 _realdiv = _binary((), "RealDiv", ieee_divide, FLOATC)
 floordiv = _binary(
     ("math.floordiv",),
@@ -548,7 +554,7 @@ floormod = _binary(
     _floormod,
     REAL,
     out_check=_int_div_check,
-    host=(np.mod, True),
+    host=_int_host(np.mod, divides=True),
 )
 pow = _binary(("pow", "math.pow"), "Pow", _pow_impl, _SIGNED_NUM, out_check=_pow_check, jit=True)  # noqa: A001
 maximum = _binary(("maximum", "math.maximum"), "Maximum", _maximum, REAL, jit=True)
@@ -737,9 +743,10 @@ def _op_mul(x, y):
     x, y = binary_args(x, y)
     if x._dtype is _dt.bool_ and y._dtype is _dt.bool_:  # TF's __mul__ on bools: logical_and
         return logical_and(x, y)
-    return _unguarded(multiply)(x, y)
+    return _multiply(x, y)
 
 
+_multiply = _unguarded(multiply)
 _op_pair("mul", _op_mul)
 _op_pair("floordiv", floordiv)
 _op_pair("mod", floormod)

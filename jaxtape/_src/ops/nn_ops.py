@@ -231,9 +231,9 @@ def check_labels(labels, n):
     """TF's CPU kernel refuses a sparse label outside [0, n).  Labels known only when a compiled
     step runs are not checked (XLA, like TF on GPU, gives NaN there)."""
     from jaxtape._src import lazy
-    from jaxtape._src.tensor import EAGER_TYPES, is_tracer
+    from jaxtape._src.tensor import is_tracer
 
-    v = lazy.raw(labels) if type(labels) in EAGER_TYPES else labels._value
+    v = lazy.held(labels)
     if is_tracer(v):
         return
     lv = lazy.peek(v).reshape(-1)

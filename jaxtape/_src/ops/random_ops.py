@@ -29,7 +29,7 @@ from jaxtape._src.dispatch import host_op_done
 from jaxtape._src.ops._common import shape_param, tensor
 from jaxtape._src.registry import export, export_value
 from jaxtape._src.context import STATE
-from jaxtape._src.tensor import EAGER_TYPES, is_symbolic
+from jaxtape._src.tensor import is_symbolic
 from jaxtape._src.tensor import make as _make
 
 
@@ -551,7 +551,7 @@ def _stateless_position(seed):
         raise ValueError("seed must have shape [2], not %s" % (tuple(t._ashape),))
     # a seed a pending segment computes from concrete values by host-exact integer ops (Keras's
     # SeedGenerator) is read without running the segment (lazy.peek)
-    v = lazy.raw(t) if type(t) in EAGER_TYPES else t._value
+    v = lazy.held(t)
     if STATE.trace is not None or is_symbolic(v):  # inside a compiled step
         xp = _jax_numpy
         s = lax.bitcast_convert_type(t._value.astype(xp.int64), xp.uint64)
