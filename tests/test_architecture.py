@@ -241,3 +241,14 @@ def test_scan_tool_lists_missing_tf_names(tmp_path):
     assert exists == {"tf.reduce_sum": True, "tf.ones": True, "tf.keras.layers.Dense": True,
                       "tf.saved_model": False}  # fmt: skip
     assert uses["tf.saved_model"] == {"prog.py"}
+
+
+def test_hashed_keys_are_interchangeable_with_their_tuples():
+    plain = (("MatMul", (("ta", False),), ((0, 0), 1)), (4, 3), "float32")
+    key = caches.HashedKey(plain)
+    assert key == plain and hash(key) == hash(plain)
+    d = {plain: 1}
+    assert d[key] == 1
+    d = {key: 2}
+    assert d[plain] == 2 and d[caches.HashedKey(list(plain))] == 2
+    assert caches.HashedKey(plain[:2]) != key

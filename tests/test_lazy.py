@@ -290,3 +290,22 @@ def test_a_step_ends_at_apply_gradients(lazy_on):
     assert lazy.STATS["segments"] == s0 + 1
     assert float(loss) > 0 and lazy.STATS["segments"] == s0 + 1  # the loss was computed then
     np.testing.assert_array_equal(z.numpy(), x.numpy() * 2.0)
+
+
+def test_only_values_still_referenced_are_outputs(lazy_on):
+    """A segment computes as outputs only the values something still holds (a Tensor, a
+    Variable, a tape); the intermediates of `c` below are not written out."""
+    x = tf.constant([1.0, 2.0])
+    lazy.flush()
+    for _ in range(lazy.COMPILE_AT):  # seen COMPILE_AT times: compiled
+        a = x * 2.0
+        b = a + 1.0
+        kept = b * 3.0
+        del a, b
+        np.testing.assert_array_equal(kept.numpy(), [9.0, 15.0])
+    sig, _, live, _ = list(lazy._compiled._data)[-1]
+    assert len(sig) == 3 and live == ((2, 0),)
+    a = x * 2.0
+    kept = a + 1.0  # both held: both outputs, both right
+    np.testing.assert_array_equal(kept.numpy(), [3.0, 5.0])
+    np.testing.assert_array_equal(a.numpy(), [2.0, 4.0])

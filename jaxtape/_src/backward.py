@@ -327,10 +327,13 @@ def plan_memo(recorder, targets, sources, dense=False):
     if recorder is None or not recorder.memo_ok or recorder.has_nograd:
         k, lv, li, sp, _, _ = plan(recorder, targets, sources, dense)
         return k, lv, li, sp
-    mk = (tuple(recorder.sigs), dense) + _describe(recorder, targets, sources)
+    # hashed once here (the lookup and its refresh would hash the whole record twice)
+    mk = caches.HashedKey((tuple(recorder.sigs), dense) + _describe(recorder, targets, sources))
     hit = _plans.get(mk)
     if hit is None:
         key, leaf_vals, leaf_ids, sparse, chosen, recipe = plan(recorder, targets, sources, dense)
+        # the compiled pass's caches are keyed on it each step: its hash computed once
+        key = caches.HashedKey(key)
         index = {id(n): j for j, n in enumerate(recorder.nodes)}
         rec_recipe = tuple(r if r[0] == "t" else (index[id(chosen[r[0]])], r[1]) for r in recipe)
         sp_recipe = None

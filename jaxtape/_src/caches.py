@@ -95,6 +95,20 @@ class LRU:
 _MISSING = object()
 
 
+class HashedKey(tuple):
+    """A tuple that computes its hash once: a structure key (a recorded step's ops, hundreds of
+    nested tuples) that several caches look up, each lookup and refresh hashing it again.
+    Equal to, and hashed as, the plain tuple of its items."""
+
+    def __new__(cls, items):
+        self = tuple.__new__(cls, items)
+        self._hash = tuple.__hash__(self)
+        return self
+
+    def __hash__(self):
+        return self._hash
+
+
 def register(name: str, cache) -> None:
     """Make `cache` (with `clear()` and `info()`) reachable from `clear_all` / `info_all`."""
     if name in _REGISTRY and _REGISTRY[name] is not cache:

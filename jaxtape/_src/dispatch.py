@@ -134,8 +134,7 @@ def _bind_lazy(kernel, inputs, params):
     """`bind` in lazy eager: append the op to the pending segment (see lazy.py); None when the
     op must run now (an input a segment cannot take, or an abstract evaluation that fails: the
     op then runs as usual and raises what op-by-op execution raises)."""
-    raw = _raw
-    vals = [raw(t) for t in inputs]
+    vals = list(map(_raw, inputs))
     sparams = tuple(sorted(params.items())) if params else ()
     try:
         outs = _lazy_call(kernel, sparams, vals)
@@ -233,7 +232,7 @@ def record(kernel, params, inputs, outputs, sparams=None):
 
 def _append(rec, node):
     """Add node to rec with its signature (kernel, params, wires) for backward.plan's memo:
-    a wire is (node index, output index) or, for a leaf, (leaf number, shape, dtype)."""
+    a wire is (node index, output index) or, for a leaf, (leaf number, shape, dtype name)."""
     pos, leaf_pos = rec.pos, rec.leaf_pos
     wires = []
     for t in node.inputs:
@@ -242,7 +241,8 @@ def _append(rec, node):
         if p is None:
             p = leaf_pos.get(i)
             if p is None:
-                p = leaf_pos[i] = (len(leaf_pos), t._ashape, t._dtype)
+                # the dtype's name: a str caches its hash (a DType hashes in Python)
+                p = leaf_pos[i] = (len(leaf_pos), t._ashape, t._dtype._name)
         wires.append(p)
     j = len(rec.nodes)
     rec.nodes.append(node)

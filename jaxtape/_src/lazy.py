@@ -85,6 +85,18 @@ _PROBE = [object()]
 _OWNED = getrefcount(_PROBE[0])
 del _PROBE
 
+
+def _refcounts(items):
+    """`getrefcount` of each of `items`, each seen the same way (see `_HELD`)."""
+    return [getrefcount(x) for x in items]
+
+
+# What `_refcounts` shows for a Pending only its segment's list holds (no Tensor, Variable or
+# tape): a dead output, not computed.  The segment keeps its Pendings in a plain list and counts
+# references when it runs (a weak reference per output cost more); measured, not assumed, since
+# interpreters differ in the references a loop holds.
+_HELD = _refcounts([object()])[0]
+
 _weakref = weakref.ref
 _SLOT = EagerTensor.__dict__["_value"]  # the array slot itself, bypassing LazyTensor's property
 raw = _SLOT.__get__
@@ -95,14 +107,14 @@ class Pending:
     """A value a segment will compute: its shape and dtype (a `jax.ShapeDtypeStruct`'s view),
     and once the segment has run, its array."""
 
-    __slots__ = ("seg", "j", "k", "shape", "dtype", "value", "padded", "__weakref__")
+    __slots__ = ("seg", "j", "k", "shape", "dtype", "aval", "value", "padded", "__weakref__")
 
-    def __init__(self, seg, j, k, shape, dtype):
+    def __init__(self, seg, j, k, aval):
         self.seg = seg
         self.j = j
         self.k = k
-        self.shape = shape
-        self.dtype = dtype
+        self.aval = aval  # (shape, dtype): what the avals cache is keyed on
+        self.shape, self.dtype = aval
         self.value = None
         self.padded = None  # (array, axis, n): a bucketed segment's output, cut at first read
 
@@ -417,16 +429,15 @@ class Segment:
         sig = self.sig
         j = len(sig)
         sig.append((op, params, tuple(refs)))
-        if len(avals) == 1:
-            ((s, d),) = avals
-            p = Pending(self, j, 0, s, d)
-            self.pend.append(_weakref(p))
-            return (p,)
         pend = self.pend
+        if len(avals) == 1:
+            p = Pending(self, j, 0, avals[0])
+            pend.append(p)
+            return (p,)
         outs = []
-        for k, (s, d) in enumerate(avals):
-            p = Pending(self, j, k, s, d)
-            pend.append(_weakref(p))
+        for k, a in enumerate(avals):
+            p = Pending(self, j, k, a)
+            pend.append(p)
             outs.append(p)
         return outs
 
@@ -437,17 +448,17 @@ class Segment:
             if self.done:
                 return
             self.done = True
-            if getattr(_TLS, "seg", None) is self:
+            if _TLS.seg is self:
                 _TLS.seg = None
-            if getattr(_TLS, "closed", None) is self:
+            if _TLS.closed is self:
                 _TLS.closed = None
             self._run()
 
     def _run(self):
         live, holders = [], []
-        for w in self.pend:
-            p = w()
-            if p is not None:
+        pend = self.pend
+        for p, n in zip(pend, _refcounts(pend)):
+            if n > _HELD:  # referenced elsewhere than by the segment: a live value
                 live.append((p.j, p.k))
                 holders.append(p)
         if not holders:
@@ -456,7 +467,7 @@ class Segment:
         sig = tuple(self.sig)
         donate = self._donatable(holders) if self.replaced else ()
         structure = (sig, tuple(self.leaf_avals), tuple(live))
-        key = structure + (donate,)
+        key = caches.HashedKey(structure + (donate,))  # hashed once, not per lookup
         STATS["segments"] += 1
         fn = _compiled.get(key)
         if fn is None:
@@ -558,7 +569,7 @@ class Segment:
         `jaxtape.function` donates written Variables."""
         free: dict = {}
         for p in holders:
-            a = (p.shape, p.dtype)
+            a = p.aval
             free[a] = free.get(a, 0) + 1
         out = []
         leaves, avals = self.leaves, self.leaf_avals
@@ -673,7 +684,7 @@ class _Bucketed:
             for i in padded:
                 lp[i] = 0
             rows = _Rows(zeros, n, size)
-            prev, _TLS.rows = getattr(_TLS, "rows", None), rows
+            prev, _TLS.rows = _TLS.rows, rows
             try:
                 outs, pads = rows.run(sig, leaves, lp)
             finally:
@@ -760,7 +771,7 @@ class _Rows:
 
 def rows_context():
     """The padding of the bucketed segment being traced on this thread (None otherwise)."""
-    return getattr(_TLS, "rows", None)
+    return _TLS.rows
 
 
 _UINT = {2: jnp.uint16, 4: jnp.uint32, 8: jnp.uint64}
@@ -813,7 +824,7 @@ def op_boundary():
     so the replay of an op the segment already computed is the same XLA computation on the same
     operands, and XLA's common-subexpression pass computes it once: a lazy training step does
     not run its forward pass twice."""
-    zeros = getattr(_TLS, "zeros", None)
+    zeros = _TLS.zeros
     if zeros is None:
         return None
 
@@ -840,13 +851,21 @@ def _builder(sig, live):
 
 # Each thread records into its own segment; `_LOCK` serialises appending and running, since a
 # thread may read (and so run) a value another thread's segment computes.
-_TLS = threading.local()
+class _Thread(threading.local):
+    seg = None  # the segment recording
+    closed = None  # the last step's segment, closed by an optimizer's update (`close`)
+    rows = None  # the padding of a bucketed segment being traced (`rows_context`)
+    zeros = None  # the op boundaries' zeros of a segment being traced (`op_boundary`)
+
+
+_TLS = _Thread()
 _LOCK = threading.RLock()
+_acquire, _release = _LOCK.acquire, _LOCK.release
 
 
 def current() -> Segment | None:
     """This thread's pending segment (None when nothing is pending)."""
-    return getattr(_TLS, "seg", None)
+    return _TLS.seg
 
 
 def flush() -> None:
@@ -862,11 +881,11 @@ def close() -> None:
     values is read, when the thread records its next op, or at a flush.  By then the step's
     temporaries (its gradients, typically) are gone, and a value nothing references is not
     computed as an output of the compiled call (nor written to memory)."""
-    s = getattr(_TLS, "seg", None)
+    s = _TLS.seg
     if s is None:
         return
     with _LOCK:
-        prev = getattr(_TLS, "closed", None)
+        prev = _TLS.closed
         if prev is not None:
             prev.run()
         s.step = True
@@ -904,9 +923,13 @@ def call(op, params, vals):
     abstract evaluation raises (the segment is not touched)."""
     in_avals = []
     for v in vals:
-        if type(v) not in _JOINABLE and not _joinable(v):
+        t = type(v)
+        if t is Pending:
+            in_avals.append(v.aval)
+        elif t in _JOINABLE or _joinable(v):
+            in_avals.append((v.shape, v.dtype))
+        else:
             return None
-        in_avals.append((v.shape, v.dtype))
     in_avals = tuple(in_avals)
     key = (op, params, in_avals)
     avals = _avals.lookup(key)
@@ -916,16 +939,19 @@ def call(op, params, vals):
             avals = _abstract_eval(*key)
             _size_sample(key, avals)
         _avals.put(key, avals)
-    with _LOCK:
-        seg = getattr(_TLS, "seg", None)
+    _acquire()
+    try:
+        seg = _TLS.seg
         if seg is None:
-            closed = getattr(_TLS, "closed", None)
+            closed = _TLS.closed
             if closed is not None:  # the last step's segment runs before the next one starts
                 closed.run()
             seg = _TLS.seg = Segment()
         outs = seg.append(op, params, vals, in_avals, avals)
         if len(seg.sig) >= MAX_OPS:
             seg.run()
+    finally:
+        _release()
     return outs
 
 
