@@ -44,6 +44,7 @@ _uids = itertools.count(1).__next__
 # so finds the Variables a step reads without a list (see function.py).
 _LIVE: "weakref.WeakValueDictionary[int, Variable]" = weakref.WeakValueDictionary()
 _LIVE_LOCK = threading.Lock()
+_lock, _unlock = EXEC_LOCK.acquire, EXEC_LOCK.release
 
 
 def live_variables() -> list:
@@ -243,8 +244,11 @@ class Variable:
         return self
 
     def _read_as_tensor(self) -> EagerTensor:
-        with EXEC_LOCK:
+        _lock()  # every op reading a Variable comes here: no context manager (~0.3 us)
+        try:
             t = make(self._value, self._dtype)
+        finally:
+            _unlock()
         return self._track_read(t)
 
     def _track_read(self, t):
