@@ -97,7 +97,6 @@ def _refcounts(items):
 # interpreters differ in the references a loop holds.
 _HELD = _refcounts([object()])[0]
 
-_weakref = weakref.ref
 _SLOT = EagerTensor.__dict__["_value"]  # the array slot itself, bypassing LazyTensor's property
 raw = _SLOT.__get__
 _set_raw = _SLOT.__set__
