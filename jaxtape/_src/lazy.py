@@ -870,7 +870,7 @@ def current() -> Segment | None:
 def flush() -> None:
     """Run this thread's pending segments (a sync point)."""
     for name in ("closed", "seg"):
-        s = getattr(_TLS, name, None)
+        s = getattr(_TLS, name)
         if s is not None:
             s.run()
 
