@@ -271,8 +271,9 @@ def assign_pending(var, p: Pending) -> None:
         i = p.seg.leaf_index.get(id(old)) if p.seg.leaf_index is not None else None
         if i is not None and p.seg.leaves[i] is old:
             p.seg.replaced.append(i)
-    _PENDING_VARS[id(var)] = var
-    var.__class__ = lz
+    if cls is not lz or id(var) not in _PENDING_VARS:  # a membership test costs less
+        _PENDING_VARS[id(var)] = var
+        var.__class__ = lz
     lz._value.fset(var, p)
 
 
