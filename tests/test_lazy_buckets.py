@@ -65,11 +65,9 @@ def _both(sizes, **kw):
 
 
 @pytest.mark.parametrize("cheap", [False, True])
-def test_a_loop_of_new_batch_sizes_compiles_once_per_bucket(lazy_on, monkeypatch, cheap):
+def test_a_loop_of_new_batch_sizes_compiles_once_per_bucket(lazy_on, pin_ladder, cheap):
     # a cheap family (its call far faster than a compile) skips buckets: 8 then 64
-    monkeypatch.setattr(lazy, "CHEAP_RATIO", 0 if cheap else float("inf"))
-    for cache in (lazy._families, lazy._bucketed, lazy._ladders):
-        cache.clear()  # the other case's buckets of this structure
+    pin_ladder(cheap)
     tf.config.experimental.set_lazy_eager(False)
     sizes = [2, 3, 5, 8, 9, 12, 16, 17, 23, 30]
     want, got, stats = _both(sizes)
@@ -287,9 +285,10 @@ def test_a_variable_divided_by_padded_rows_gets_a_finite_gradient(lazy_on):
             _close(a, b)
 
 
-def test_sizes_seen_again_stay_in_their_bucket(lazy_on):
+def test_sizes_seen_again_stay_in_their_bucket(lazy_on, pin_ladder):
     # a loop cycling through batch sizes: the second pass compiles nothing (one executable per
     # size would be compiled and kept otherwise: measured ~1 GB over 300 sizes)
+    pin_ladder()
     params = _params()
     sizes = [3, 5, 6, 9, 11]
     for n in [2] + sizes:
