@@ -106,7 +106,7 @@ class Pending:
     """A value a segment will compute: its shape and dtype (a `jax.ShapeDtypeStruct`'s view),
     and once the segment has run, its array."""
 
-    __slots__ = ("seg", "j", "k", "shape", "dtype", "aval", "value", "padded", "__weakref__")
+    __slots__ = ("seg", "j", "k", "shape", "dtype", "aval", "value", "padded")
 
     def __init__(self, seg, j, k, aval):
         self.seg = seg
@@ -613,12 +613,13 @@ class _Ladder:
     """The bucket sizes of one family (and padded leaves): which are compiled, what a compile
     and a call cost, and the padding wasted so far on sizes a smaller bucket would fit.
 
-    Bucket sizes are buckets.bucket's powers of two.  A cheap family's new bucket is
-    CHEAP_SKIP times buckets.bucket(n) (a loop over sizes 1..300 compiles buckets 8, 64 and 512,
-    not 7 buckets); its steps then pay for padding that a smaller bucket would save.  That waste is counted (each call: its
-    bucket's measured run time times the fraction of its rows the smaller bucket would not
-    have), and once it exceeds what a compile costs, the smaller bucket is compiled — a ski
-    rental: a loop that keeps running one size pays at most about twice the better choice."""
+    Bucket sizes are buckets.bucket's powers of two.  A cheap family's new bucket is CHEAP_SKIP
+    times buckets.bucket(n) (a loop over sizes 1..300 compiles buckets 8, 64 and 512, not 7
+    buckets); its steps then pay for padding that a smaller bucket would save.  That waste is
+    counted (each call: its bucket's measured run time times the fraction of its rows the
+    smaller bucket would not have), and once it exceeds what a compile costs, the smaller
+    bucket is compiled — a ski rental: a loop that keeps running one size pays at most about
+    twice the better choice."""
 
     __slots__ = ("compiled_sizes", "compile_s", "run_s", "waste")
 

@@ -267,8 +267,10 @@ class Reference:
         return "<Reference wrapping %r>" % (self._obj,)
 
 
-def _binary(name):
-    ops = registry.OPERATORS  # filled when the op modules load
+def operator_methods(name):
+    """`__name__` and `__rname__` for Tensors and variable-like classes: each calls the op table's
+    operator (read per call from the table the op modules fill at import)."""
+    ops = registry.OPERATORS
     rname = "r" + name
 
     def fwd(self, other):
@@ -285,7 +287,7 @@ BINARY_OPERATORS = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "m
                     "or", "xor")  # fmt: skip
 
 for _name in BINARY_OPERATORS:
-    _f, _r = _binary(_name)
+    _f, _r = operator_methods(_name)
     _f.__name__, _r.__name__ = "__%s__" % _name, "__r%s__" % _name
     setattr(EagerTensor, "__%s__" % _name, _f)
     setattr(EagerTensor, "__r%s__" % _name, _r)

@@ -35,6 +35,7 @@ from jaxtape._src.tensor import (
     is_symbolic,
     is_tracer,
     make,
+    operator_methods,
     register_variable_pytree,
 )
 
@@ -629,20 +630,10 @@ def _broadcastable(a, b):
     return all(x == y or x == 1 for x, y in zip(reversed(a), reversed(b)))
 
 
-def _binary(name):
-    def fwd(self, other):
-        return registry.operator(name)(self, other)
-
-    def rev(self, other):
-        return registry.operator("r" + name)(self, other)
-
-    return fwd, rev
-
-
 def install_operators(cls):
     """Give a variable-like class (one with `_read_as_tensor`) the Tensor operators."""
     for name in BINARY_OPERATORS:
-        f, r = _binary(name)
+        f, r = operator_methods(name)
         setattr(cls, "__%s__" % name, f)
         setattr(cls, "__r%s__" % name, r)
     for name in ("lt", "le", "gt", "ge", "eq", "ne"):

@@ -119,22 +119,22 @@ _ones_like_k = Kernel(
 )
 
 
-@export("zeros_like", gradient="n/a")
-def zeros_like(input, dtype=None, name=None, layout=None):  # noqa: A002
+def _filled_like(kernel, fill, input, dtype):  # noqa: A002
     x = tensor(input)
     d = dtype_param(dtype, x._dtype)
     if d is _dt.string or x._dtype is _dt.string:
-        return make(jnp.zeros(x._ashape, d.as_numpy_dtype), d)
-    return bind(_zeros_like_k, (x,), {"dtype": np.dtype(d.as_numpy_dtype)})
+        return make(fill(x._ashape, d.as_numpy_dtype), d)
+    return bind(kernel, (x,), {"dtype": np.dtype(d.as_numpy_dtype)})
+
+
+@export("zeros_like", gradient="n/a")
+def zeros_like(input, dtype=None, name=None, layout=None):  # noqa: A002
+    return _filled_like(_zeros_like_k, jnp.zeros, input, dtype)
 
 
 @export("ones_like", gradient="n/a")
 def ones_like(input, dtype=None, name=None, layout=None):  # noqa: A002
-    x = tensor(input)
-    d = dtype_param(dtype, x._dtype)
-    if d is _dt.string or x._dtype is _dt.string:
-        return make(jnp.ones(x._ashape, d.as_numpy_dtype), d)
-    return bind(_ones_like_k, (x,), {"dtype": np.dtype(d.as_numpy_dtype)})
+    return _filled_like(_ones_like_k, jnp.ones, input, dtype)
 
 
 @export("fill", gradient="yes")
